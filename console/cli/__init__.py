@@ -1,0 +1,1 @@
+"""The ``rollbook`` command line. Each command module imports its heavy dependencies lazily."""

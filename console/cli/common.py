@@ -1,0 +1,84 @@
+"""Options and output helpers shared by every command.
+
+Every read command takes ``--json``; every command takes ``--env NAME`` (also accepted before
+the command name). Human output goes through rich only when printed, so importing this module
+stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _set_env(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        ctx.ensure_object(dict)
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["env_name"] = value
+    return value
+
+
+def env_option(f: Callable) -> Callable:
+    return click.option(
+        "--env", "env_name_local", default=None, metavar="NAME", expose_value=False,
+        callback=_set_env, is_eager=True,
+        help="Environment from config.toml (default: the configured default, else demo).",
+    )(f)
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(f)
+
+
+def env_name(ctx: click.Context) -> str | None:
+    root = ctx.find_root()
+    return (root.obj or {}).get("env_name")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert dataclasses, numpy scalars, datetimes, NaN/inf into JSON-safe values.
+
+    NaN and ±inf become ``null`` (JSON has no such numbers)."""
+    if hasattr(value, "to_dict") and callable(value.to_dict):
+        return to_jsonable(value.to_dict())
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value
+    if hasattr(value, "item"):  # numpy scalar
+        return to_jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return to_jsonable(asdict(value))
+    return str(value)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(data), indent=2, sort_keys=False) + "\n")
+
+
+def console_out():
+    """A rich Console for human output (imported lazily)."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)

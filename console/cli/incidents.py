@@ -1,0 +1,117 @@
+"""`rollbook incidents`, `incident show|open`, `note`."""
+
+from __future__ import annotations
+
+import click
+
+from console.cli.common import console_out, env_name, env_option, json_option, print_json
+
+
+def _workspace(ctx: click.Context):
+    from console.workspace import open_workspace
+
+    return open_workspace(env_name(ctx))
+
+
+def _store(ctx: click.Context):
+    """The store alone, for read commands that need no backend."""
+    from console.config import load
+    from console.store import open_store
+
+    return open_store(load().data_dir)
+
+
+@click.command()
+@click.option("--open", "open_only", is_flag=True, help="Only incidents not yet resolved.")
+@click.option("--model", default=None, help="Only this model's incidents.")
+@json_option
+@env_option
+@click.pass_context
+def incidents(ctx: click.Context, open_only: bool, model: str | None, as_json: bool) -> None:
+    """List incidents, oldest first."""
+    with _store(ctx) as store:
+        rows = store.list(open_only=open_only, model=model)
+    if as_json:
+        print_json({"incidents": rows})
+        return
+    from rich.table import Table
+
+    t = Table(title="Incidents", title_justify="left")
+    for col in ("id", "sev", "status", "phase", "model", "detected (UTC)", "title"):
+        t.add_column(col)
+    for i in rows:
+        t.add_row(i.id + (" (drill)" if i.drill else ""), i.severity, i.status, i.phase, i.model,
+                  f"{i.detected_at:%Y-%m-%d %H:%M}" if i.detected_at else "—", i.title)
+    console_out().print(t if rows else "No incidents.")
+
+
+@click.group()
+def incident() -> None:
+    """Show or open an incident."""
+
+
+@incident.command("show")
+@click.argument("incident_id")
+@json_option
+@env_option
+@click.pass_context
+def show(ctx: click.Context, incident_id: str, as_json: bool) -> None:
+    """An incident with its evidence and its whole timeline."""
+    with _store(ctx) as store:
+        inc = store.get(incident_id.upper())
+        events = store.events(inc.id)
+    if as_json:
+        print_json({"incident": inc, "timeline": events})
+        return
+    out = console_out()
+    out.print(f"[bold]{inc.id}[/] {inc.severity} · {inc.status} · phase {inc.phase} · "
+              f"model {inc.model}" + (" · DRILL" if inc.drill else ""))
+    out.print(f"  {inc.title}")
+    for ev in inc.data.get("evidence", []):
+        out.print(f"  evidence: {ev.get('summary')}")
+    for name in ("detected", "acknowledged", "mitigated", "resolved", "reviewed"):
+        at = inc.milestone(name)
+        out.print(f"  {name:<13}{at:%Y-%m-%d %H:%M:%S} UTC" if at else f"  {name:<13}—")
+    out.print("\n[bold]Timeline[/]")
+    for e in events:
+        out.print(f"  {e.ts:%H:%M:%S}  {e.actor:<10} {e.kind:<22} {e.message}", markup=False)
+
+
+@incident.command("open")
+@click.argument("model")
+@click.option("--title", required=True, help="What is wrong, in a line.")
+@click.option("--severity", default="SEV3", show_default=True,
+              type=click.Choice(["SEV1", "SEV2", "SEV3", "SEV4"]))
+@click.option("--runbook", default=None, help="Runbook id to follow.")
+@json_option
+@env_option
+@click.pass_context
+def open_cmd(ctx: click.Context, model: str, title: str, severity: str, runbook: str | None,
+             as_json: bool) -> None:
+    """Open an incident by hand for MODEL."""
+    from console.incidents import open_manual
+
+    with _workspace(ctx) as ws:
+        inc = open_manual(ws, model, title, severity=severity, runbook=runbook)
+    if as_json:
+        print_json({"incident": inc})
+    else:
+        console_out().print(f"Opened {inc.id} ({inc.severity}) for {inc.model}: {inc.title}")
+
+
+@click.command()
+@click.argument("incident_id")
+@click.argument("text", nargs=-1, required=True)
+@json_option
+@env_option
+@click.pass_context
+def note(ctx: click.Context, incident_id: str, text: tuple[str, ...], as_json: bool) -> None:
+    """Add a note (TEXT) to an incident's timeline."""
+    from console.incidents import add_note
+
+    with _workspace(ctx) as ws:
+        ev = add_note(ws, incident_id.upper(), " ".join(text))
+    if as_json:
+        print_json({"event": ev})
+    else:
+        console_out().print(f"Noted on {incident_id.upper()} (#{ev.seq} at {ev.ts:%H:%M:%S} UTC).")

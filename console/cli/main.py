@@ -1,0 +1,101 @@
+"""Entry point of the ``rollbook`` command.
+
+Commands are registered by import path and short help, and imported only when invoked, so
+``rollbook --help`` stays fast and does not pull in Textual, pandas or scipy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from console import __version__
+from console.errors import RollbookError
+
+# name -> ("module:attribute", short help shown in `rollbook --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("console.cli.world:demo", "Seed the embedded world, inject a fault, open the console."),
+    "status": ("console.cli.world:status", "Production version, traffic, health and key signals."),
+    "plugins": ("console.cli.world:plugins_cmd", "Installed plugins and what each environment uses."),
+    "incidents": ("console.cli.incidents:incidents", "List incidents."),
+    "incident": ("console.cli.incidents:incident", "Show or open an incident."),
+    "note": ("console.cli.incidents:note", "Add a note to an incident's timeline."),
+    "drift": ("console.cli.diagnostics:drift", "Per-feature drift report between two data files."),
+    "schema": ("console.cli.diagnostics:schema", "Schema diff with rename suggestions."),
+    "canary": ("console.cli.diagnostics:canary", "Judge a canary (two-proportion z-test); `size`."),
+    "shadow": ("console.cli.diagnostics:shadow", "Compare champion and challenger scores."),
+}
+
+
+class LazyGroup(click.Group):
+    def __init__(self, *args, lazy: dict[str, tuple[str, str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            target, _ = self.lazy[name]
+            module_name, attr = target.split(":")
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy:
+                rows.append((name, self.lazy[name][1]))
+            else:
+                cmd = super().get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(80)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+EPILOG = """\b
+Exit codes: 0 ok · 1 check failed or action refused · 2 usage error ·
+3 config error · 4 not found · 5 backend unreachable · 6 partially applied ·
+7 invalid input data.
+Config: $ROLLBOOK_HOME/config.toml (default: your user config dir)."""
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, invoke_without_command=True, epilog=EPILOG)
+@click.option("--env", "env_name", envvar="ROLLBOOK_ENV", default=None, metavar="NAME",
+              help="Environment from config.toml (default: the configured default, else demo).")
+@click.version_option(__version__, prog_name="rollbook")
+@click.pass_context
+def cli(ctx: click.Context, env_name: str | None) -> None:
+    """Rollbook — the on-call console for ML models in production.
+
+    Run without a command to open the console on the default environment.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["env_name"] = env_name
+    if ctx.invoked_subcommand is None:
+        from console.cli.world import open_console
+
+        ctx.invoke(open_console)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="rollbook", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except RollbookError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)

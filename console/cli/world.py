@@ -1,0 +1,176 @@
+"""`rollbook demo`, `status`, `plugins`, and opening the console."""
+
+from __future__ import annotations
+
+import click
+
+from console.cli.common import console_out, env_name, env_option, json_option, print_json
+
+HEALTH_WORD = {"healthy": "✔ healthy", "degraded": "▲ degraded", "critical": "✖ CRITICAL",
+               "unknown": "? unknown"}
+
+
+def _workspace(ctx: click.Context, env: str | None = None):
+    from console.workspace import open_workspace
+
+    return open_workspace(env or env_name(ctx))
+
+
+def _fmt_routes(routes: dict[str, float]) -> str:
+    return " ".join(f"{k}:{v:g}%" for k, v in sorted(routes.items(), key=lambda kv: -kv[1]))
+
+
+def _fmt(v: float | None, signal: str) -> str:
+    if v is None:
+        return "—"
+    if signal in ("error_rate", "positive_rate", "output_diversity") or signal.startswith(
+            "null_rate"):
+        return f"{v * 100:.1f}%"
+    if signal.startswith("latency"):
+        return f"{v:.0f} ms"
+    return f"{v:,.1f}"
+
+
+def print_fleet(statuses) -> None:
+    from rich.table import Table
+
+    table = Table(title="Fleet", title_justify="left")
+    for col in ("model", "prod", "traffic", "health", "key signal", "alerts", "incidents"):
+        table.add_column(col)
+    for s in statuses:
+        key = f"{s.key_signal} {_fmt(s.signals.get(s.key_signal), s.key_signal)}"
+        alerts = "; ".join(a.summary for a in s.alerts) or ("—" if not s.error else s.error)
+        table.add_row(s.model, s.production_version or "—", _fmt_routes(s.routes),
+                      HEALTH_WORD.get(s.health, s.health) + (" (batch paused)" if s.batch_paused
+                                                              else ""),
+                      key, alerts, ", ".join(s.open_incidents) or "—")
+    console_out().print(table)
+
+
+@click.command()
+@click.option("--scenario", default="athena-null-feature", show_default=True,
+              help="Fault to inject into the embedded world.")
+@click.option("--speed", type=float, default=None,
+              help="Simulated seconds per wall-clock second (default 1).")
+@click.option("--no-tui", is_flag=True, help="Print where things stand instead of opening the TUI.")
+@json_option
+@env_option
+@click.pass_context
+def demo(ctx: click.Context, scenario: str, speed: float | None, no_tui: bool,
+         as_json: bool) -> None:
+    """Seed the embedded world, inject SCENARIO, open an incident for it, open the console.
+
+    Needs no server: the embedded world is a SQLite file under your data dir (or
+    $ROLLBOOK_HOME). Running it again reuses the world and the open incident."""
+    from console.demo import start_demo
+    from console.fleet import fleet_status
+
+    with _workspace(ctx, env_name(ctx) or "demo") as ws:
+        state = start_demo(ws, scenario, speed=speed)
+        statuses = fleet_status(ws)
+        if as_json:
+            print_json({"demo": state, "fleet": statuses})
+            return
+        if no_tui or not _tui_available():
+            _print_demo(state, statuses)
+            return
+    from console.cli.world import launch_tui
+
+    launch_tui(env_name(ctx) or "demo", incident=state.incident.id if state.incident else None)
+
+
+def _print_demo(state, statuses) -> None:
+    out = console_out()
+    print_fleet(statuses)
+    inc = state.incident
+    if inc is None:
+        out.print(f"Scenario {state.scenario} injected; no alert firing yet.")
+        return
+    verb = "opened" if state.created else "still open"
+    out.print(f"\n[bold]{inc.id}[/] ({verb}) {inc.severity} {inc.model}: {inc.title}")
+    out.print(f"  detected {inc.detected_at:%Y-%m-%d %H:%M} UTC · status {inc.status} · "
+              f"phase {inc.phase}")
+    out.print(f"  next: rollbook incident show {inc.id}")
+
+
+def _tui_available() -> bool:
+    import importlib.util
+    import sys
+
+    return sys.stdout.isatty() and importlib.util.find_spec("console.tui") is not None
+
+
+def launch_tui(env: str | None, incident: str | None = None) -> None:
+    from console.tui.app import run
+
+    run(env, incident=incident)
+
+
+@click.command()
+@click.argument("model", required=False)
+@json_option
+@env_option
+@click.pass_context
+def status(ctx: click.Context, model: str | None, as_json: bool) -> None:
+    """Production version, traffic split, health and key signals of each model (or MODEL).
+
+    Exit code 0 when every model is healthy, 1 when any is degraded, critical or unknown."""
+    from console.fleet import fleet_status
+
+    with _workspace(ctx) as ws:
+        statuses = fleet_status(ws, model)
+    if as_json:
+        print_json({"env": ws.env.name, "models": statuses})
+    else:
+        print_fleet(statuses)
+    ctx.exit(0 if all(s.health == "healthy" for s in statuses) else 1)
+
+
+@click.command("plugins")
+@json_option
+@click.pass_context
+def plugins_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Installed plugins (a plugin that fails to import is listed with its error) and which
+    plugin each environment uses per role."""
+    from console.backends.discovery import plugin_report
+    from console.config import load
+
+    cfg = load()
+    report = plugin_report()
+    envs = {name: {role: rc.plugin for role, rc in env.roles.items()}
+            for name, env in cfg.envs.items()}
+    if as_json:
+        print_json({"config": str(cfg.path), "default_env": cfg.default_env,
+                    "plugins": report, "environments": envs})
+        return
+    from rich.table import Table
+
+    out = console_out()
+    t = Table(title="Plugins", title_justify="left")
+    for col in ("name", "status", "roles", "from"):
+        t.add_column(col)
+    for p in report:
+        t.add_row(p.name, "ok" if p.ok else f"FAILED: {p.error}",
+                  ", ".join(sorted(p.plugin.roles)) if p.plugin else "—", p.target)
+    out.print(t)
+    e = Table(title=f"Environments (config: {cfg.path})", title_justify="left")
+    for col in ("env", "default", "registry", "metrics", "traffic", "predictions", "world"):
+        e.add_column(col)
+    for name, roles in envs.items():
+        e.add_row(name, "yes" if name == cfg.default_env else "",
+                  *(roles.get(r, "—") for r in ("registry", "metrics", "traffic",
+                                                 "predictions", "world")))
+    out.print(e)
+
+
+@click.command("console", hidden=True)
+@click.pass_context
+def open_console(ctx: click.Context) -> None:
+    """Open the console on the default environment."""
+    if _tui_available():
+        launch_tui(env_name(ctx))
+        return
+    from console.fleet import fleet_status
+
+    with _workspace(ctx) as ws:
+        print_fleet(fleet_status(ws))

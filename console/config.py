@@ -1,0 +1,270 @@
+"""Layered, typed configuration.
+
+Where things live:
+- ``$ROLLBOOK_HOME/config.toml`` and data under ``$ROLLBOOK_HOME/data`` when ``ROLLBOOK_HOME``
+  is set (tests and demos point it at a temp dir);
+- otherwise the user's config dir (platformdirs) for ``config.toml`` and the user's data dir
+  for data.
+
+Environments pick one plugin per role::
+
+    default_env = "demo"
+    [env.demo]
+    registry = "embedded"            # short form: just the plugin name
+    [env.prod.registry]              # long form: plugin name plus its options
+    plugin = "mlflow"
+    url = "https://mlflow.internal"
+    token_env = "MLFLOW_TOKEN"       # secrets: the *name* of an environment variable
+
+Precedence: built-in defaults < config file < ``ROLLBOOK_*`` environment variables < CLI flags.
+A bad config raises ``ConfigError`` naming the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from console.backends.interfaces import ROLES
+from console.errors import ConfigError
+
+APP = "rollbook"
+DEMO_ENV = "demo"
+SECRET_WORDS = ("token", "password", "secret", "api_key", "apikey")
+
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "psi_moderate": 0.1,
+    "psi_significant": 0.2,
+    "null_rate_warn": 0.02,
+    "null_rate_breaker": 0.05,
+    "positive_rate_pp": 10.0,
+    "prediction_z": 3.0,
+    "output_diversity_min": 0.1,
+    "error_rate_max": 0.05,
+    "latency_p99_ms_max": 100.0,
+}
+
+
+@dataclass(frozen=True)
+class RoleConfig:
+    plugin: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    name: str
+    roles: Mapping[str, RoleConfig]
+    read_only: bool = False
+    allow_auto_actions: bool = True
+    two_person: bool = False
+    revenue_per_hour: Mapping[str, float] = field(default_factory=dict)  # model -> money/hour
+
+    def role(self, role: str) -> RoleConfig | None:
+        return self.roles.get(role)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    data_dir: Path
+    default_env: str
+    envs: Mapping[str, EnvironmentConfig]
+    thresholds: Mapping[str, float]
+    currency: str = "USD"
+    runbook_dirs: tuple[Path, ...] = ()
+    template_dir: Path | None = None
+    drill_targets: Mapping[str, float] = field(default_factory=dict)  # minutes
+    keys: Mapping[str, str] = field(default_factory=dict)  # binding id -> key
+    actor: str = ""
+
+    def env(self, name: str | None = None) -> EnvironmentConfig:
+        name = name or self.default_env
+        try:
+            return self.envs[name]
+        except KeyError:
+            raise ConfigError(
+                self.path, f"env.{name}", "no such environment",
+                hint=f"known environments: {', '.join(sorted(self.envs))}",
+            ) from None
+
+
+def home() -> Path | None:
+    value = os.environ.get("ROLLBOOK_HOME")
+    return Path(value).expanduser() if value else None
+
+
+def config_path() -> Path:
+    h = home()
+    if h is not None:
+        return h / "config.toml"
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP)) / "config.toml"
+
+
+def data_dir() -> Path:
+    h = home()
+    if h is not None:
+        return h / "data"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP))
+
+
+def demo_env() -> EnvironmentConfig:
+    return EnvironmentConfig(
+        name=DEMO_ENV,
+        roles={r: RoleConfig("embedded") for r in ROLES},
+        revenue_per_hour={
+            "churn": 12_000.0,
+            "recommendations": 50_000.0,
+            "credit-score": 8_000.0,
+            "fraud": 30_000.0,
+            "pricing": 90_000.0,
+        },
+    )
+
+
+def load(path: Path | None = None) -> Config:
+    """Load the config (a missing file means defaults: the embedded demo only)."""
+    path = path or config_path()
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(path, None, f"not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(path, None, f"cannot read: {exc}") from None
+    return parse(raw, path)
+
+
+def _expect(path: Path, key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(path, key, f"expected {what}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _check_no_secret(path: Path, key: str, options: Mapping[str, Any]) -> None:
+    for k, v in options.items():
+        lowered = k.lower()
+        if any(w in lowered for w in SECRET_WORDS) and not lowered.endswith("_env") and v:
+            raise ConfigError(
+                path, f"{key}.{k}", "secrets are never stored in the config file",
+                hint=f"put it in an environment variable and write {k}_env = \"VAR_NAME\"",
+            )
+
+
+def _parse_env(path: Path, name: str, raw: Mapping[str, Any]) -> EnvironmentConfig:
+    base = f"env.{name}"
+    _expect(path, base, raw, dict, "a table")
+    roles: dict[str, RoleConfig] = {}
+    extra = {}
+    for key, value in raw.items():
+        if key in ROLES:
+            if isinstance(value, str):
+                roles[key] = RoleConfig(value)
+            elif isinstance(value, dict):
+                plugin = value.get("plugin")
+                if not isinstance(plugin, str) or not plugin:
+                    raise ConfigError(path, f"{base}.{key}.plugin", "missing plugin name",
+                                      hint='e.g. plugin = "mlflow"')
+                opts = {k: v for k, v in value.items() if k != "plugin"}
+                _check_no_secret(path, f"{base}.{key}", opts)
+                roles[key] = RoleConfig(plugin, opts)
+            else:
+                raise ConfigError(path, f"{base}.{key}",
+                                  "expected a plugin name or a table with `plugin = ...`")
+        else:
+            extra[key] = value
+    known = {"read_only", "allow_auto_actions", "two_person", "revenue_per_hour"}
+    for key in extra:
+        if key not in known:
+            raise ConfigError(
+                path, f"{base}.{key}", "unknown key",
+                hint=f"roles: {', '.join(ROLES)}; settings: {', '.join(sorted(known))}",
+            )
+    rph = extra.get("revenue_per_hour", {})
+    _expect(path, f"{base}.revenue_per_hour", rph, dict, "a table of model = amount")
+    for model, amount in rph.items():
+        _expect(path, f"{base}.revenue_per_hour.{model}", amount, (int, float), "a number")
+    return EnvironmentConfig(
+        name=name,
+        roles=roles,
+        read_only=_expect(path, f"{base}.read_only", extra.get("read_only", False), bool,
+                          "true or false"),
+        allow_auto_actions=_expect(path, f"{base}.allow_auto_actions",
+                                   extra.get("allow_auto_actions", name == DEMO_ENV), bool,
+                                   "true or false"),
+        two_person=_expect(path, f"{base}.two_person", extra.get("two_person", False), bool,
+                           "true or false"),
+        revenue_per_hour={k: float(v) for k, v in rph.items()},
+    )
+
+
+def parse(raw: Mapping[str, Any], path: Path) -> Config:
+    top_known = {"default_env", "env", "thresholds", "currency", "runbooks", "templates",
+                 "drill", "keys", "actor"}
+    for key in raw:
+        if key not in top_known:
+            raise ConfigError(path, key, "unknown key",
+                              hint=f"known: {', '.join(sorted(top_known))}")
+    envs: dict[str, EnvironmentConfig] = {DEMO_ENV: demo_env()}
+    env_tables = _expect(path, "env", raw.get("env", {}), dict, "a table of environments")
+    for name, table in env_tables.items():
+        env = _parse_env(path, name, table)
+        if name == DEMO_ENV:  # the demo keeps embedded roles unless overridden
+            env = EnvironmentConfig(
+                name, {**demo_env().roles, **env.roles}, env.read_only, env.allow_auto_actions,
+                env.two_person, env.revenue_per_hour or demo_env().revenue_per_hour,
+            )
+        envs[name] = env
+    default_env = os.environ.get("ROLLBOOK_ENV") or raw.get("default_env", DEMO_ENV)
+    _expect(path, "default_env", default_env, str, "an environment name")
+    if default_env not in envs:
+        raise ConfigError(path, "default_env", f"names unknown environment {default_env!r}",
+                          hint=f"define [env.{default_env}] or use one of {sorted(envs)}")
+    thresholds = dict(DEFAULT_THRESHOLDS)
+    for key, value in _expect(path, "thresholds", raw.get("thresholds", {}), dict,
+                              "a table").items():
+        if key not in DEFAULT_THRESHOLDS:
+            raise ConfigError(path, f"thresholds.{key}", "unknown threshold",
+                              hint=f"known: {', '.join(sorted(DEFAULT_THRESHOLDS))}")
+        thresholds[key] = float(_expect(path, f"thresholds.{key}", value, (int, float),
+                                        "a number"))
+    runbooks = _expect(path, "runbooks", raw.get("runbooks", {}), dict, "a table")
+    dirs = _expect(path, "runbooks.paths", runbooks.get("paths", []), list, "a list of folders")
+    templates = _expect(path, "templates", raw.get("templates", {}), dict, "a table")
+    tdir = templates.get("path")
+    if tdir is not None:
+        _expect(path, "templates.path", tdir, str, "a folder path")
+    drill = _expect(path, "drill", raw.get("drill", {}), dict, "a table")
+    targets = {"mitigate_minutes": 8.0, "acknowledge_minutes": 5.0, "detect_minutes": 10.0}
+    for key, value in drill.items():
+        if key not in targets:
+            raise ConfigError(path, f"drill.{key}", "unknown drill target",
+                              hint=f"known: {', '.join(sorted(targets))}")
+        targets[key] = float(_expect(path, f"drill.{key}", value, (int, float), "minutes"))
+    keys = _expect(path, "keys", raw.get("keys", {}), dict, "a table of binding id = key")
+    for k, v in keys.items():
+        _expect(path, f"keys.{k}", v, str, "a key name")
+    home_dir = path.parent
+    return Config(
+        path=path,
+        data_dir=data_dir(),
+        default_env=default_env,
+        envs=envs,
+        thresholds=thresholds,
+        currency=_expect(path, "currency", raw.get("currency", "USD"), str, "a currency code"),
+        runbook_dirs=tuple((home_dir / Path(p).expanduser()) for p in dirs),
+        template_dir=(home_dir / Path(tdir).expanduser()) if tdir else None,
+        drill_targets=targets,
+        keys=dict(keys),
+        actor=os.environ.get("ROLLBOOK_ACTOR") or raw.get("actor", "")
+        or os.environ.get("USER", "") or "operator",
+    )

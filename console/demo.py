@@ -1,0 +1,52 @@
+"""The embedded demo: a simulated fleet with an incident already unfolding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from console.errors import RollbookError
+from console.incidents import open_from_alert
+from console.store import Incident
+from console.workspace import Workspace
+
+DEFAULT_SCENARIO = "athena-null-feature"
+_SEVERITY_RANK = {"critical": 0, "page": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class DemoState:
+    scenario: str
+    facts: dict[str, Any]
+    incident: Incident | None
+    created: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "facts": self.facts,
+                "incident": self.incident.to_dict() if self.incident else None,
+                "created": self.created}
+
+
+def start_demo(ws: Workspace, scenario: str = DEFAULT_SCENARIO, *, drill: bool = False,
+               speed: float | None = None) -> DemoState:
+    """Inject ``scenario`` (idempotent) and open (or find) the incident its alert raises."""
+    world = ws.backends.world
+    if world is None:
+        raise RollbookError(f"environment {ws.env.name!r} has no simulated world to inject into",
+                            hint="use the demo environment: rollbook demo --env demo")
+    known = world.scenarios()
+    if scenario not in known:
+        raise RollbookError(f"unknown scenario {scenario!r}",
+                            hint=f"scenarios: {', '.join(sorted(known))}")
+    if speed is not None and hasattr(world, "set_speed"):
+        world.set_speed(speed)
+    facts = world.inject(scenario)
+    world.advance()
+    alerts = [a for a in ws.backends.metrics.active_alerts()
+              if a.model == facts.get("model") and a.state == "firing"]
+    if not alerts:
+        return DemoState(scenario, facts, None, False)
+    alerts.sort(key=lambda a: (_SEVERITY_RANK.get(a.severity, 3), a.starts_at))
+    incident, created = open_from_alert(ws, alerts[0], drill=drill,
+                                        data={"scenario": scenario, "facts": facts})
+    return DemoState(scenario, facts, incident, created)

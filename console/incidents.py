@@ -1,0 +1,65 @@
+"""Opening incidents: from an alert (deduplicated by fingerprint) or by hand; notes."""
+
+from __future__ import annotations
+
+from console.backends.types import Alert
+from console.errors import InvalidInput
+from console.store import Incident
+from console.workspace import Workspace
+
+ALERT_SEVERITY = {"critical": "SEV2", "page": "SEV2", "warning": "SEV3", "info": "SEV4"}
+
+
+def evidence_from_alert(alert: Alert) -> list[dict]:
+    item = {"source": "alert", "alert": alert.name, "summary": alert.summary,
+            "value": alert.value, "labels": dict(alert.labels)}
+    if "feature" in alert.labels:
+        item["feature"] = alert.labels["feature"]
+    return [item]
+
+
+def open_from_alert(ws: Workspace, alert: Alert, *, runbook: str | None = None,
+                    severity: str | None = None, drill: bool = False,
+                    data: dict | None = None) -> tuple[Incident, bool]:
+    """Open an incident for a firing alert, or return the open one with the same
+    fingerprint (a repeated firing is noted on its timeline once per new start time).
+
+    Returns ``(incident, created)``."""
+    existing = ws.store.find_open(fingerprint=alert.fingerprint, env=ws.env.name)
+    if existing is not None:
+        starts = existing.data.get("alert_starts", [])
+        stamp = alert.starts_at.isoformat()
+        if stamp not in starts:
+            ws.store.update(existing.id, actor="alerting", at=ws.now(),
+                            message=f"alert fired again: {alert.summary}",
+                            data={"alert_starts": [*starts, stamp]})
+            existing = ws.store.get(existing.id)
+        return existing, False
+    inc = ws.store.create_incident(
+        title=alert.summary, model=alert.model,
+        severity=severity or ALERT_SEVERITY.get(alert.severity, "SEV3"), env=ws.env.name,
+        actor="alerting", at=max(ws.now(), alert.starts_at), runbook=runbook, drill=drill,
+        alert_fingerprint=alert.fingerprint, detected_at=alert.starts_at,
+        data={"alert": alert.to_dict(), "evidence": evidence_from_alert(alert),
+              "alert_starts": [alert.starts_at.isoformat()], **(data or {})},
+    )
+    return inc, True
+
+
+def open_manual(ws: Workspace, model: str, title: str, *, severity: str = "SEV3",
+                runbook: str | None = None, drill: bool = False) -> Incident:
+    names = {m.name for m in ws.backends.registry.models()}
+    if model not in names:
+        raise InvalidInput(f"no model {model!r} in environment {ws.env.name!r}",
+                           hint=f"models: {', '.join(sorted(names))}")
+    if not title.strip():
+        raise InvalidInput("an incident needs a title", hint='--title "what is wrong"')
+    return ws.store.create_incident(title=title.strip(), model=model, severity=severity,
+                                    env=ws.env.name, actor=ws.actor, at=ws.now(),
+                                    runbook=runbook, drill=drill)
+
+
+def add_note(ws: Workspace, incident_id: str, text: str):
+    if not text.strip():
+        raise InvalidInput("a note needs some text")
+    return ws.store.append(incident_id, "note", text.strip(), actor=ws.actor, at=ws.now())

@@ -1,0 +1,267 @@
+"""IncidentStore: incidents and their append-only timeline in one SQLite file (WAL).
+
+Every write is committed (``synchronous=FULL``) before the call returns, so whatever the
+console shows has already survived a crash. Incident rows change only together with the
+timeline event that explains the change, in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from console.clock import parse_ts
+from console.errors import InvalidTransition, NotFound
+from console.store.audit import GENESIS, ChainReport, canonical, event_hash, verify_rows
+from console.store.models import (
+    MILESTONES,
+    PHASES,
+    SEVERITIES,
+    STATUS_AFTER,
+    Incident,
+    TimelineEvent,
+)
+from console.store.schema import DDL, SCHEMA_VERSION
+
+_EVENT_COLS = "seq, incident_id, ts, actor, kind, message, payload, prev_hash, hash"
+
+
+def _iso(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware (UTC)")
+    return at.isoformat()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return parse_ts(value) if value else None
+
+
+class IncidentStore:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(DDL)  # idempotent (IF NOT EXISTS); runs its own transaction
+        with self._tx():
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                             (str(SCHEMA_VERSION),))
+
+        self._incident_cols = [
+            d[0] for d in self._db.execute("SELECT * FROM incidents LIMIT 0").description
+        ]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> IncidentStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock up front so seq and hash are read and written
+        # atomically even with the TUI and a CLI writing to the same file.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ---- events -------------------------------------------------------------------------
+    def _append(self, incident_id: str | None, kind: str, message: str, *, actor: str,
+                at: datetime, payload: dict[str, Any] | None) -> TimelineEvent:
+        ts = _iso(at)
+        last_same = self._db.execute(
+            "SELECT ts FROM events WHERE incident_id IS ? ORDER BY seq DESC LIMIT 1",
+            (incident_id,),
+        ).fetchone()
+        if last_same and parse_ts(last_same[0]) > at:
+            raise InvalidTransition(
+                f"event time {ts} precedes the previous event ({last_same[0]})",
+                hint="timeline timestamps never go backwards; check the clock",
+            )
+        row = self._db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
+        payload_json = canonical(payload or {})
+        h = event_hash(prev, seq, incident_id, ts, actor, kind, message, payload_json)
+        self._db.execute(f"INSERT INTO events ({_EVENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                         (seq, incident_id, ts, actor, kind, message, payload_json, prev, h))
+        return TimelineEvent(seq, incident_id, at, actor, kind, message, payload or {}, prev, h)
+
+    def append(self, incident_id: str | None, kind: str, message: str, *, actor: str,
+               at: datetime, payload: dict[str, Any] | None = None) -> TimelineEvent:
+        """Append one event (``incident_id=None`` for a standalone audit record)."""
+        with self._tx():
+            if incident_id is not None:
+                self._require(incident_id)
+            return self._append(incident_id, kind, message, actor=actor, at=at, payload=payload)
+
+    def events(self, incident_id: str | None = None, *, after_seq: int = 0,
+               limit: int | None = None, all_incidents: bool = False) -> list[TimelineEvent]:
+        sql = f"SELECT {_EVENT_COLS} FROM events WHERE seq > ?"
+        args: list[Any] = [after_seq]
+        if not all_incidents:
+            sql += " AND incident_id IS ?"
+            args.append(incident_id)
+        sql += " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [
+            TimelineEvent(seq, iid, parse_ts(ts), actor, kind, msg, json.loads(p), ph, h)
+            for seq, iid, ts, actor, kind, msg, p, ph, h in self._db.execute(sql, args)
+        ]
+
+    def verify_chain(self) -> ChainReport:
+        return verify_rows(self._db.execute(f"SELECT {_EVENT_COLS} FROM events ORDER BY seq"))
+
+    # ---- incidents ----------------------------------------------------------------------
+    def create_incident(self, *, title: str, model: str, severity: str, env: str,
+                        actor: str, at: datetime, runbook: str | None = None,
+                        drill: bool = False, alert_fingerprint: str | None = None,
+                        onset_at: datetime | None = None, detected_at: datetime | None = None,
+                        data: dict[str, Any] | None = None) -> Incident:
+        if severity not in SEVERITIES:
+            raise InvalidTransition(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
+        detected = detected_at or at
+        if onset_at and onset_at > detected:
+            raise InvalidTransition("onset cannot be after detection")
+        with self._tx():
+            number = (self._db.execute("SELECT MAX(number) FROM incidents").fetchone()[0] or 0) + 1
+            iid = f"INC-{number:04d}"
+            self._db.execute(
+                "INSERT INTO incidents (number, id, title, model, severity, status, phase, env,"
+                " runbook, drill, alert_fingerprint, created_at, onset_at, detected_at, data)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (number, iid, title, model, severity, "open", PHASES[0], env, runbook,
+                 int(drill), alert_fingerprint, _iso(at), _iso(onset_at) if onset_at else None,
+                 _iso(detected), canonical(data or {})),
+            )
+            self._append(iid, "incident.opened", f"{severity} {title}", actor=actor, at=at,
+                         payload={"model": model, "severity": severity, "runbook": runbook,
+                                  "drill": drill, "alert_fingerprint": alert_fingerprint,
+                                  "detected_at": _iso(detected), "data": data or {}})
+        return self.get(iid)
+
+    def _require(self, incident_id: str) -> Incident:
+        row = self._db.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no incident {incident_id!r}", hint="list them with: rollbook incidents")
+        return self._row(row)
+
+    def _row(self, row: sqlite3.Row | tuple) -> Incident:
+        r = dict(zip(self._incident_cols, row, strict=True))
+        return Incident(
+            id=r["id"], title=r["title"], model=r["model"], severity=r["severity"],
+            status=r["status"], phase=r["phase"], env=r["env"], runbook=r["runbook"],
+            drill=bool(r["drill"]), alert_fingerprint=r["alert_fingerprint"],
+            created_at=_dt(r["created_at"]), onset_at=_dt(r["onset_at"]),
+            detected_at=_dt(r["detected_at"]), acknowledged_at=_dt(r["acknowledged_at"]),
+            mitigated_at=_dt(r["mitigated_at"]), resolved_at=_dt(r["resolved_at"]),
+            reviewed_at=_dt(r["reviewed_at"]), data=json.loads(r["data"]),
+        )
+
+    def get(self, incident_id: str) -> Incident:
+        return self._require(incident_id)
+
+    def list(self, *, open_only: bool = False, model: str | None = None,
+             env: str | None = None) -> list[Incident]:
+        sql, args = "SELECT * FROM incidents WHERE 1=1", []
+        if open_only:
+            sql += " AND status NOT IN ('resolved', 'closed')"
+        if model:
+            sql += " AND model = ?"
+            args.append(model)
+        if env:
+            sql += " AND env = ?"
+            args.append(env)
+        return [self._row(r) for r in self._db.execute(sql + " ORDER BY number", args)]
+
+    def find_open(self, *, model: str | None = None, fingerprint: str | None = None,
+                  env: str | None = None) -> Incident | None:
+        for inc in reversed(self.list(open_only=True, model=model, env=env)):
+            if fingerprint is None or inc.alert_fingerprint == fingerprint:
+                return inc
+        return None
+
+    def advance_phase(self, incident_id: str, phase: str, *, actor: str, at: datetime) -> Incident:
+        """Move to the next phase. Phases advance one at a time, in order."""
+        if phase not in PHASES:
+            raise InvalidTransition(f"unknown phase {phase!r}; phases: {' → '.join(PHASES)}")
+        with self._tx():
+            inc = self._require(incident_id)
+            cur, new = PHASES.index(inc.phase), PHASES.index(phase)
+            if new == cur:
+                return inc
+            if new != cur + 1:
+                raise InvalidTransition(
+                    f"{incident_id} is in {inc.phase}; the next phase is "
+                    f"{PHASES[cur + 1] if cur + 1 < len(PHASES) else 'none'}, not {phase}")
+            self._db.execute("UPDATE incidents SET phase = ? WHERE id = ?", (phase, incident_id))
+            self._append(incident_id, "phase.changed", f"{inc.phase} → {phase}", actor=actor,
+                         at=at, payload={"from": inc.phase, "to": phase})
+        return self.get(incident_id)
+
+    def mark(self, incident_id: str, milestone: str, *, actor: str, at: datetime,
+             message: str = "") -> Incident:
+        """Set a milestone timestamp (acknowledged, mitigated, resolved, reviewed).
+
+        Milestones happen in order and a timestamp never precedes the one before it.
+        Marking a milestone that is already set changes nothing."""
+        if milestone not in MILESTONES[1:]:
+            raise InvalidTransition(f"unknown milestone {milestone!r}; "
+                                    f"one of {', '.join(MILESTONES[1:])}")
+        with self._tx():
+            inc = self._require(incident_id)
+            if inc.milestone(milestone) is not None:
+                return inc
+            idx = MILESTONES.index(milestone)
+            for earlier in MILESTONES[:idx]:
+                prev = inc.milestone(earlier)
+                if prev is None and earlier != "detected":
+                    raise InvalidTransition(f"{incident_id} cannot be {milestone} before it is "
+                                            f"{earlier}")
+                if prev is not None and at < prev:
+                    raise InvalidTransition(f"{milestone} time {_iso(at)} precedes {earlier} "
+                                            f"time {_iso(prev)}")
+            status = STATUS_AFTER[milestone]
+            self._db.execute(f"UPDATE incidents SET {milestone}_at = ?, status = ? WHERE id = ?",
+                             (_iso(at), status, incident_id))
+            self._append(incident_id, f"incident.{milestone}", message or milestone,
+                         actor=actor, at=at, payload={"status": status})
+        return self.get(incident_id)
+
+    def update(self, incident_id: str, *, actor: str, at: datetime, message: str,
+               severity: str | None = None, runbook: str | None = None,
+               data: dict[str, Any] | None = None) -> Incident:
+        """Change severity/runbook or merge keys into the incident's data, with an event."""
+        if severity is not None and severity not in SEVERITIES:
+            raise InvalidTransition(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
+        with self._tx():
+            inc = self._require(incident_id)
+            merged = {**inc.data, **(data or {})}
+            self._db.execute(
+                "UPDATE incidents SET severity = ?, runbook = ?, data = ? WHERE id = ?",
+                (severity or inc.severity, runbook or inc.runbook, canonical(merged),
+                 incident_id))
+            self._append(incident_id, "incident.updated", message, actor=actor, at=at,
+                         payload={"severity": severity, "runbook": runbook, "data": data or {}})
+        return self.get(incident_id)
+
+
+def open_store(data_dir: Path) -> IncidentStore:
+    return IncidentStore(Path(data_dir) / "incidents.db")

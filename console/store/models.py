@@ -1,0 +1,84 @@
+"""Incident and timeline records as the store returns them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+PHASES = ("detect", "triage", "mitigate", "diagnose", "fix", "review")
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+# Milestones in the order they must happen; each sets the incident's status.
+MILESTONES = ("detected", "acknowledged", "mitigated", "resolved", "reviewed")
+STATUS_AFTER = {
+    "detected": "open",
+    "acknowledged": "acknowledged",
+    "mitigated": "mitigated",
+    "resolved": "resolved",
+    "reviewed": "closed",
+}
+STATUSES = ("open", "acknowledged", "mitigated", "resolved", "closed")
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    title: str
+    model: str
+    severity: str
+    status: str
+    phase: str
+    env: str
+    runbook: str | None = None
+    drill: bool = False
+    alert_fingerprint: str | None = None
+    created_at: datetime | None = None
+    onset_at: datetime | None = None
+    detected_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    reviewed_at: datetime | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in ("resolved", "closed")
+
+    def milestone(self, name: str) -> datetime | None:
+        return getattr(self, f"{name}_at")
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(d: datetime | None) -> str | None:
+            return d.isoformat() if d else None
+
+        return {
+            "id": self.id, "title": self.title, "model": self.model,
+            "severity": self.severity, "status": self.status, "phase": self.phase,
+            "env": self.env, "runbook": self.runbook, "drill": self.drill,
+            "alert_fingerprint": self.alert_fingerprint,
+            "created_at": iso(self.created_at), "onset_at": iso(self.onset_at),
+            "detected_at": iso(self.detected_at), "acknowledged_at": iso(self.acknowledged_at),
+            "mitigated_at": iso(self.mitigated_at), "resolved_at": iso(self.resolved_at),
+            "reviewed_at": iso(self.reviewed_at), "data": self.data,
+        }
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    seq: int
+    incident_id: str | None
+    ts: datetime
+    actor: str
+    kind: str
+    message: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq, "incident_id": self.incident_id, "ts": self.ts.isoformat(),
+            "actor": self.actor, "kind": self.kind, "message": self.message,
+            "payload": self.payload, "hash": self.hash,
+        }

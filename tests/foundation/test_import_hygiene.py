@@ -1,0 +1,45 @@
+"""`rollbook --help` must stay light: no Textual, pandas or scipy."""
+
+import subprocess
+import sys
+
+HEAVY = ("textual", "pandas", "scipy", "numpy", "sqlite_utils")
+
+SCRIPT = """
+import sys
+from console.cli.main import main
+sys.argv = ["rollbook"] + sys.argv[1:]
+try:
+    main()
+except SystemExit:
+    pass
+print("LOADED", sorted({m.split('.')[0] for m in sys.modules}))
+"""
+
+
+def loaded_after(*args: str) -> str:
+    r = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True,
+                       timeout=60)
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("LOADED")]
+    assert line, r.stdout + r.stderr
+    return line[0]
+
+
+def test_help_imports_no_heavy_module():
+    loaded = loaded_after("--help")
+    for mod in HEAVY:
+        assert f"'{mod}'" not in loaded, f"--help imported {mod}"
+
+
+def test_subcommand_help_imports_no_heavy_module():
+    for cmd in ("drift", "status", "demo", "incident"):
+        loaded = loaded_after(cmd, "--help")
+        for mod in ("textual", "pandas", "scipy"):
+            assert f"'{mod}'" not in loaded, f"{cmd} --help imported {mod}"
+
+
+def test_the_check_itself_can_see_heavy_imports():
+    # guard against a vacuous test: importing pandas is visible to the same probe
+    r = subprocess.run([sys.executable, "-c", "import pandas, sys; print('pandas' in sys.modules)"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "True"

@@ -1,0 +1,128 @@
+import sqlite3
+from datetime import timedelta
+
+import pytest
+
+from console.errors import InvalidTransition, NotFound
+from console.store import IncidentStore
+from tests.conftest import T0
+
+
+@pytest.fixture
+def store(tmp_path):
+    with IncidentStore(tmp_path / "incidents.db") as s:
+        yield s
+
+
+def make(store, **kw):
+    args = dict(title="null rate", model="churn", severity="SEV2", env="demo", actor="alerting",
+                at=T0)
+    args.update(kw)
+    return store.create_incident(**args)
+
+
+def test_ids_are_sequential_and_padded(store):
+    assert make(store).id == "INC-0001"
+    assert make(store).id == "INC-0002"
+
+
+def test_opening_writes_the_first_event(store):
+    inc = make(store, alert_fingerprint="fp1")
+    [ev] = store.events(inc.id)
+    assert ev.kind == "incident.opened" and ev.seq == 1 and ev.payload["alert_fingerprint"] == "fp1"
+    assert inc.status == "open" and inc.phase == "detect" and inc.detected_at == T0
+
+
+def test_phases_advance_one_at_a_time(store):
+    inc = make(store)
+    store.advance_phase(inc.id, "triage", actor="a", at=T0)
+    with pytest.raises(InvalidTransition, match="next phase is mitigate, not fix"):
+        store.advance_phase(inc.id, "fix", actor="a", at=T0)
+    with pytest.raises(InvalidTransition):
+        store.advance_phase(inc.id, "detect", actor="a", at=T0)
+    assert store.get(inc.id).phase == "triage"
+    kinds = [e.kind for e in store.events(inc.id)]
+    assert kinds == ["incident.opened", "phase.changed"]
+
+
+def test_milestones_in_order_and_never_before_the_previous(store):
+    inc = make(store)
+    with pytest.raises(InvalidTransition, match="before it is acknowledged"):
+        store.mark(inc.id, "mitigated", actor="a", at=T0 + timedelta(minutes=5))
+    with pytest.raises(InvalidTransition, match="precedes detected"):
+        store.mark(inc.id, "acknowledged", actor="a", at=T0 - timedelta(minutes=1))
+    store.mark(inc.id, "acknowledged", actor="a", at=T0 + timedelta(minutes=2))
+    inc2 = store.mark(inc.id, "mitigated", actor="a", at=T0 + timedelta(minutes=6))
+    assert inc2.status == "mitigated" and inc2.is_open
+    # marking again changes nothing and writes nothing
+    n = len(store.events(inc.id))
+    store.mark(inc.id, "mitigated", actor="a", at=T0 + timedelta(minutes=9))
+    assert store.get(inc.id).mitigated_at == T0 + timedelta(minutes=6)
+    assert len(store.events(inc.id)) == n
+    store.mark(inc.id, "resolved", actor="a", at=T0 + timedelta(minutes=30))
+    assert not store.get(inc.id).is_open
+
+
+def test_event_time_never_goes_backwards(store):
+    inc = make(store)
+    store.append(inc.id, "note", "later", actor="a", at=T0 + timedelta(minutes=3))
+    with pytest.raises(InvalidTransition, match="precedes the previous event"):
+        store.append(inc.id, "note", "earlier", actor="a", at=T0 + timedelta(minutes=1))
+    # a failed append leaves nothing behind
+    assert [e.message for e in store.events(inc.id)][-1] == "later"
+
+
+def test_events_are_append_only_at_the_sql_level(store):
+    inc = make(store)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store._db.execute("UPDATE events SET message = 'x'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store._db.execute("DELETE FROM events")
+    assert len(store.events(inc.id)) == 1
+
+
+def test_hash_chain_detects_edit_and_names_record(store, tmp_path):
+    inc = make(store)
+    for i in range(4):
+        store.append(inc.id, "note", f"n{i}", actor="a", at=T0)
+    assert store.verify_chain().ok
+    store._db.executescript("DROP TRIGGER events_no_update;"
+                            "UPDATE events SET message = 'tampered' WHERE seq = 3;")
+    report = store.verify_chain()
+    assert not report.ok and report.first_bad_seq == 3 and "edited" in report.problem
+
+
+def test_hash_chain_detects_deletion(store):
+    inc = make(store)
+    for i in range(3):
+        store.append(inc.id, "note", f"n{i}", actor="a", at=T0)
+    store._db.executescript("DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 2;")
+    report = store.verify_chain()
+    assert not report.ok and report.first_bad_seq == 2
+
+
+def test_unknown_incident_and_bad_severity(store):
+    with pytest.raises(NotFound):
+        store.get("INC-9999")
+    with pytest.raises(NotFound):
+        store.append("INC-9999", "note", "x", actor="a", at=T0)
+    with pytest.raises(InvalidTransition, match="SEV1"):
+        make(store, severity="P1")
+
+
+def test_find_open_by_fingerprint_and_update(store):
+    a = make(store, alert_fingerprint="fp-a")
+    make(store, alert_fingerprint="fp-b", model="fraud")
+    assert store.find_open(fingerprint="fp-a").id == a.id
+    assert store.find_open(fingerprint="fp-zzz") is None
+    store.update(a.id, actor="a", at=T0, message="sev up", severity="SEV1", data={"k": 1})
+    got = store.get(a.id)
+    assert got.severity == "SEV1" and got.data == {"k": 1}
+
+
+def test_two_connections_see_each_others_commits(tmp_path):
+    with IncidentStore(tmp_path / "s.db") as a, IncidentStore(tmp_path / "s.db") as b:
+        inc = make(a)
+        b.append(inc.id, "note", "from b", actor="b", at=T0)
+        assert [e.message for e in a.events(inc.id)][-1] == "from b"
+        assert a.verify_chain().ok
