@@ -1,0 +1,76 @@
+"""Incident metrics: time to detect, acknowledge, mitigate and resolve, in minutes.
+
+A pure function over the incident record, so the engine, the TUI, the post-mortem and the
+drill report all measure the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from console.store import Incident
+
+#: What each figure measures. Reports print these next to the numbers.
+METRIC_DEFINITIONS: dict[str, str] = {
+    "detect_min": "time to detect: onset of impact → detection (alert fired or reported); "
+    "only when the onset is known",
+    "acknowledge_min": "time to acknowledge: detection → a person acknowledged the incident",
+    "mitigate_min": "time to mitigate: detection → impact stopped (alert to impact stopped)",
+    "resolve_min": "time to resolve: detection → incident resolved",
+}
+
+METRIC_LABELS: dict[str, str] = {
+    "detect_min": "Time to detect",
+    "acknowledge_min": "Time to acknowledge",
+    "mitigate_min": "Time to mitigate",
+    "resolve_min": "Time to resolve",
+}
+
+
+def minutes_between(start: datetime | None, end: datetime | None) -> float | None:
+    """Minutes from ``start`` to ``end``; None when either is unknown.
+
+    A negative span (clock skew in imported data) is reported as None rather than a
+    misleading negative duration."""
+    if start is None or end is None:
+        return None
+    span = (end - start).total_seconds() / 60.0
+    return span if span >= 0 else None
+
+
+def incident_metrics(incident: Incident) -> dict[str, float | None]:
+    """The four incident metrics in minutes (floats), None where a milestone is missing.
+
+    Keys: ``detect_min`` (onset → detected; None when the onset is unknown),
+    ``acknowledge_min`` (detected → acknowledged), ``mitigate_min`` (detected → mitigated),
+    ``resolve_min`` (detected → resolved). See ``METRIC_DEFINITIONS``."""
+    det = incident.detected_at
+    return {
+        "detect_min": minutes_between(incident.onset_at, det),
+        "acknowledge_min": minutes_between(det, incident.acknowledged_at),
+        "mitigate_min": minutes_between(det, incident.mitigated_at),
+        "resolve_min": minutes_between(det, incident.resolved_at),
+    }
+
+
+def impact_duration_min(incident: Incident, *, now: datetime | None = None) -> float | None:
+    """Minutes users were affected: onset (else detection) → mitigation (else resolution,
+    else ``now`` for a still-open incident). None when nothing bounds it."""
+    start = incident.onset_at or incident.detected_at
+    end = incident.mitigated_at or incident.resolved_at or now
+    return minutes_between(start, end)
+
+
+def metrics_table(incident: Incident) -> list[dict[str, Any]]:
+    """Rows ``{key, label, minutes, definition}`` in lifecycle order, for templates."""
+    values = incident_metrics(incident)
+    return [
+        {
+            "key": k,
+            "label": METRIC_LABELS[k],
+            "minutes": values[k],
+            "definition": METRIC_DEFINITIONS[k],
+        }
+        for k in METRIC_DEFINITIONS
+    ]

@@ -1,0 +1,314 @@
+"""The blameless post-mortem, written from the incident's own record.
+
+``build_postmortem`` turns an incident and its timeline into plain data (a dict the
+templates read); ``render_postmortem`` renders it as Markdown or one self-contained HTML
+file. Charts are drawn only for HTML and only from the ``series`` the caller supplies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from console.reports import record
+from console.reports.charts import Series
+from console.reports.costs import incident_cost
+from console.reports.metrics import (
+    impact_duration_min,
+    incident_metrics,
+    metrics_table,
+    minutes_between,
+)
+from console.reports.render import render
+from console.store import Incident, TimelineEvent
+
+FORMATS = ("md", "html")
+
+KIND_LABELS = {
+    "incident.opened": "opened",
+    "incident.acknowledged": "acknowledged",
+    "incident.mitigated": "mitigated",
+    "incident.resolved": "resolved",
+    "incident.reviewed": "reviewed",
+    "incident.updated": "updated",
+    "phase.changed": "phase",
+    "note": "note",
+    "step.started": "step started",
+    "step.finished": "step finished",
+    "alert.firing": "alert firing",
+    "alert.resolved": "alert resolved",
+    "drill.scored": "drill scored",
+}
+SECTIONS = (
+    "Summary",
+    "Impact",
+    "Timeline",
+    "Detection",
+    "Root cause",
+    "Trigger",
+    "Resolution",
+    "Contributing factors",
+    "What went well",
+    "What went badly",
+    "Where we got lucky",
+    "Action items",
+    "Lessons learned",
+    "ML evidence",
+    "Supporting data",
+)
+
+
+def _label(event: TimelineEvent) -> str:
+    if event.kind.startswith("action."):
+        return f"action {event.kind.split('.', 1)[1]}"
+    return KIND_LABELS.get(event.kind, event.kind)
+
+
+def timeline(incident: Incident, events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
+    """Timeline rows to the minute: the onset (when known) and detection from the incident
+    record, then every event except the review's own content (tagged notes, action items).
+
+    Each row: ``at``, ``offset_min`` (minutes from detection; negative before it),
+    ``actor``, ``kind``, ``label``, ``message``, ``seq`` (None for record milestones),
+    ``action`` (True for ``action.*`` events)."""
+    det = incident.detected_at
+    rows: list[dict[str, Any]] = []
+
+    def off(at: datetime) -> float | None:
+        return None if det is None else (at - det).total_seconds() / 60.0
+
+    if incident.onset_at is not None:
+        rows.append(
+            {
+                "at": incident.onset_at,
+                "offset_min": off(incident.onset_at),
+                "actor": "—",
+                "kind": "onset",
+                "label": "onset",
+                "message": "impact began (from the record)",
+                "seq": None,
+                "action": False,
+            }
+        )
+    first = events[0].ts if events else None
+    if (
+        det is not None
+        and (first is None or det < first)
+        and not any(e.kind == "alert.firing" for e in events)
+    ):
+        alert = incident.data.get("alert") or {}
+        how = f"alert {alert.get('name')} fired" if alert.get("name") else "detected"
+        rows.append(
+            {
+                "at": det,
+                "offset_min": 0.0,
+                "actor": "—",
+                "kind": "detected",
+                "label": "detected",
+                "message": how,
+                "seq": None,
+                "action": False,
+            }
+        )
+    for e in events:
+        if record.is_review_content(e):
+            continue
+        rows.append(
+            {
+                "at": e.ts,
+                "offset_min": off(e.ts),
+                "actor": e.actor,
+                "kind": e.kind,
+                "label": _label(e),
+                "message": e.message,
+                "seq": e.seq,
+                "action": e.kind.startswith("action."),
+            }
+        )
+    rows.sort(key=lambda r: (r["at"], r["seq"] or 0))
+    return rows
+
+
+def _impact(
+    incident: Incident,
+    metrics: dict[str, float | None],
+    now: datetime,
+    revenue_per_hour: float | None,
+) -> dict[str, Any]:
+    imp = dict(incident.data.get("impact") or {})
+    rph = imp.get("revenue_per_hour", revenue_per_hour)
+    mitigate = metrics["mitigate_min"]
+    so_far = mitigate is None
+    if so_far:
+        mitigate = minutes_between(incident.detected_at, now)
+    cost = incident_cost(rph, mitigate) if rph is not None and mitigate is not None else None
+    return {
+        "duration_min": impact_duration_min(incident, now=now),
+        "duration_from": "onset" if incident.onset_at else "detection",
+        "users_affected": imp.get("users_affected"),
+        "requests_affected": imp.get("requests_affected"),
+        "slo_breached": imp.get("slo_breached"),
+        "slo": imp.get("slo"),
+        "revenue_per_hour": rph,
+        "revenue_minutes": mitigate,
+        "revenue_so_far": so_far,
+        "revenue_at_risk": cost.revenue_at_risk if cost else None,
+        "description": imp.get("description"),
+    }
+
+
+def _detection(incident: Incident, events: Sequence[TimelineEvent]) -> dict[str, Any]:
+    alert = incident.data.get("alert") or {}
+    opened = next((e for e in events if e.kind == "incident.opened"), None)
+    if alert:
+        summary = (alert.get("annotations") or {}).get("summary")
+        how = (
+            f"Alert {alert.get('name')} fired: {summary}"
+            if summary
+            else f"Alert {alert.get('name')} fired (value {alert.get('value')})"
+        )
+    elif any(e.kind == "alert.firing" for e in events):
+        how = next(e.message for e in events if e.kind == "alert.firing")
+    else:
+        who = opened.actor if opened else "a person"
+        how = f"Reported by {who}"
+    return {"how": how, "alert": alert, "opened_by": opened.actor if opened else None}
+
+
+def _summary(
+    incident: Incident,
+    metrics: dict[str, float | None],
+    notes: dict[str, list[record.Note]],
+    acts: list[dict[str, Any]],
+) -> str:
+    if incident.data.get("summary"):
+        return str(incident.data["summary"])
+    parts = [f"{incident.severity} on model {incident.model} ({incident.env}): {incident.title}."]
+    if incident.detected_at:
+        parts.append(f"Detected at {incident.detected_at:%Y-%m-%d %H:%M} UTC.")
+    done = [a for a in acts if a["outcome"] in ("finished", "verified")]
+    if metrics["mitigate_min"] is not None:
+        how = f" by {', '.join(sorted({a['action'] for a in done if a['action']}))}" if done else ""
+        parts.append(f"Mitigated after {metrics['mitigate_min']:.0f} min{how}.")
+    if metrics["resolve_min"] is not None:
+        parts.append(f"Resolved after {metrics['resolve_min']:.0f} min.")
+    if notes["root_cause"]:
+        parts.append(f"Root cause: {notes['root_cause'][0].text}")
+    return " ".join(parts)
+
+
+def _authors(events: Sequence[TimelineEvent]) -> list[str]:
+    names: list[str] = []
+    for e in events:
+        if (
+            (record.tag_of(e) or e.kind == "action_item")
+            and record.is_person(e.actor)
+            and e.actor not in names
+        ):
+            names.append(e.actor)
+    return names or record.participants(events)
+
+
+def _supporting(incident: Incident, events: Sequence[TimelineEvent]) -> dict[str, Any]:
+    scored = [e.payload for e in events if e.kind == "drill.scored"]
+    return {
+        "evidence": [ev for ev in incident.data.get("evidence") or [] if isinstance(ev, dict)],
+        "checks": record.checks(events),
+        "facts": incident.data.get("facts") or {},
+        "drill": scored[-1] if scored else None,
+        "event_count": len(events),
+        "first_seq": events[0].seq if events else None,
+        "last_seq": events[-1].seq if events else None,
+        "last_hash": events[-1].hash if events else None,
+    }
+
+
+def build_postmortem(
+    incident: Incident,
+    events: Sequence[TimelineEvent],
+    *,
+    now: datetime,
+    revenue_per_hour: float | None = None,
+    authors: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Everything a post-mortem template needs, computed from the record.
+
+    ``now`` is the generation time (pass the workspace clock; tests pass a fixed one).
+    ``revenue_per_hour`` is used when the incident's ``data["impact"]`` has none (the CLI
+    passes the environment's configured figure for the model). Revenue at risk =
+    revenue per hour × time to mitigate (up to ``now`` while not mitigated)."""
+    metrics = incident_metrics(incident)
+    notes = record.notes_by_tag(events)
+    acts = record.actions(events)
+    lineage = record.lineage_diff(events)
+    drift = record.drift_evidence(events)
+    versions = record.versions_involved(events, {**incident.data, "model": incident.model})
+    return {
+        "incident": incident,
+        "generated_at": now,
+        "authors": list(authors) if authors else _authors(events),
+        "summary": _summary(incident, metrics, notes, acts),
+        "impact": _impact(incident, metrics, now, revenue_per_hour),
+        "timeline": timeline(incident, events),
+        "detection": _detection(incident, events),
+        "metrics": metrics,
+        "metrics_table": metrics_table(incident),
+        "notes": notes,
+        "whys": notes["why"],
+        "actions": acts,
+        "action_items": record.action_items(events),
+        "ml": {
+            "lineage": lineage,
+            "drift": drift["features"],
+            "renames": drift["renames"],
+            "versions": versions,
+            "present": bool(lineage or drift["features"] or drift["renames"] or versions),
+        },
+        "supporting": _supporting(incident, events),
+        "sections": SECTIONS,
+        "describe_change": record.describe_change,
+    }
+
+
+def render_postmortem(
+    incident: Incident,
+    events: Sequence[TimelineEvent],
+    *,
+    now: datetime,
+    fmt: str = "md",
+    user_dir: Path | None = None,
+    currency: str = "USD",
+    revenue_per_hour: float | None = None,
+    series: Mapping[str, Series] | None = None,
+    series_note: str | None = None,
+    authors: Sequence[str] | None = None,
+) -> str:
+    """The post-mortem as Markdown (``fmt="md"``) or one self-contained HTML file.
+
+    For HTML, ``series`` maps signal name → [(time, value)] across the incident window; each
+    signal becomes an inline SVG chart with actions marked. Without series the charts are
+    omitted and ``series_note`` (or a default note) says why."""
+    if fmt not in FORMATS:
+        from console.errors import InvalidInput
+
+        raise InvalidInput(f"unknown format {fmt!r}", hint="use md or html")
+    ctx = build_postmortem(
+        incident, events, now=now, revenue_per_hour=revenue_per_hour, authors=authors
+    )
+    charts: list[Any] = []
+    chart_notes: list[str] = []
+    if fmt == "html":
+        if series:
+            from markupsafe import Markup
+
+            from console.reports.charts import action_marks, signal_charts
+
+            made, chart_notes = signal_charts(series, action_marks(events))
+            charts = [{"signal": c.signal, "svg": Markup(c.svg), "points": c.points} for c in made]
+        else:
+            chart_notes = [series_note or "No metrics backend was available: charts omitted."]
+    ctx["charts"] = charts
+    ctx["chart_notes"] = chart_notes
+    return render(f"postmortem.{fmt}", ctx, user_dir=user_dir, currency=currency)
