@@ -1,0 +1,58 @@
+"""Loading the data files the diagnostics commands take: CSV (also .csv.gz, .tsv) or Parquet.
+
+Every failure is an :class:`UnreadableFile` naming the file and what is wrong (exit code 7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from console.diagnostics.errors import ColumnNotFound, UnreadableFile
+
+PARQUET_MAGIC = b"PAR1"
+
+
+def file_format(path: Path) -> str:
+    """``"parquet"`` or ``"csv"``: by suffix, else by the Parquet magic bytes."""
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq", ".parq")):
+        return "parquet"
+    if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+        return "csv"
+    with path.open("rb") as fh:
+        return "parquet" if fh.read(4) == PARQUET_MAGIC else "csv"
+
+
+def load_frame(path: str | Path, *, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read ``path`` into a DataFrame, optionally only ``columns``.
+
+    Raises :class:`UnreadableFile` when the file is missing, a directory, empty, or not
+    parseable, and :class:`ColumnNotFound` when a requested column is absent."""
+    p = Path(path)
+    if not p.exists():
+        raise UnreadableFile(p, "no such file")
+    if p.is_dir():
+        raise UnreadableFile(p, "is a directory, not a data file")
+    if p.stat().st_size == 0:
+        raise UnreadableFile(p, "the file is empty")
+    wanted = list(columns) if columns is not None else None
+    fmt = file_format(p)
+    try:
+        if fmt == "parquet":
+            frame = pd.read_parquet(p)
+        else:
+            sep = "\t" if p.name.lower().endswith(".tsv") else ","
+            frame = pd.read_csv(p, sep=sep)
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise UnreadableFile(p, f"cannot be read as {fmt.upper()}: {exc}".strip()) from exc
+    except Exception as exc:  # pyarrow raises its own error types for corrupt files
+        raise UnreadableFile(p, f"cannot be read as {fmt.upper()}: {exc}") from exc
+    if wanted is not None:
+        for col in wanted:
+            if col not in frame.columns:
+                raise ColumnNotFound(col, str(p), [str(c) for c in frame.columns])
+        frame = frame[wanted]
+    return frame
