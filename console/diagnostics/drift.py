@@ -215,10 +215,13 @@ def compare_numeric(
         a, b = ref.column.sorted_values, cur.sorted_values
         cur_counts = bin_counts(b, ref.interior_edges)
         ks, w = ks_wasserstein(a, b)
+        pvalue = ks_pvalue_asymp(ks, a.shape[0], b.shape[0])
+        if pvalue is None:
+            reasons.append("KS p-value undefined with one value on each side")
         stats = {
             "psi": psi(ref.counts, cur_counts, thr.psi_floor),
             "ks_statistic": ks,
-            "ks_pvalue": ks_pvalue_asymp(ks, a.shape[0], b.shape[0]),
+            "ks_pvalue": pvalue,
             "wasserstein": w,
             "jensen_shannon": jensen_shannon(ref.counts, cur_counts),
         }

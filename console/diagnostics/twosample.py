@@ -176,13 +176,16 @@ def ks_wasserstein(a: np.ndarray, b: np.ndarray) -> KSWasserstein:
     return KSWasserstein(ks, total)
 
 
-def ks_pvalue_asymp(statistic: float, n: int, m: int) -> float:
+def ks_pvalue_asymp(statistic: float, n: int, m: int) -> float | None:
     """Two-sided asymptotic p-value of the two-sample KS statistic.
 
     Same as ``scipy.stats.ks_2samp(..., method="asymp").pvalue``: the Kolmogorov distribution
-    ``kstwo.sf(D, round(n·m / (n + m)))``, clipped to [0, 1]."""
+    ``kstwo.sf(D, round(n·m / (n + m)))``, clipped to [0, 1]. ``None`` where scipy gives NaN:
+    with one value on each side the effective sample size rounds to 0."""
     from scipy.stats import kstwo
 
     big, small = sorted([float(n), float(m)], reverse=True)
-    en = big * small / (big + small)
-    return float(np.clip(kstwo.sf(statistic, np.round(en)), 0.0, 1.0))
+    en = np.round(big * small / (big + small))
+    if en < 1:
+        return None
+    return float(np.clip(kstwo.sf(statistic, en), 0.0, 1.0))
