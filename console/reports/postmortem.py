@@ -307,6 +307,8 @@ def render_postmortem(
 
             made, chart_notes = signal_charts(series, action_marks(events))
             charts = [{"signal": c.signal, "svg": Markup(c.svg), "points": c.points} for c in made]
+            if series_note:
+                chart_notes.append(series_note)
         else:
             chart_notes = [series_note or "No metrics backend was available: charts omitted."]
     ctx["charts"] = charts

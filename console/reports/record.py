@@ -196,13 +196,18 @@ def lineage_diff(events: Sequence[TimelineEvent]) -> dict[str, Any] | None:
 
 
 def describe_change(change: Any) -> str:
-    """One lineage change as text: ``key: old → new`` for a dict, else ``str(change)``."""
-    if isinstance(change, dict):
-        key = change.get("key") or change.get("name") or change.get("field") or ""
-        if "from" in change or "to" in change:
-            return f"{key}: {change.get('from')} → {change.get('to')}".lstrip(": ")
-        return ", ".join(f"{k}={v}" for k, v in change.items())
-    return str(change)
+    """One lineage change as text: its ``reason`` when the diagnostic gave one, else
+    ``field: before → after`` (``from``/``to`` accepted too), else ``str(change)``."""
+    if not isinstance(change, dict):
+        return str(change)
+    if change.get("reason"):
+        return str(change["reason"])
+    key = change.get("field") or change.get("key") or change.get("name") or ""
+    if any(k in change for k in ("before", "after", "from", "to")):
+        old = change.get("before", change.get("from"))
+        new = change.get("after", change.get("to"))
+        return f"{key}: {old} → {new}" if key else f"{old} → {new}"
+    return ", ".join(f"{k}={v}" for k, v in change.items())
 
 
 def drift_evidence(events: Sequence[TimelineEvent]) -> dict[str, list[dict[str, Any]]]:

@@ -206,3 +206,17 @@ def render(
             f"template {where}{f' line {line}' if line else ''}: {exc}",
             hint="fix the template, or remove your override to use the shipped one",
         ) from None
+
+
+def render_report(
+    name: str,
+    fmt: str,
+    context: dict[str, Any],
+    *,
+    user_dir: Path | None = None,
+    currency: str = "USD",
+) -> str:
+    """Render report ``name`` (``roi``, ``tco``, ``exposure``, …) as ``md`` or ``html``."""
+    if fmt not in ("md", "html"):
+        raise InvalidInput(f"unknown format {fmt!r}", hint="use md or html")
+    return render(f"{name}.{fmt}", context, user_dir=user_dir, currency=currency)

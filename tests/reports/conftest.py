@@ -60,8 +60,22 @@ LINEAGE_EVIDENCE = {
     "groups": {
         "code": [],
         "data": [
-            {"key": "data_snapshot_hash", "from": "9f1c2e", "to": "a77b03"},
-            {"key": "schema", "from": "total_order_amount", "to": "order_total_amount"},
+            {
+                "group": "data",
+                "field": "data_snapshot_hash",
+                "before": "9f1c2e",
+                "after": "a77b03",
+                "material": True,
+                "reason": "data snapshot changed: 9f1c2e → a77b03",
+            },
+            {
+                "group": "data",
+                "field": "data_description",
+                "before": "orders with total_order_amount",
+                "after": "orders with order_total_amount",
+                "material": False,
+                "reason": "",
+            },
         ],
         "features": [],
         "params": [],

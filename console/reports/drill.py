@@ -1,0 +1,197 @@
+"""The drill report: scenario, participants, each step with its time, measured times
+against targets, pass / fail with reasons, and a review section."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from console.errors import InvalidInput
+from console.reports import record
+from console.reports.metrics import METRIC_DEFINITIONS, METRIC_LABELS, incident_metrics
+from console.reports.render import render
+from console.store import Incident, TimelineEvent
+
+# Config's [drill] keys (minutes) → the metric keys the engine and reports use.
+CONFIG_TARGET_KEYS = {
+    "detect_minutes": "detect_min",
+    "acknowledge_minutes": "acknowledge_min",
+    "mitigate_minutes": "mitigate_min",
+}
+SCORED = ("detect_min", "acknowledge_min", "mitigate_min")
+
+
+@dataclass(frozen=True)
+class DrillScore:
+    passed: bool
+    measured: dict[str, float | None]
+    targets: dict[str, float]
+    reasons: list[str] = field(default_factory=list)
+    recovered: bool | None = None
+    source: str = "computed"  # "computed" here, or "recorded" from a drill.scored event
+
+    def rows(self) -> list[dict[str, Any]]:
+        out = []
+        for k in SCORED:
+            m, t = self.measured.get(k), self.targets.get(k)
+            ok = None if m is None or t is None else m <= t
+            out.append(
+                {
+                    "key": k,
+                    "label": METRIC_LABELS[k],
+                    "measured": m,
+                    "target": t,
+                    "passed": ok,
+                    "definition": METRIC_DEFINITIONS[k],
+                }
+            )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "rows": self.rows()}
+
+
+def targets_from_config(drill_targets: Mapping[str, float]) -> dict[str, float]:
+    """``{"mitigate_minutes": 8}`` (config) → ``{"mitigate_min": 8.0}``; unknown keys kept."""
+    return {CONFIG_TARGET_KEYS.get(k, k): float(v) for k, v in drill_targets.items()}
+
+
+def score_drill(incident: Incident, targets: Mapping[str, float]) -> DrillScore:
+    """Score measured times (minutes) against ``targets`` (metric key → minutes).
+
+    The drill passes when the incident was acknowledged and mitigated and every measured
+    time is within its target. Time to detect needs the onset (fault injection time): when
+    it is unknown it is reported as not measured and does not fail the drill. A target that
+    is not set is not scored."""
+    measured = {k: v for k, v in incident_metrics(incident).items() if k in SCORED}
+    reasons: list[str] = []
+    passed = True
+    for k in SCORED:
+        m, t = measured.get(k), targets.get(k)
+        label = METRIC_LABELS[k].lower()
+        if m is None:
+            if k == "detect_min":
+                reasons.append(f"{label} not measured (onset unknown)")
+            else:
+                passed = False
+                reasons.append(
+                    f"{label} not measured: the incident was never "
+                    f"{'acknowledged' if k == 'acknowledge_min' else 'mitigated'}"
+                )
+        elif t is not None and m > t:
+            passed = False
+            reasons.append(f"{label} {m:.1f} min exceeds the target of {t:g} min")
+        elif t is not None:
+            reasons.append(f"{label} {m:.1f} min within the target of {t:g} min")
+    return DrillScore(
+        passed,
+        measured,
+        {k: float(v) for k, v in targets.items()},
+        reasons,
+        recovered=incident.mitigated_at is not None,
+    )
+
+
+def recorded_score(events: Sequence[TimelineEvent]) -> DrillScore | None:
+    """The engine's own verdict (the last ``drill.scored`` event), if there is one."""
+    scored = [e for e in events if e.kind == "drill.scored"]
+    if not scored:
+        return None
+    p = scored[-1].payload
+    return DrillScore(
+        bool(p.get("passed")),
+        dict(p.get("measured") or {}),
+        {k: float(v) for k, v in (p.get("targets") or {}).items()},
+        [str(r) for r in p.get("reasons") or []],
+        p.get("recovered"),
+        source="recorded",
+    )
+
+
+def steps(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
+    """Runbook steps in the order they started, with start, finish, seconds taken, state,
+    pass/fail and the finishing message. A step that never finished has ``finished_at``
+    None."""
+    rows: dict[str, dict[str, Any]] = {}
+    for e in events:
+        if e.kind not in ("step.started", "step.finished"):
+            continue
+        p = e.payload
+        name = str(p.get("step") or e.message)
+        row = rows.setdefault(
+            name,
+            {
+                "step": name,
+                "phase": p.get("phase") or "",
+                "kind": p.get("kind") or "",
+                "started_at": None,
+                "finished_at": None,
+                "seconds": None,
+                "state": "",
+                "passed": None,
+                "message": e.message,
+                "actor": e.actor,
+            },
+        )
+        if e.kind == "step.started":
+            row["started_at"] = row["started_at"] or e.ts
+        else:
+            row["finished_at"], row["state"] = e.ts, str(p.get("state") or "")
+            row["passed"], row["message"] = p.get("passed"), e.message
+            start = row["started_at"] or e.ts
+            row["started_at"] = start
+            row["seconds"] = (e.ts - start).total_seconds()
+    return list(rows.values())
+
+
+def build_drill_report(
+    incident: Incident,
+    events: Sequence[TimelineEvent],
+    *,
+    targets: Mapping[str, float],
+    now: datetime,
+) -> dict[str, Any]:
+    """Everything the drill templates read. ``targets`` are metric key → minutes (see
+    ``targets_from_config``). The engine's recorded score is used when present; the
+    score computed from the record is shown beside it. Refuses a non-drill incident."""
+    if not incident.drill:
+        raise InvalidInput(
+            f"{incident.id} is not a drill",
+            hint=f"for a real incident use: rollbook postmortem {incident.id}",
+        )
+    computed = score_drill(incident, targets)
+    recorded = recorded_score(events)
+    notes = record.notes_by_tag(events)
+    return {
+        "incident": incident,
+        "generated_at": now,
+        "scenario": incident.data.get("scenario") or incident.runbook or incident.title,
+        "participants": record.participants(events, incident.data),
+        "steps": steps(events),
+        "actions": record.actions(events),
+        "score": recorded or computed,
+        "computed": computed,
+        "metrics": incident_metrics(incident),
+        "improve": notes["went_badly"] + notes["lesson"],
+        "went_well": notes["went_well"],
+        "action_items": record.action_items(events),
+    }
+
+
+def render_drill(
+    incident: Incident,
+    events: Sequence[TimelineEvent],
+    *,
+    targets: Mapping[str, float],
+    now: datetime,
+    fmt: str = "md",
+    user_dir: Path | None = None,
+    currency: str = "USD",
+) -> str:
+    if fmt not in ("md", "html"):
+        raise InvalidInput(f"unknown format {fmt!r}", hint="use md or html")
+    ctx = build_drill_report(incident, events, targets=targets, now=now)
+    return render(f"drill.{fmt}", ctx, user_dir=user_dir, currency=currency)
