@@ -104,42 +104,30 @@ def _print_drift(report, reference: str, current: str) -> None:
 
     out = console_out()
     style = STATUS_STYLE[report.status]
+    out.print(f"status: [{style}]{report.status.upper()}[/]")
     out.print(
-        f"Drift {current} vs {reference}: [{style}]{report.status.upper()}[/] "
-        f"({report.rows_reference:,} reference rows, {report.rows_current:,} current rows)"
+        f"{current} vs {reference}: {report.rows_current:,} current rows, "
+        f"{report.rows_reference:,} reference rows"
     )
     if report.missing_columns:
         out.print(f"[bold red]MISSING[/] in current: {', '.join(report.missing_columns)}")
     if report.added_columns:
         out.print(f"new in current: {', '.join(report.added_columns)}")
     table = Table(show_lines=False)
-    for col in (
-        "feature",
-        "kind",
-        "severity",
-        "PSI",
-        "KS",
-        "KS p",
-        "Wasserstein",
-        "JS",
-        "chi² p",
-        "null ref",
-        "null cur",
-    ):
-        table.add_column(col, justify="left" if col in ("feature", "kind", "severity") else "right")
+    table.add_column("feature", overflow="fold")
+    table.add_column("severity", no_wrap=True)
+    for col in ("PSI", "KS", "Wass.", "JS", "chi² p", "null cur"):
+        table.add_column(col, justify="right", no_wrap=True)
     for f in report.features:
         sev = f"[{SEVERITY_STYLE[f.severity]}]{f.severity}[/]"
         table.add_row(
             f.name,
-            f.kind,
             sev,
-            _num(f.psi),
-            _num(f.ks_statistic),
-            _num(f.ks_pvalue, "{:.3g}"),
-            _num(f.wasserstein, "{:.4g}"),
-            _num(f.jensen_shannon),
-            _num(f.chi2_pvalue, "{:.3g}"),
-            _pct(f.null_rate_reference),
+            _num(f.psi, "{:.3f}"),
+            _num(f.ks_statistic, "{:.3f}"),
+            _num(f.wasserstein, "{:.3g}"),
+            _num(f.jensen_shannon, "{:.3f}"),
+            _num(f.chi2_pvalue, "{:.2g}"),
             _pct(f.null_rate_current),
         )
     out.print(table)
