@@ -1,0 +1,341 @@
+"""The simulation engine under ``EmbeddedWorld``: one SQLite file, its clock, and lazy
+catch-up of the generated signals and prediction logs.
+
+All roles of a connection share one world. State that matters to another process — the
+clock anchor, routes, batch pauses, faults, injected backend failures — lives in the file, so
+``rollbook demo`` in one terminal and the TUI in another see the same world.
+
+Signals are generated lazily: every read first advances the simulation to now (at most the
+last 24 h after a long gap). A state change at time c only alters ticks after c, except an
+injection with a past onset, which regenerates the model's series from the onset.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlite_utils import Database
+
+from console.clock import Clock, ScaledClock
+from console.errors import BackendError, InvalidInput
+from plugins.embedded import db as schema
+from plugins.embedded import samples, seed_data, simulator
+from plugins.embedded.dynamics import Episode
+from plugins.embedded.fleet import FLEET
+from plugins.embedded.simulator import ModelState
+
+HISTORY_S = 86400  # history seeded on first use, and the most a catch-up regenerates
+KEEP_S = 3 * 86400  # older ticks are pruned after a long gap
+
+
+def to_ts(dt: datetime) -> float:
+    if dt.tzinfo is None:
+        raise InvalidInput(f"time {dt!r} has no timezone", hint="pass a UTC-aware datetime")
+    return dt.timestamp()
+
+
+def from_ts(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def floor_minute(ts: float) -> int:
+    return int(ts // 60) * 60
+
+
+class SimulationEngine:
+    """Persistence, time and catch-up; ``EmbeddedWorld`` adds the World role on top.
+    Thread-safe; safe to open the same file from several processes."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        seed: int = 7,
+        speed: float = 1.0,
+        clock: Clock | None = None,
+        thresholds: Mapping[str, float] | None = None,
+    ):
+        self.path = Path(path)
+        self.seed = int(seed)
+        self.thresholds = dict(thresholds or {})
+        self._clock = clock
+        self._initial_speed = float(speed)
+        self._lock = threading.RLock()
+        self._db: Database | None = None
+        self._cache: dict[str, tuple[Any, Any]] = {}
+        self._ensure_seeded()
+
+    # ---- connection and transactions ---------------------------------------------------
+    @property
+    def db(self) -> Database:
+        with self._lock:
+            if self._db is None:
+                self._db = schema.connect(self.path)
+            return self._db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    @contextmanager
+    def tx(self) -> Iterator[Any]:
+        """An IMMEDIATE transaction (one writer across processes) under the thread lock."""
+        with self._lock:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def q(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self.db.conn.execute(sql, args).fetchall()
+
+    def _world_row(self) -> dict[str, Any]:
+        cur = self.db.conn.execute("SELECT * FROM world WHERE id = 1")
+        row = cur.fetchone()
+        if row is None:
+            raise BackendError(f"embedded world {self.path} is not seeded")
+        return dict(zip([c[0] for c in cur.description], row, strict=True))
+
+    def revision(self) -> int:
+        return int(self.q("SELECT revision FROM world WHERE id = 1")[0][0])
+
+    # ---- time --------------------------------------------------------------------------
+    def now(self) -> datetime:
+        if self._clock is not None:
+            return self._clock.now()
+        with self._lock:
+            w = self._world_row()
+        return ScaledClock(from_ts(w["anchor_sim"]), w["anchor_wall"], w["speed"]).now()
+
+    def now_ts(self) -> float:
+        return to_ts(self.now())
+
+    def set_speed(self, speed: float) -> None:
+        """Simulated seconds per wall second from now on, re-anchored so time does not jump.
+        Persisted for every process; no effect on a world driven by an explicit clock."""
+        if not speed > 0:
+            raise InvalidInput(f"speed must be positive, got {speed!r}")
+        sim = self.now_ts()
+        with self.tx() as conn:
+            conn.execute(
+                "UPDATE world SET anchor_sim = ?, anchor_wall = ?, speed = ?,"
+                " revision = revision + 1 WHERE id = 1",
+                (sim, time.time(), speed),
+            )
+
+    @property
+    def speed(self) -> float:
+        return float(self.q("SELECT speed FROM world WHERE id = 1")[0][0])
+
+    # ---- seeding and catch-up ----------------------------------------------------------
+    def _ensure_seeded(self) -> None:
+        with self.tx() as conn:
+            row = conn.execute("SELECT seed FROM world WHERE id = 1").fetchone()
+            if row is not None:
+                self.seed = int(row[0])  # an existing world keeps the seed it was made with
+                created = False
+            else:
+                if self._clock is not None:
+                    seed_now = floor_minute(to_ts(self._clock.now()))
+                else:  # the reference alert reads 06:47; the demo world starts at 06:52
+                    today = datetime.now(UTC).date()
+                    seed_now = datetime.combine(today, dtime(6, 52), UTC).timestamp()
+                conn.execute(
+                    "INSERT INTO world (id, seed, schema, anchor_sim, anchor_wall, speed,"
+                    " seeded_at, simulated_until, revision) VALUES (1,?,?,?,?,?,?,?,0)",
+                    (
+                        self.seed,
+                        schema.SCHEMA_VERSION,
+                        seed_now,
+                        time.time(),
+                        self._initial_speed,
+                        seed_now,
+                        int(seed_now) - HISTORY_S,
+                    ),
+                )
+                seed_data.insert_fleet(conn, seed_now)
+                created = True
+        if created:
+            self.advance(from_ts(self._world_row()["seeded_at"]))
+
+    def model_state(self, model: str) -> ModelState:
+        routes = [
+            (at, json.loads(w))
+            for at, w in self.q(
+                "SELECT at, weights FROM route_log WHERE model = ? ORDER BY at, id", (model,)
+            )
+        ]
+        pauses = [
+            (at, bool(p))
+            for at, p in self.q(
+                "SELECT at, paused FROM batch_log WHERE model = ? ORDER BY at, id", (model,)
+            )
+        ]
+        episodes = [
+            Episode(s, onset, cleared)
+            for s, onset, cleared in self.q(
+                "SELECT scenario, onset, cleared FROM faults WHERE model = ? ORDER BY id", (model,)
+            )
+        ]
+        return ModelState(routes, pauses, episodes)
+
+    def simulated_until(self) -> int:
+        return int(self.q("SELECT simulated_until FROM world WHERE id = 1")[0][0])
+
+    def advance(self, until: datetime | None = None) -> None:
+        """Generate every minute tick up to ``until`` (default now). Idempotent; after a gap of
+        more than 24 h only the last 24 h are generated."""
+        target = floor_minute(to_ts(until) if until is not None else self.now_ts())
+        with self._lock:
+            for _ in range(5):
+                last, rev = self.simulated_until(), self.revision()
+                if target <= last:
+                    return
+                start = max(last + 60, target - HISTORY_S + 60)
+                ticks = np.arange(start, target + 60, 60, dtype=np.int64)
+                batches = self._generate(list(FLEET), ticks)
+                with self.tx() as conn:
+                    now_last, now_rev = conn.execute(
+                        "SELECT simulated_until, revision FROM world WHERE id = 1"
+                    ).fetchone()
+                    if now_rev != rev or now_last != last:
+                        continue  # another writer moved first: regenerate from its state
+                    self._write(conn, batches)
+                    conn.execute("UPDATE world SET simulated_until = ? WHERE id = 1", (target,))
+                    if target - last > 3600:
+                        conn.execute("DELETE FROM metrics WHERE ts < ?", (target - KEEP_S,))
+                        for m in FLEET:
+                            conn.execute(
+                                f"DELETE FROM {schema.samples_table(m)} WHERE tick < ?",
+                                (target - KEEP_S,),
+                            )
+                return
+            raise BackendError("embedded world: could not catch up (too much contention)")
+
+    def catch_up(self) -> None:
+        """What every read calls first."""
+        self.advance()
+
+    def _generate(self, models: list[str], ticks: np.ndarray) -> list[tuple]:
+        out = []
+        for m in models:
+            state = self.model_state(m)
+            series = simulator.simulate(self.seed, m, ticks, state)
+            columns = samples.generate(self.seed, m, ticks, state)
+            table = schema.samples_table(m)
+            if columns:
+                schema.ensure_sample_columns(self.db, table, columns)
+            out.append((m, simulator.rows(m, ticks, series), table, columns))
+        return out
+
+    @staticmethod
+    def _write(conn: Any, batches: list[tuple]) -> None:
+        for _m, rows, table, columns in batches:
+            conn.executemany(
+                "INSERT OR REPLACE INTO metrics (model, signal, version, ts, value)"
+                " VALUES (?,?,?,?,?)",
+                rows,
+            )
+            if columns:
+                cols = list(columns)
+                sql = (
+                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+                )
+                conn.executemany(sql, zip(*(columns[c].tolist() for c in cols), strict=True))
+
+    def regenerate(self, model: str, since: float) -> None:
+        """Rebuild ``model``'s ticks from ``since`` to the simulated present after a change
+        of its logs that reaches into already-generated time."""
+        with self._lock:
+            last = self.simulated_until()
+            first = max(-(-int(since) // 60) * 60, last - HISTORY_S + 60)
+            if first > last:
+                return
+            ticks = np.arange(first, last + 60, 60, dtype=np.int64)
+            batches = self._generate([model], ticks)
+            with self.tx() as conn:
+                conn.execute("DELETE FROM metrics WHERE model = ? AND ts >= ?", (model, first))
+                conn.execute(f"DELETE FROM {schema.samples_table(model)} WHERE tick >= ?", (first,))
+                self._write(conn, batches)
+            self._cache.clear()
+
+    def changed(self, model: str, at: float, record: str, args: tuple) -> None:
+        """Append one row to a log (``record`` is its INSERT), bump the revision and rebuild
+        any ticks the change reaches."""
+        with self._lock:
+            with self.tx() as conn:
+                conn.execute(record, args)
+                conn.execute("UPDATE world SET revision = revision + 1 WHERE id = 1")
+            self._cache.clear()
+            if at < self.simulated_until():
+                self.regenerate(model, at)
+
+    def cached(self, key: str, compute: Any) -> Any:
+        """Memoise a derived view (alerts) until time or state moves."""
+        stamp = (self.simulated_until(), self.revision())
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = compute()
+        self._cache[key] = (stamp, value)
+        return value
+
+    # ---- routes and batch (used by the traffic role) ------------------------------------
+    def current_routes(self, model: str) -> dict[str, float]:
+        row = self.q(
+            "SELECT weights FROM route_log WHERE model = ? ORDER BY at DESC, id DESC LIMIT 1",
+            (model,),
+        )
+        return json.loads(row[0][0]) if row else {}
+
+    def record_routes(
+        self, model: str, weights: Mapping[str, float], *, actor: str, at: float | None = None
+    ) -> None:
+        self.catch_up()
+        at = self.now_ts() if at is None else at
+        self.changed(
+            model,
+            at,
+            "INSERT INTO route_log (model, at, weights, actor) VALUES (?,?,?,?)",
+            (model, at, json.dumps(dict(weights), sort_keys=True), actor),
+        )
+
+    def batch_paused(self, model: str) -> bool:
+        row = self.q(
+            "SELECT paused FROM batch_log WHERE model = ? ORDER BY at DESC, id DESC LIMIT 1",
+            (model,),
+        )
+        return bool(row and row[0][0])
+
+    def record_batch(self, model: str, paused: bool, *, actor: str) -> None:
+        self.catch_up()
+        at = self.now_ts()
+        self.changed(
+            model,
+            at,
+            "INSERT INTO batch_log (model, at, paused, actor) VALUES (?,?,?,?)",
+            (model, at, int(paused), actor),
+        )
+
+    def route_values(self, model: str, route: str, ts: float) -> dict[str, float]:
+        """One route's own signal values at ``ts`` (what a request sent straight to it
+        would see), whatever its traffic share."""
+        tick = np.array([floor_minute(ts)], dtype=np.int64)
+        series = simulator.route_series(self.seed, model, route, tick, self.model_state(model))
+        return {k: float(v[0]) for k, v in series.items()}
