@@ -73,6 +73,12 @@ def _document(
     _emit(render_report(name, fmt, ctx, user_dir=cfg.template_dir, currency=cfg.currency), output)
 
 
+def _configured_revenue(cfg, inc) -> float | None:
+    """The environment's revenue per hour for the incident's model, if configured."""
+    env = cfg.envs.get(inc.env)
+    return env.revenue_per_hour.get(inc.model) if env is not None else None
+
+
 # ---- post-mortem ---------------------------------------------------------------------------
 def _charts(ctx: click.Context, incident, now) -> tuple[dict, str]:
     """Key signals from the environment's metrics backend; a note instead when it fails."""
@@ -84,26 +90,6 @@ def _charts(ctx: click.Context, incident, now) -> tuple[dict, str]:
             return fetch_series(ws, incident, now=now)
     except Exception as exc:  # noqa: BLE001 - charts are optional; the report is not
         return {}, f"No metrics backend was available ({exc}): charts omitted."
-
-
-def _postmortem_json(pm: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "incident",
-        "generated_at",
-        "authors",
-        "summary",
-        "impact",
-        "timeline",
-        "detection",
-        "metrics",
-        "whys",
-        "notes",
-        "actions",
-        "action_items",
-        "ml",
-        "supporting",
-    )
-    return {k: pm[k] for k in keys}
 
 
 @click.command()
@@ -135,17 +121,14 @@ def postmortem(
 ) -> None:
     """The blameless post-mortem of INCIDENT_ID, written from its record."""
     from console.reports import record
-    from console.reports.postmortem import build_postmortem, render_postmortem
+    from console.reports.postmortem import build_postmortem, postmortem_json, render_postmortem
 
     cfg = _config()
     with _store(cfg) as store:
         inc = store.get(incident_id.upper())
         events = store.events(inc.id)
     now = _now()
-    try:
-        rph = cfg.env(inc.env).revenue_per_hour.get(inc.model)
-    except Exception:  # noqa: BLE001 - an environment removed from config since
-        rph = None
+    rph = _configured_revenue(cfg, inc)
     common = {
         "now": now,
         "user_dir": cfg.template_dir,
@@ -164,7 +147,7 @@ def postmortem(
         if output is None:
             return
     if as_json and not check:
-        print_json(_postmortem_json(build_postmortem(inc, events, now=now, revenue_per_hour=rph)))
+        print_json(postmortem_json(build_postmortem(inc, events, now=now, revenue_per_hour=rph)))
         return
     if action_items_csv is not None and str(action_items_csv) == "-" and output is None:
         return
@@ -178,12 +161,9 @@ def postmortem(
 
 
 def _check(ctx: click.Context, inc, events, common: dict[str, Any], as_json: bool) -> None:
-    from console.reports.blameless import attribute, check_text, person_names
-    from console.reports.postmortem import render_postmortem
+    from console.reports.blameless import check_postmortem
 
-    names = person_names(inc, events)
-    doc = render_postmortem(inc, events, fmt="md", **common)
-    findings = attribute(check_text(doc, names=names), events, names=names)
+    findings = check_postmortem(inc, events, **common)
     if as_json:
         print_json({"incident": inc.id, "ok": not findings, "findings": findings})
     elif not findings:
@@ -247,41 +227,33 @@ def incident_cost_cmd(
     With INCIDENT_ID the figures come from its record (time to mitigate; engineers counted
     until resolved) and the configured revenue per hour; flags override them."""
     from console.errors import InvalidInput
-    from console.reports.costs import incident_cost
-    from console.reports.metrics import incident_metrics, minutes_between
+    from console.reports.costs import incident_cost, incident_cost_from_record
 
-    inc, eng_minutes = None, None
+    inc = None
     if incident_id:
-        from console.reports.record import participants
-
         cfg = _config()
         with _store(cfg) as store:
             inc = store.get(incident_id.upper())
             events = store.events(inc.id)
-        m = incident_metrics(inc)
-        if minutes is None:
-            minutes = m["mitigate_min"]
-            if minutes is None:
-                minutes = minutes_between(inc.detected_at, _now())
-        eng_minutes = m["resolve_min"] or minutes
-        if revenue_per_hour is None:
-            revenue_per_hour = (inc.data.get("impact") or {}).get("revenue_per_hour")
-        if revenue_per_hour is None:
-            revenue_per_hour = cfg.env(inc.env).revenue_per_hour.get(inc.model)
-        if engineers is None:
-            engineers = len(participants(events, inc.data))
-    if revenue_per_hour is None or minutes is None:
+        cost = incident_cost_from_record(
+            inc,
+            events,
+            now=_now(),
+            revenue_per_hour=revenue_per_hour,
+            configured_revenue_per_hour=_configured_revenue(cfg, inc),
+            minutes=minutes,
+            engineers=engineers,
+            hourly_rate=hourly_rate,
+        )
+    elif revenue_per_hour is None or minutes is None:
         raise InvalidInput(
             "need a revenue per hour and the minutes to mitigate",
             hint="give INCIDENT, or --revenue-per-hour R --minutes M",
         )
-    cost = incident_cost(
-        revenue_per_hour,
-        minutes,
-        engineers=engineers or 0,
-        hourly_rate=hourly_rate,
-        engineering_minutes=eng_minutes,
-    )
+    else:
+        cost = incident_cost(
+            revenue_per_hour, minutes, engineers=engineers or 0, hourly_rate=hourly_rate
+        )
     _document("incident_cost", fmt, output, as_json, cost, "c", incident=inc)
 
 
@@ -347,35 +319,17 @@ def tco(
     help="C: cost of one engineer-week.",
 )
 @output_options
-def business_case(
-    annual_investment: float,
-    weeks_before: float,
-    weeks_after: float,
-    models: float,
-    value_per_model: float,
-    horizon_months: float,
-    engineer_week_cost: float,
-    fmt: str,
-    output: Path | None,
-    as_json: bool,
-) -> None:
+def business_case(fmt: str, output: Path | None, as_json: bool, **figures: float) -> None:
     """Value of deploying models sooner against the investment that makes it possible."""
     from console.reports.business import business_case as compute
 
-    bc = compute(
-        annual_investment=annual_investment,
-        weeks_before=weeks_before,
-        weeks_after=weeks_after,
-        models=models,
-        value_per_model=value_per_model,
-        horizon_months=horizon_months,
-        engineer_week_cost=engineer_week_cost,
-    )
-    _document("business_case", fmt, output, as_json, bc, "b")
+    _document("business_case", fmt, output, as_json, compute(**figures), "b")
 
 
 @report.command()
-@click.option("--standby-cost", type=float, required=True, help="Standby cost per month.")
+@click.option(
+    "--standby-cost", "standby_cost_per_month", type=float, required=True, help="Per month."
+)
 @click.option("--requests-per-hour", type=float, required=True)
 @click.option("--pull-seconds", type=float, required=True, help="Cold start: image pull.")
 @click.option("--load-seconds", type=float, required=True, help="Cold start: model load.")
@@ -396,35 +350,11 @@ def business_case(
     help="Money one badly served request costs (enables the verdict).",
 )
 @output_options
-def standby(
-    standby_cost: float,
-    requests_per_hour: float,
-    pull_seconds: float,
-    load_seconds: float,
-    warmup_seconds: float,
-    warm_seconds: float,
-    share: float,
-    rollbacks_per_month: float,
-    cost_per_bad_request: float | None,
-    fmt: str,
-    output: Path | None,
-    as_json: bool,
-) -> None:
+def standby(fmt: str, output: Path | None, as_json: bool, **figures: Any) -> None:
     """Warm standby versus cold rollback: standby cost against requests exposed."""
-    from console.reports.costs import standby_vs_cold
+    from console.reports.standby import standby_vs_cold
 
-    s = standby_vs_cold(
-        standby_cost,
-        requests_per_hour,
-        pull_seconds=pull_seconds,
-        load_seconds=load_seconds,
-        warmup_seconds=warmup_seconds,
-        warm_seconds=warm_seconds,
-        share=share,
-        rollbacks_per_month=rollbacks_per_month,
-        cost_per_bad_request=cost_per_bad_request,
-    )
-    _document("standby", fmt, output, as_json, s, "s")
+    _document("standby", fmt, output, as_json, standby_vs_cold(**figures), "s")
 
 
 @report.command()

@@ -202,3 +202,16 @@ def attribute(
         )
         for f in findings
     ]
+
+
+def check_postmortem(
+    incident: Incident, events: Sequence[TimelineEvent], **render_options: Any
+) -> list[BlameFinding]:
+    """Check the rendered Markdown post-mortem: findings carry the document's line numbers
+    and, where the words came from a note, the ``seq`` of that timeline event.
+    ``render_options`` go to ``render_postmortem`` (``now`` is required)."""
+    from console.reports.postmortem import render_postmortem
+
+    names = person_names(incident, events)
+    doc = render_postmortem(incident, events, fmt="md", **render_options)
+    return attribute(check_text(doc, names=names), events, names=names)

@@ -40,8 +40,16 @@ class SignalChart:
 
 def action_marks(events: Sequence[Any]) -> list[ActionMark]:
     """Marks for actions that finished (``action.finished``), or were verified when no
-    finish was recorded (``action.verified``), one per ``action_id``, in time order."""
+    finish was recorded (``action.verified``), one per ``action_id``, in time order.
+    The label names the action and where it went (``to``/``after`` from any of its
+    events): ``rollback → v41``."""
     finished = {e.payload.get("action_id") for e in events if e.kind == "action.finished"}
+    target: dict[Any, str] = {}
+    for e in events:
+        if e.kind.startswith("action.") and (e.payload.get("to") or e.payload.get("after")):
+            target.setdefault(
+                e.payload.get("action_id"), str(e.payload.get("to") or e.payload.get("after"))
+            )
     marks, seen = [], set()
     for e in events:
         aid = e.payload.get("action_id")
@@ -49,10 +57,9 @@ def action_marks(events: Sequence[Any]) -> list[ActionMark]:
             if aid is not None and aid in seen:
                 continue
             seen.add(aid)
-            p = e.payload
-            label = str(p.get("action") or e.message or "action")
-            if p.get("to"):
-                label += f" → {p['to']}"
+            label = str(e.payload.get("action") or e.message or "action")
+            if target.get(aid):
+                label += f" → {target[aid]}"
             marks.append(ActionMark(e.ts, label))
     return marks
 

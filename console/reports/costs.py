@@ -9,8 +9,8 @@ it is formatted only when a report is rendered. A ratio whose denominator is zer
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from console.errors import InvalidInput
@@ -267,77 +267,48 @@ def tco(
     return Tco(lines, total, total * 12.0, value, rr, net, model=model, note=note)
 
 
-# ---- warm standby versus cold rollback ---------------------------------------------------
-@dataclass(frozen=True)
-class StandbyComparison:
-    standby_cost_per_month: float
-    cold_seconds: float  # image pull + model load + warm-up
-    warm_seconds: float  # flipping traffic to the standby
-    cold_requests: float  # exposed per cold rollback
-    warm_requests: float  # exposed per warm rollback
-    avoided_per_rollback: float
-    rollbacks_per_month: float
-    avoided_per_month: float
-    cost_per_avoided_request: float | None  # None when nothing is avoided
-    cost_per_bad_request: float | None
-    exposure_cost_avoided_per_month: float | None
-    worth_it: bool | None  # None without a cost per bad request
-    breakdown: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def standby_vs_cold(
-    standby_cost_per_month: float,
-    requests_per_hour: float,
+def incident_cost_from_record(
+    incident: Any,
+    events: Sequence[Any],
     *,
-    pull_seconds: float,
-    load_seconds: float,
-    warmup_seconds: float,
-    warm_seconds: float = 5.0,
-    share: float = 1.0,
-    rollbacks_per_month: float = 1.0,
-    cost_per_bad_request: float | None = None,
-) -> StandbyComparison:
-    """What a warm standby buys: requests not exposed during a rollback.
+    now: Any,
+    revenue_per_hour: float | None = None,
+    configured_revenue_per_hour: float | None = None,
+    minutes: float | None = None,
+    engineers: int | None = None,
+    hourly_rate: float = 0.0,
+) -> IncidentCost:
+    """``incident_cost`` with the figures taken from an incident's record.
 
-    A cold rollback exposes R / 3600 × (pull + load + warm-up) × F requests; a warm standby
-    only R / 3600 × warm_seconds × F. Per month the standby avoids the difference ×
-    ``rollbacks_per_month``. ``cost_per_avoided_request`` = standby cost / avoided requests
-    (None when none are avoided). Given ``cost_per_bad_request``, ``worth_it`` says whether
-    the avoided exposure is worth more than the standby."""
-    cost = checked_number("standby cost per month", standby_cost_per_month)
-    parts = {
-        "pull_seconds": checked_number("pull seconds", pull_seconds),
-        "load_seconds": checked_number("load seconds", load_seconds),
-        "warmup_seconds": checked_number("warm-up seconds", warmup_seconds),
-    }
-    cold_s = sum(parts.values())
-    warm_s = checked_number("warm seconds", warm_seconds)
-    cold = exposure(requests_per_hour, cold_s, share).requests
-    warm = exposure(requests_per_hour, warm_s, share).requests
-    avoided = max(cold - warm, 0.0)
-    per_month = avoided * checked_number("rollbacks per month", rollbacks_per_month)
-    bad = (
-        None
-        if cost_per_bad_request is None
-        else checked_number("cost per bad request", cost_per_bad_request)
-    )
-    avoided_cost = None if bad is None else per_month * bad
-    worth = None if avoided_cost is None else avoided_cost > cost
-    return StandbyComparison(
-        cost,
-        cold_s,
-        warm_s,
-        cold,
-        warm,
-        avoided,
-        float(rollbacks_per_month),
-        per_month,
-        ratio(cost, per_month),
-        bad,
-        avoided_cost,
-        worth,
-        parts,
+    Minutes: the time to mitigate (detected → mitigated; up to ``now`` while not mitigated).
+    Engineers: the people in the record, counted until resolved (else for the same
+    minutes). Revenue per hour: the argument, else ``data["impact"]["revenue_per_hour"]``,
+    else ``configured_revenue_per_hour`` (the environment's figure for the model).
+    Explicit arguments override the record. No revenue figure at all is ``InvalidInput``."""
+    from console.reports.metrics import incident_metrics, minutes_between
+    from console.reports.record import participants
+
+    m = incident_metrics(incident)
+    if minutes is None:
+        minutes = m["mitigate_min"]
+        if minutes is None:
+            minutes = minutes_between(incident.detected_at, now) or 0.0
+    eng_minutes = m["resolve_min"] or minutes
+    if revenue_per_hour is None:
+        revenue_per_hour = (incident.data.get("impact") or {}).get("revenue_per_hour")
+    if revenue_per_hour is None:
+        revenue_per_hour = configured_revenue_per_hour
+    if revenue_per_hour is None:
+        raise InvalidInput(
+            f"no revenue per hour for {incident.model} in {incident.id}'s record or the config",
+            hint="pass --revenue-per-hour R, or set [env.NAME.revenue_per_hour] MODEL = R",
+        )
+    if engineers is None:
+        engineers = len(participants(events, incident.data))
+    return incident_cost(
+        revenue_per_hour,
+        minutes,
+        engineers=engineers,
+        hourly_rate=hourly_rate,
+        engineering_minutes=eng_minutes,
     )

@@ -272,6 +272,29 @@ def build_postmortem(
     }
 
 
+JSON_KEYS = (
+    "incident",
+    "generated_at",
+    "authors",
+    "summary",
+    "impact",
+    "timeline",
+    "detection",
+    "metrics",
+    "whys",
+    "notes",
+    "actions",
+    "action_items",
+    "ml",
+    "supporting",
+)
+
+
+def postmortem_json(pm: dict[str, Any]) -> dict[str, Any]:
+    """The data of ``build_postmortem`` without template helpers, for ``--json``."""
+    return {k: pm[k] for k in JSON_KEYS}
+
+
 def render_postmortem(
     incident: Incident,
     events: Sequence[TimelineEvent],
@@ -300,6 +323,10 @@ def render_postmortem(
     charts: list[Any] = []
     chart_notes: list[str] = []
     if fmt == "html":
+        try:
+            import matplotlib  # noqa: F401 - charts need it; the report does not
+        except ImportError:
+            series, series_note = None, "matplotlib is not installed: charts omitted."
         if series:
             from markupsafe import Markup
 
