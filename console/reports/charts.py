@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 # (time, value); a value of None is a gap (no sample, or NaN/inf from the backend).
@@ -107,17 +107,25 @@ def render_chart(
         xs = [t for t, _ in data]
         ys = [float("nan") if v is None else v for _, v in data]
         ax.plot(xs, ys, color="#1f6feb", linewidth=1.6, label=signal)
+        times = xs + [m.at for m in marks]
+        lo, hi = min(times), max(times)
+        pad = (hi - lo) * 0.02 if hi > lo else timedelta(minutes=1)
+        ax.set_xlim(lo - pad, hi + pad)
+        span = (hi - lo + 2 * pad).total_seconds()
         for m in marks:
+            # labels near the right edge go on the left of their line so they stay visible
+            right_side = (m.at - lo + pad).total_seconds() / span > 0.7
             ax.axvline(m.at, color="#d1242f", linestyle="--", linewidth=1.0)
             ax.annotate(
                 m.label,
                 xy=(m.at, 1.0),
                 xycoords=("data", "axes fraction"),
-                xytext=(3, -10),
+                xytext=(-3 if right_side else 3, -10),
                 textcoords="offset points",
                 color="#d1242f",
                 fontsize=8,
                 va="top",
+                ha="right" if right_side else "left",
             )
         ax.set_title(signal, loc="left", fontsize=10)
         ax.grid(True, alpha=0.3)
