@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("console.cli.diagnostics:schema", "Schema diff with rename suggestions."),
     "canary": ("console.cli.diagnostics:canary", "Judge a canary (two-proportion z-test); `size`."),
     "shadow": ("console.cli.diagnostics:shadow", "Compare champion and challenger scores."),
+    "silence": ("console.cli.silence:silence", "Create, list and expire Alertmanager silences."),
     "postmortem": ("console.cli.reports:postmortem", "Blameless post-mortem from the record."),
     "report": ("console.cli.reports:report", "Cost / ROI reports and the drill report."),
 }
