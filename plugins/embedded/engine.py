@@ -6,8 +6,10 @@ clock anchor, routes, batch pauses, faults, injected backend failures — lives 
 ``rollbook demo`` in one terminal and the TUI in another see the same world.
 
 Signals are generated lazily: every read first advances the simulation to now (at most the
-last 24 h after a long gap). A state change at time c only alters ticks after c, except an
-injection with a past onset, which regenerates the model's series from the onset.
+last 24 h after a long gap). Prediction-log rows are materialised on the first read of their
+window — the same rows, since every row is a pure function of the logs and its tick.
+A state change at time c only alters ticks after c, except an injection with a past onset,
+which regenerates the model's series from the onset.
 """
 
 from __future__ import annotations
@@ -209,22 +211,17 @@ class SimulationEngine:
                     return
                 start = max(last + 60, target - HISTORY_S + 60)
                 ticks = np.arange(start, target + 60, 60, dtype=np.int64)
-                batches = self._generate(list(FLEET), ticks)
+                rows = [r for m in FLEET for r in self._metric_rows(m, ticks)]
                 with self.tx() as conn:
                     now_last, now_rev = conn.execute(
                         "SELECT simulated_until, revision FROM world WHERE id = 1"
                     ).fetchone()
                     if now_rev != rev or now_last != last:
                         continue  # another writer moved first: regenerate from its state
-                    self._write(conn, batches)
+                    self._write_metrics(conn, rows)
                     conn.execute("UPDATE world SET simulated_until = ? WHERE id = 1", (target,))
                     if target - last > 3600:
-                        conn.execute("DELETE FROM metrics WHERE ts < ?", (target - KEEP_S,))
-                        for m in FLEET:
-                            conn.execute(
-                                f"DELETE FROM {schema.samples_table(m)} WHERE tick < ?",
-                                (target - KEEP_S,),
-                            )
+                        self._prune(conn, target - KEEP_S)
                 return
             raise BackendError("embedded world: could not catch up (too much contention)")
 
@@ -232,48 +229,85 @@ class SimulationEngine:
         """What every read calls first."""
         self.advance()
 
-    def _generate(self, models: list[str], ticks: np.ndarray) -> list[tuple]:
-        out = []
-        for m in models:
-            state = self.model_state(m)
-            series = simulator.simulate(self.seed, m, ticks, state)
-            columns = samples.generate(self.seed, m, ticks, state)
-            table = schema.samples_table(m)
-            if columns:
-                schema.ensure_sample_columns(self.db, table, columns)
-            out.append((m, simulator.rows(m, ticks, series), table, columns))
-        return out
+    def _metric_rows(self, model: str, ticks: np.ndarray) -> list[tuple]:
+        series = simulator.simulate(self.seed, model, ticks, self.model_state(model))
+        return simulator.rows(model, ticks, series)
 
     @staticmethod
-    def _write(conn: Any, batches: list[tuple]) -> None:
-        for _m, rows, table, columns in batches:
-            conn.executemany(
-                "INSERT OR REPLACE INTO metrics (model, signal, version, ts, value)"
-                " VALUES (?,?,?,?,?)",
-                rows,
-            )
-            if columns:
-                cols = list(columns)
-                sql = (
-                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-                )
-                conn.executemany(sql, zip(*(columns[c].tolist() for c in cols), strict=True))
+    def _write_metrics(conn: Any, rows: list[tuple]) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO metrics (model, signal, version, ts, value) VALUES (?,?,?,?,?)",
+            rows,
+        )
+
+    def _sample_tables(self) -> list[str]:
+        names = set(self.db.table_names())
+        return [t for t in (schema.samples_table(m) for m in FLEET) if t in names]
+
+    def _prune(self, conn: Any, before: int) -> None:
+        conn.execute("DELETE FROM metrics WHERE ts < ?", (before,))
+        for table in self._sample_tables():
+            conn.execute(f"DELETE FROM {table} WHERE tick < ?", (before,))
 
     def regenerate(self, model: str, since: float) -> None:
         """Rebuild ``model``'s ticks from ``since`` to the simulated present after a change
-        of its logs that reaches into already-generated time."""
+        of its logs that reaches into already-generated time (prediction-log rows from there
+        on are dropped and materialised again on the next read)."""
         with self._lock:
             last = self.simulated_until()
             first = max(-(-int(since) // 60) * 60, last - HISTORY_S + 60)
             if first > last:
                 return
-            ticks = np.arange(first, last + 60, 60, dtype=np.int64)
-            batches = self._generate([model], ticks)
+            rows = self._metric_rows(model, np.arange(first, last + 60, 60, dtype=np.int64))
+            table = schema.samples_table(model)
             with self.tx() as conn:
                 conn.execute("DELETE FROM metrics WHERE model = ? AND ts >= ?", (model, first))
-                conn.execute(f"DELETE FROM {schema.samples_table(model)} WHERE tick >= ?", (first,))
-                self._write(conn, batches)
+                if table in self._sample_tables():
+                    conn.execute(f"DELETE FROM {table} WHERE tick >= ?", (first,))
+                self._write_metrics(conn, rows)
             self._cache.clear()
+
+    def materialize_samples(self, model: str, lo: float, hi: float) -> str | None:
+        """Make sure the prediction-log rows of every tick in [lo, hi] exist (generated on
+        first read — the same rows the ticks would have logged). Returns the table name, or
+        None when no tick of the window has been simulated."""
+        first_tick = int(self._world_row()["seeded_at"]) - HISTORY_S + 60
+        last = self.simulated_until()
+        lo_tick = max(-(-int(lo) // 60) * 60, first_tick, last - KEEP_S)
+        hi_tick = min(-(-int(hi) // 60) * 60, last)
+        table = schema.samples_table(model)
+        if hi_tick < lo_tick:
+            return table if table in self._sample_tables() else None
+        wanted = np.arange(lo_tick, hi_tick + 60, 60, dtype=np.int64)
+        with self._lock:
+            for _ in range(5):
+                rev = self.revision()
+                missing = self._missing_ticks(table, wanted)
+                if not len(missing):
+                    return table
+                columns = samples.generate(self.seed, model, missing, self.model_state(model))
+                schema.ensure_sample_columns(self.db, table, columns)
+                with self.tx() as conn:
+                    if conn.execute("SELECT revision FROM world").fetchone()[0] != rev:
+                        continue  # the logs changed under us: generate again
+                    keep = np.isin(columns["tick"], self._missing_ticks(table, wanted))
+                    cols = list(columns)
+                    conn.executemany(
+                        f"INSERT INTO {table} ({', '.join(cols)}) VALUES"
+                        f" ({', '.join('?' * len(cols))})",
+                        zip(*(columns[c][keep].tolist() for c in cols), strict=True),
+                    )
+                return table
+        raise BackendError("embedded world: could not write prediction logs (contention)")
+
+    def _missing_ticks(self, table: str, wanted: np.ndarray) -> np.ndarray:
+        if table not in self._sample_tables():
+            return wanted
+        have = self.q(
+            f"SELECT DISTINCT tick FROM {table} WHERE tick >= ? AND tick <= ?",
+            (int(wanted[0]), int(wanted[-1])),
+        )
+        return np.setdiff1d(wanted, np.array([h[0] for h in have], dtype=np.int64))
 
     def changed(self, model: str, at: float, record: str, args: tuple) -> None:
         """Append one row to a log (``record`` is its INSERT), bump the revision and rebuild

@@ -9,7 +9,6 @@ import pandas as pd
 
 from console.backends.interfaces import PredictionLog
 from console.errors import InvalidInput, NotFound
-from plugins.embedded.db import samples_table
 from plugins.embedded.fleet import FLEET
 from plugins.embedded.guard import guarded
 from plugins.embedded.world import EmbeddedWorld, to_ts
@@ -45,9 +44,20 @@ class EmbeddedPredictionLog(PredictionLog):
         if spec is None:
             raise NotFound(f"unknown model {model!r}", hint=f"models: {', '.join(FLEET)}")
         self.world.catch_up()
-        table = samples_table(model)
-        columns = [c for c in self.world.db[table].columns_dict if c not in _HIDDEN]
         lo, hi = to_ts(start), to_ts(end)
+        table = self.world.materialize_samples(model, lo, hi)
+        if table is None:
+            cols = [
+                "ts",
+                "version",
+                *spec.raw_columns,
+                *spec.info.features,
+                *(s for s in spec.segments if s not in spec.info.features),
+                "prediction",
+                "label",
+            ]
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        columns = [c for c in self.world.db[table].columns_dict if c not in _HIDDEN]
         where = ["tick >= ?", "tick < ?", "ts >= ?", "ts <= ?"]
         args: list = [int(lo // 60) * 60, hi + 60, lo, hi]
         if version is not None:

@@ -127,8 +127,9 @@ def mixture_quantile(q: float, p50: np.ndarray, p99: np.ndarray, w: np.ndarray) 
     """Quantile ``q`` of a share-weighted mix of log-normal latencies (routes × ticks)."""
     mu = np.log(p50)
     sig = np.maximum(np.log(p99 / p50) / _Z99, 1e-6)
-    lo = (mu - 6 * sig).min(axis=0)
-    hi = (mu + 6 * sig).max(axis=0)
+    live = w > 0  # zero-weight routes must not move the bracket (chunking invariance)
+    lo = np.where(live, mu - 6 * sig, np.inf).min(axis=0)
+    hi = np.where(live, mu + 6 * sig, -np.inf).max(axis=0)
     for _ in range(40):
         mid = 0.5 * (lo + hi)
         below = (w * ndtr((mid[None, :] - mu) / sig)).sum(axis=0) < q
@@ -166,12 +167,12 @@ def simulate(
         out[(AGGREGATE, s)] = (everywhere, (w * vals).sum(axis=0))
     p50 = np.array([per_route[r]["latency_p50_ms"] for r in routes])
     p99 = np.array([per_route[r]["latency_p99_ms"] for r in routes])
-    if len(routes) == 1:
-        for s in _LATENCY:
-            out[(AGGREGATE, s)] = (everywhere, per_route[routes[0]][s])
-    else:
-        for s, q in zip(_LATENCY, (0.5, 0.95, 0.99), strict=True):
-            out[(AGGREGATE, s)] = (everywhere, mixture_quantile(q, p50, p99, w))
+    mixed = (w > 0).sum(axis=0) > 1  # elsewhere one live route: take its values exactly
+    for s, q in zip(_LATENCY, (0.5, 0.95, 0.99), strict=True):
+        values = (w * np.array([per_route[r][s] for r in routes])).sum(axis=0)
+        if mixed.any():
+            values[mixed] = mixture_quantile(q, p50[:, mixed], p99[:, mixed], w[:, mixed])
+        out[(AGGREGATE, s)] = (everywhere, values)
     return out
 
 
