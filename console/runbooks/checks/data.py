@@ -1,0 +1,334 @@
+"""Checks over what the model is fed: schema diff (renames), per-feature drift, segment
+drift, and lineage ("what moved" between versions, and whether anything was deployed)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from console.errors import InvalidInput
+from console.runbooks.context import CORE_COLUMNS, StepContext
+from console.runbooks.registry import CheckOutcome, Param, check
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: A column (almost) entirely null in a window is treated as absent from it: downstream of
+#: an upstream rename the old column is still in the table, only empty.
+ABSENT_NULL_SHARE = 0.98
+
+WINDOW_PARAMS = {
+    "reference_hours": Param("number", False, "hours of data before the onset (default 6)"),
+    "current_hours": Param("number", False, "at most this many recent hours (default 1)"),
+}
+
+
+def windows(
+    ctx: StepContext, params: dict[str, Any], *, current_hours: float = 1.0
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Reference and current prediction-log samples, and where they came from."""
+    from console.diagnostics.errors import EmptyInput
+
+    r0, r1 = ctx.reference_window(float(params.get("reference_hours", 6.0)))
+    c0, c1 = ctx.current_window(float(params.get("current_hours", current_hours)))
+    ref, cur = ctx.samples(r0, r1), ctx.samples(c0, c1)
+    where = {
+        "reference": [r0.isoformat(), r1.isoformat()],
+        "current": [c0.isoformat(), c1.isoformat()],
+        "rows": {"reference": int(ref.shape[0]), "current": int(cur.shape[0])},
+    }
+    if ref.shape[0] == 0 or cur.shape[0] == 0:
+        side = "reference" if ref.shape[0] == 0 else "current"
+        raise EmptyInput(
+            f"the {side} window of {ctx.model}'s prediction log is empty "
+            f"({where[side][0]} → {where[side][1]})",
+            hint="is the prediction log enabled for this model?",
+        )
+    return ref, cur, where
+
+
+def inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Model inputs only: bookkeeping columns and (almost) empty columns removed."""
+    keep = [
+        c
+        for c in frame.columns
+        if c not in CORE_COLUMNS and frame[c].isna().mean() < ABSENT_NULL_SHARE
+    ]
+    return frame[keep]
+
+
+@check(
+    "schema_diff",
+    params={
+        **WINDOW_PARAMS,
+        "min_confidence": Param("number", False, "lowest rename confidence to suggest (0.6)"),
+    },
+)
+def schema_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
+    """Columns missing, added or retyped between the reference and current windows, with
+    rename suggestions (a missing expected column plus a new, similar one)."""
+    from console.diagnostics.schema import schema_diff as diff_frames
+
+    ref, cur, where = windows(ctx, params)
+    diff = diff_frames(
+        inputs(ref), inputs(cur), min_confidence=float(params.get("min_confidence", 0.6))
+    )
+    top = diff.renames[0] if diff.renames else None
+    if top is not None:
+        summary = (
+            f"{top.source} → {top.target} looks like a rename (confidence "
+            f"{top.confidence:.0%}): {top.reason}"
+        )
+    elif diff.clean:
+        summary = "schema unchanged"
+    else:
+        summary = (
+            f"{len(diff.missing)} columns missing, {len(diff.added)} added, "
+            f"{len(diff.type_changed)} retyped"
+        )
+    evidence = {
+        **diff.to_dict(),
+        **where,
+        "suggestion": f"{top.source} → {top.target}" if top else None,
+    }
+    return CheckOutcome(
+        summary,
+        {
+            "clean": diff.clean,
+            "missing": list(diff.missing),
+            "added": list(diff.added),
+            "type_changed": [t.name for t in diff.type_changed],
+            "renames": len(diff.renames),
+            "rename_from": top.source if top else None,
+            "rename_to": top.target if top else None,
+            "rename_confidence": top.confidence if top else None,
+        },
+        evidence,
+        diff.clean,
+    )
+
+
+def _features(
+    ctx: StepContext, params: dict[str, Any], ref: pd.DataFrame, cur: pd.DataFrame
+) -> list[str]:
+    wanted = params.get("columns")
+    if not wanted:
+        info = ctx.model_info()
+        wanted = (
+            list(info.features)
+            if info and info.features
+            else [c for c in ref.columns if c not in CORE_COLUMNS]
+        )
+    return [c for c in wanted if c in ref.columns]
+
+
+def _thresholds(ctx: StepContext):
+    from console.diagnostics.drift import DriftThresholds
+
+    t = ctx.thresholds
+    return DriftThresholds(
+        psi_moderate=t["psi_moderate"],
+        psi_significant=t["psi_significant"],
+        null_rate_warning=t["null_rate_warn"],
+        null_rate_critical=t["null_rate_breaker"],
+    )
+
+
+@check(
+    "drift",
+    params={**WINDOW_PARAMS, "columns": Param("list", False, "features (default: the model's)")},
+)
+def drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
+    """Per-feature drift (PSI, KS, null rates) of the current window against the reference;
+    evidence lists every feature, worst first."""
+    from console.diagnostics import drift_report
+
+    ref, cur, where = windows(ctx, params)
+    cols = _features(ctx, params, ref, cur)
+    report = drift_report(ref, cur, columns=cols, thresholds=_thresholds(ctx))
+    top = report.top
+    flagged = {
+        s: [f.name for f in report.features if f.severity == s] for s in ("significant", "moderate")
+    }
+    if top is None or top.severity == "stable":
+        summary = f"no feature drifted ({len(report.features)} compared)"
+    else:
+        why = top.reasons[0] if top.reasons else f"PSI {top.psi:.2f}"
+        summary = f"{top.name} drifted most ({top.severity}): {why}"
+        others = [n for n in flagged["significant"] if n != top.name]
+        if others:
+            summary += f"; also significant: {', '.join(others[:4])}"
+        if flagged["moderate"]:
+            summary += f" ({len(flagged['moderate'])} moderate)"
+    if report.missing_columns:
+        summary += f"; missing: {', '.join(report.missing_columns)}"
+    out = report.to_dict()
+    return CheckOutcome(
+        summary,
+        {
+            "status": report.status,
+            "top_feature": top.name if top else None,
+            "top_severity": top.severity if top else None,
+            "top_psi": top.psi if top else None,
+            "top_null_rate": top.null_rate_current if top else None,
+            "significant": flagged["significant"],
+            "moderate": flagged["moderate"],
+        },
+        {
+            "features": out["features"],
+            "missing_columns": out["missing_columns"],
+            "status": report.status,
+            **where,
+        },
+        report.status == "healthy",
+    )
+
+
+@check(
+    "segment_drift",
+    params={
+        **WINDOW_PARAMS,
+        "by": Param("list", True, "segment column(s); several are combined, e.g. channel/tenure"),
+        "columns": Param("list", False, "features (default: the model's)"),
+        "min_rows": Param("number", False, "rows a segment needs on each side (30)"),
+    },
+)
+def segment_drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
+    """Drift within each segment, flagging segments that drift while the global figure
+    holds (what global monitoring hides)."""
+    from console.diagnostics import drift_report
+    from console.diagnostics.segments import segment_drift as per_segment
+
+    by = params["by"] if isinstance(params["by"], list) else [params["by"]]
+    ref, cur, where = windows(ctx, params, current_hours=3.0)
+    for col in by:
+        if col not in ref.columns or col not in cur.columns:
+            raise InvalidInput(f"segment column {col!r} is not in {ctx.model}'s prediction log")
+    key = "/".join(by)
+    if len(by) > 1:
+        ref = ref.assign(**{key: ref[by].astype(str).agg("/".join, axis=1)})
+        cur = cur.assign(**{key: cur[by].astype(str).agg("/".join, axis=1)})
+    cols = [c for c in _features(ctx, params, ref, cur) if c not in by]
+    thr = _thresholds(ctx)
+    glob = drift_report(ref, cur, columns=cols, thresholds=thr)
+    segs = per_segment(
+        ref,
+        cur,
+        key,
+        columns=cols,
+        thresholds=thr,
+        global_features=glob.features,
+        min_rows=int(params.get("min_rows", 30)),
+    )
+    judged = [s for s in segs if s.status in ("healthy", "warning", "critical")]
+    hidden = [s for s in judged if s.hidden_by_global]
+    worst = hidden[0] if hidden else (judged[0] if judged else None)
+    if worst is None or worst.status == "healthy":
+        summary = f"no segment of {key} drifted"
+    else:
+        summary = (
+            f"segment {key}={worst.value} drifts on {worst.top_feature} "
+            f"({worst.top_severity}"
+            + (f", PSI {worst.top_psi:.2f}" if worst.top_psi is not None else "")
+            + ")"
+        )
+        if worst.hidden_by_global:
+            summary += " while the global figure is stable"
+    return CheckOutcome(
+        summary,
+        {
+            "segment_by": key,
+            "worst_segment": worst.value if worst else None,
+            "worst_feature": worst.top_feature if worst else None,
+            "worst_psi": worst.top_psi if worst else None,
+            "worst_status": worst.status if worst else None,
+            "hidden": [s.value for s in hidden],
+            "global_status": glob.status,
+        },
+        {
+            "segment_by": key,
+            "global_status": glob.status,
+            "segments": [_trim(s.to_dict()) for s in segs[:8]],
+            **where,
+        },
+        not hidden and all(s.status == "healthy" for s in judged),
+    )
+
+
+def _trim(seg: dict[str, Any]) -> dict[str, Any]:
+    seg["features"] = [
+        {k: f[k] for k in ("name", "severity", "psi", "null_rate_current")}
+        for f in seg["features"][:3]
+    ]
+    return seg
+
+
+def _last_deploy(ctx: StepContext) -> tuple[datetime | None, str | None]:
+    from console.actions.history import production_history
+
+    history = production_history(ctx.ws, ctx.model)
+    return (history[-1][0], history[-1][1]) if history else (None, None)
+
+
+@check(
+    "lineage_diff",
+    params={
+        "from": Param("string", False, "older version (default: the previous good one)"),
+        "to": Param("string", False, "newer version (default: production)"),
+        "window_hours": Param("number", False, "a deploy this recent counts as a suspect (24)"),
+    },
+)
+def lineage_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
+    """What moved between two versions (code, data, features, params, environment) and
+    whether anything was deployed shortly before the onset: code, data or model?"""
+    from console.diagnostics.lineage import lineage_diff as diff_lineage
+
+    versions = ctx.versions()
+    new = params.get("to") or versions["production"]
+    old = params.get("from") or versions["previous"]
+    if not new or not old:
+        raise InvalidInput(
+            f"{ctx.model} has no two versions to compare", hint="name them with params from: / to:"
+        )
+    reg = ctx.backends.registry
+    diff = diff_lineage(
+        reg.version(ctx.model, old).lineage.to_dict(), reg.version(ctx.model, new).lineage.to_dict()
+    )
+    deployed_at, deployed = _last_deploy(ctx)
+    anchor = ctx.onset() or ctx.incident.detected_at or ctx.now()
+    window = float(params.get("window_hours", 24.0))
+    hours = None if deployed_at is None else (anchor - deployed_at).total_seconds() / 3600.0
+    recent = hours is not None and 0 <= hours <= window
+    if recent:
+        lead = f"{deployed} was deployed {hours:.1f} h before the onset — a code/model suspect"
+    elif hours is not None:
+        lead = (
+            f"nothing deployed in the {window:g} h before the onset ({deployed} in "
+            f"production for {hours / 24:.1f} days): the data or the world moved"
+        )
+    else:
+        lead = "no deployment history"
+    moved = ", ".join(diff.moved) or "nothing"
+    return CheckOutcome(
+        f"{lead}; {old} → {new} moved: {moved}",
+        {
+            "deployed_recently": recent,
+            "hours_since_deploy": hours,
+            "from": old,
+            "to": new,
+            "material": diff.material,
+            "moved": list(diff.moved),
+            "code_changed": "code" in diff.moved,
+            "data_changed": "data" in diff.moved,
+            "environment_changed": "environment" in diff.moved,
+        },
+        {
+            **diff.to_dict(),
+            "from": old,
+            "to": new,
+            "last_deploy": deployed,
+            "last_deploy_at": deployed_at.isoformat() if deployed_at else None,
+            "hours_since_deploy": hours,
+        },
+        not recent,
+    )

@@ -1,0 +1,86 @@
+"""Step state, replayed from the incident's timeline.
+
+The store is the only memory: each ``step.started`` / ``step.finished`` event carries the
+step id, and ``step.finished`` also names the step the flow goes to next. Replaying them
+gives every step's latest state and the cursor, so the TUI, the CLI and a process restarted
+after a crash all agree on where an incident stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from console.store import TimelineEvent
+
+STATES = ("pending", "running", "passed", "failed", "skipped", "done")
+FINISHED = ("passed", "failed", "skipped", "done")
+
+
+@dataclass
+class StepRecord:
+    state: str = "pending"
+    summary: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    answer: str | None = None
+    note: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    actor: str | None = None
+    runs: int = 0
+
+    def as_result(self) -> dict[str, Any]:
+        """What Jinja sees as ``results.<step id>``."""
+        return {
+            "state": self.state,
+            "summary": self.summary,
+            "values": self.values,
+            "evidence": self.evidence,
+            "answer": self.answer,
+            "note": self.note,
+            "passed": self.state == "passed",
+            "failed": self.state == "failed",
+        }
+
+
+@dataclass
+class Replay:
+    records: dict[str, StepRecord]
+    cursor: str | None  # the next step to run; None when the flow has ended
+    started: bool  # any step finished at all
+    ended: bool
+
+    def result_map(self) -> dict[str, dict[str, Any]]:
+        return {sid: rec.as_result() for sid, rec in self.records.items() if rec.state != "pending"}
+
+
+def replay(events: list[TimelineEvent], first_step: str | None) -> Replay:
+    records: dict[str, StepRecord] = {}
+    cursor, started, ended = first_step, False, False
+    for ev in events:
+        if ev.kind not in ("step.started", "step.finished"):
+            continue
+        p = ev.payload
+        sid = p.get("step")
+        if not sid:
+            continue
+        rec = records.setdefault(sid, StepRecord())
+        if ev.kind == "step.started":
+            rec.state, rec.started_at, rec.actor = "running", ev.ts, ev.actor
+            continue
+        rec.state = p.get("state", "done")
+        rec.summary = p.get("summary", "")
+        rec.evidence = p.get("evidence") or {}
+        rec.values = p.get("values") or {}
+        rec.answer = p.get("answer")
+        rec.note = p.get("note")
+        rec.finished_at, rec.actor = ev.ts, ev.actor
+        rec.runs += 1
+        if p.get("auxiliary"):
+            continue  # passed over by a jump: does not move the cursor
+        started = True
+        cursor = p.get("next")
+        ended = cursor is None
+    return Replay(records, cursor, started, ended)
