@@ -63,3 +63,13 @@ def add_note(ws: Workspace, incident_id: str, text: str):
     if not text.strip():
         raise InvalidInput("a note needs some text")
     return ws.store.append(incident_id, "note", text.strip(), actor=ws.actor, at=ws.now())
+
+
+def acknowledge(ws: Workspace, incident_id: str):
+    """Mark the incident acknowledged by the acting person (idempotent)."""
+    inc = ws.store.get(incident_id)
+    if inc.acknowledged_at is not None:
+        return inc
+    return ws.store.mark(inc.id, "acknowledged", actor=ws.actor,
+                         at=max(ws.now(), inc.detected_at or ws.now()),
+                         message=f"acknowledged by {ws.actor}")

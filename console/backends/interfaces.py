@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 ROLES = ("registry", "metrics", "traffic", "predictions", "world")
 
 
-class Backend(ABC):
+class Backend(ABC):  # noqa: B024 - a common base; the roles below declare the abstract methods
     #: Optional features this backend implements, e.g. {"stage_history", "tags"}.
     capabilities: ClassVar[frozenset[str]] = frozenset()
 

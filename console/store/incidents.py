@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -47,6 +48,8 @@ class IncidentStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
                                    check_same_thread=False)
+        # One connection shared by the TUI's worker threads: transactions are serialised here.
+        self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -73,13 +76,14 @@ class IncidentStore:
     def _tx(self) -> Iterator[sqlite3.Connection]:
         # BEGIN IMMEDIATE takes the write lock up front so seq and hash are read and written
         # atomically even with the TUI and a CLI writing to the same file.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # ---- events -------------------------------------------------------------------------
     def _append(self, incident_id: str | None, kind: str, message: str, *, actor: str,
@@ -111,9 +115,15 @@ class IncidentStore:
             return self._append(incident_id, kind, message, actor=actor, at=at, payload=payload)
 
     def events(self, incident_id: str | None = None, *, after_seq: int = 0,
-               limit: int | None = None, all_incidents: bool = False) -> list[TimelineEvent]:
+               limit: int | None = None, all_incidents: bool = False,
+               kind_prefix: str | None = None) -> list[TimelineEvent]:
+        """Events in order. ``all_incidents`` reads every stream (incidents and standalone
+        audit records); ``kind_prefix`` filters on the event kind (e.g. ``"action."``)."""
         sql = f"SELECT {_EVENT_COLS} FROM events WHERE seq > ?"
         args: list[Any] = [after_seq]
+        if kind_prefix:
+            sql += " AND kind LIKE ? ESCAPE '\\'"
+            args.append(kind_prefix.replace("_", "\\_").replace("%", "\\%") + "%")
         if not all_incidents:
             sql += " AND incident_id IS ?"
             args.append(incident_id)
@@ -121,13 +131,17 @@ class IncidentStore:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
         return [
             TimelineEvent(seq, iid, parse_ts(ts), actor, kind, msg, json.loads(p), ph, h)
-            for seq, iid, ts, actor, kind, msg, p, ph, h in self._db.execute(sql, args)
+            for seq, iid, ts, actor, kind, msg, p, ph, h in rows
         ]
 
     def verify_chain(self) -> ChainReport:
-        return verify_rows(self._db.execute(f"SELECT {_EVENT_COLS} FROM events ORDER BY seq"))
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_EVENT_COLS} FROM events ORDER BY seq").fetchall()
+        return verify_rows(rows)
 
     # ---- incidents ----------------------------------------------------------------------
     def create_incident(self, *, title: str, model: str, severity: str, env: str,
@@ -158,9 +172,12 @@ class IncidentStore:
         return self.get(iid)
 
     def _require(self, incident_id: str) -> Incident:
-        row = self._db.execute("SELECT * FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT * FROM incidents WHERE id = ?",
+                                   (incident_id,)).fetchone()
         if row is None:
-            raise NotFound(f"no incident {incident_id!r}", hint="list them with: rollbook incidents")
+            raise NotFound(f"no incident {incident_id!r}",
+                           hint="list them with: rollbook incidents")
         return self._row(row)
 
     def _row(self, row: sqlite3.Row | tuple) -> Incident:
@@ -189,7 +206,9 @@ class IncidentStore:
         if env:
             sql += " AND env = ?"
             args.append(env)
-        return [self._row(r) for r in self._db.execute(sql + " ORDER BY number", args)]
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY number", args).fetchall()
+        return [self._row(r) for r in rows]
 
     def find_open(self, *, model: str | None = None, fingerprint: str | None = None,
                   env: str | None = None) -> Incident | None:

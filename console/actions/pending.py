@@ -1,0 +1,54 @@
+"""Actions that started and never ended — a crash or a kill mid-action. Each is reported
+with the exact commands that finish or undo it, until a later action on the same model
+ends (which supersedes it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console.workspace import Workspace
+
+TERMINAL = {"finished", "failed", "partial", "noop", "refused"}
+
+
+def incomplete_actions(ws: Workspace, model: str | None = None) -> list[dict[str, Any]]:
+    from console.actions.rollback import RollbackPlan, commands
+
+    by_id: dict[str, dict[str, Any]] = {}
+    last_terminal_seq: dict[str, int] = {}
+    for ev in ws.store.events(all_incidents=True, kind_prefix="action."):
+        p = ev.payload
+        aid, kind = p.get("action_id"), ev.kind.removeprefix("action.")
+        if not aid:
+            continue
+        entry = by_id.setdefault(aid, {"action_id": aid, "action": p.get("action"),
+                                       "model": p.get("model"), "incident_id": ev.incident_id,
+                                       "started_at": ev.ts.isoformat(), "steps": [],
+                                       "plan": None, "ended": False, "seq": ev.seq})
+        if kind == "requested":
+            entry["plan"] = p.get("plan")
+        elif kind == "step":
+            entry["steps"].append(p.get("step", {}))
+        elif kind in TERMINAL:
+            entry["ended"] = True
+            last_terminal_seq[p.get("model")] = ev.seq
+    out = []
+    for entry in by_id.values():
+        if entry["ended"] or entry["plan"] is None:
+            continue
+        if model and entry["model"] != model:
+            continue
+        if last_terminal_seq.get(entry["model"], 0) > entry["seq"]:
+            continue  # a later action on this model ended: superseded
+        plan = entry["plan"]
+        if entry["action"] == "rollback":
+            rp = RollbackPlan(plan["model"], plan.get("from"), plan["to"],
+                              plan.get("traffic_before", {}), plan.get("traffic_after", {}))
+            entry["finish"], entry["undo"] = commands(rp.model, rp)
+        else:
+            entry["finish"] = entry["undo"] = None
+        done = [s.get("name") for s in entry["steps"] if s.get("ok")]
+        entry["state"] = "partially applied" if done else "started, nothing confirmed changed"
+        entry["completed_steps"] = done
+        out.append(entry)
+    return out

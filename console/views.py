@@ -1,0 +1,240 @@
+"""View models: plain data the TUI renders, assembled from core calls. Headless and
+testable; the TUI only draws these and sends intents back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from console.fleet import ModelStatus, fleet_status
+from console.store import Incident, TimelineEvent
+from console.workspace import Workspace
+
+SPARK_MINUTES = 60
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None], width: int | None = None, *,
+              min_relative_span: float = 0.25) -> str:
+    """Unicode block sparkline; gaps (None) render as spaces.
+
+    The vertical scale spans at least ``min_relative_span`` of the series' typical magnitude,
+    so ordinary noise on a healthy signal draws as a calm line and only a real move fills
+    the height (auto-scaling noise to full height looks like an outage at 3 AM)."""
+    vals = values[-width:] if width else values
+    nums = [v for v in vals if v is not None]
+    if not nums:
+        return " " * len(vals)
+    lo, hi = min(nums), max(nums)
+    floor = min_relative_span * max(abs(v) for v in nums)
+    if hi - lo < floor:
+        mid = (hi + lo) / 2
+        lo, hi = mid - floor / 2, mid + floor / 2
+    span = hi - lo
+    out = []
+    for v in vals:
+        if v is None:
+            out.append(" ")
+        elif span <= 1e-12:
+            out.append(BLOCKS[3])
+        else:
+            out.append(BLOCKS[min(7, int((v - lo) / span * 7.999))])
+    return "".join(out)
+
+
+@dataclass
+class FleetRow:
+    status: ModelStatus
+    spark: list[float | None]
+
+
+@dataclass
+class FleetView:
+    env: str
+    rows: list[FleetRow]
+    as_of: datetime
+    error: str | None = None
+
+
+def fleet_view(ws: Workspace, *, minutes: int = SPARK_MINUTES) -> FleetView:
+    now = ws.now()
+    rows = []
+    for st in fleet_status(ws):
+        spark: list[float | None] = []
+        if st.error is None:
+            try:
+                pts = ws.backends.metrics.query_range(st.key_signal, st.model,
+                                                      now - timedelta(minutes=minutes), now,
+                                                      step_seconds=60)
+                spark = [p.value for p in pts]
+            except Exception as exc:  # noqa: BLE001 - a sparkline must never take the row down
+                st = ModelStatus(**{**st.__dict__, "error": f"signal history: {exc}"})
+        rows.append(FleetRow(st, spark))
+    return FleetView(ws.env.name, rows, now)
+
+
+@dataclass
+class IncidentView:
+    incident: Incident
+    timeline: list[TimelineEvent]
+    now: datetime
+    elapsed: timedelta
+    cost: float | None  # money at risk so far: revenue/hour × time until mitigated (or now)
+    currency: str
+    steps: list[Any] = field(default_factory=list)  # engine StepViews when a runbook runs
+    current: Any = None
+    signal: str | None = None
+    series: list[tuple[datetime, float | None]] = field(default_factory=list)
+    action_marks: list[tuple[datetime, str]] = field(default_factory=list)
+
+
+def incident_cost(ws: Workspace, inc: Incident, now: datetime) -> float | None:
+    rph = ws.env.revenue_per_hour.get(inc.model)
+    if rph is None or inc.detected_at is None:
+        return None
+    end = inc.mitigated_at or now
+    return rph * max(0.0, (end - inc.detected_at).total_seconds()) / 3600.0
+
+
+def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 500
+                  ) -> IncidentView:
+    inc = ws.store.get(incident_id)
+    now = ws.now()
+    events = ws.store.events(inc.id)
+    steps, current = [], None
+    if inc.runbook:
+        try:
+            from console.runbooks.engine import Engine
+
+            eng = Engine(ws, inc.id)
+            steps, current = eng.steps(), eng.current()
+        except ImportError:
+            pass
+    signal = None
+    series: list[tuple[datetime, float | None]] = []
+    try:
+        info = {m.name: m for m in ws.backends.registry.models()}.get(inc.model)
+        signal = info.key_signal if info else None
+        feature = (inc.data.get("alert") or {}).get("labels", {}).get("feature")
+        if feature:
+            signal = "positive_rate" if info and info.serving_pattern == "batch" else signal
+        if signal:
+            start = (inc.onset_at or inc.detected_at or now) - timedelta(minutes=30)
+            start = min(start, now - timedelta(minutes=60))
+            pts = ws.backends.metrics.query_range(signal, inc.model, start, now,
+                                                  step_seconds=60)
+            series = [(p.at, p.value) for p in pts]
+    except Exception:  # noqa: BLE001 - the chart is optional; the record is not
+        series = []
+    marks = [(e.ts, e.payload.get("action", e.kind)) for e in events
+             if e.kind == "action.finished"]
+    detected = inc.detected_at or inc.created_at or now
+    return IncidentView(inc, events[-timeline_limit:], now, now - detected,
+                        incident_cost(ws, inc, now), ws.config.currency, steps, current,
+                        signal, series, marks)
+
+
+@dataclass
+class ModelView:
+    status: ModelStatus
+    versions: list[Any]
+    incidents: list[Incident]
+
+
+def model_view(ws: Workspace, model: str) -> ModelView:
+    [st] = fleet_status(ws, model)
+    return ModelView(st, ws.backends.registry.versions(model),
+                     ws.store.list(model=model, env=ws.env.name))
+
+
+def money(amount: float | None, currency: str = "USD") -> str:
+    if amount is None:
+        return "—"
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, currency + " ")
+    return f"{symbol}{amount:,.0f}"
+
+
+def duration(td: timedelta) -> str:
+    s = int(max(0, td.total_seconds()))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+NON_FEATURES = ("ts", "version", "prediction", "label")
+
+
+def analysis_windows(ws: Workspace, inc: Incident | None, now: datetime
+                     ) -> tuple[tuple[datetime, datetime], tuple[datetime, datetime]]:
+    """(reference, current) windows: the current hour, against the day before the onset
+    (or detection) up to an hour before it."""
+    anchor = (inc.onset_at or inc.detected_at) if inc else None
+    anchor = anchor or now - timedelta(hours=2)
+    ref = (anchor - timedelta(hours=24), anchor - timedelta(hours=1))
+    return ref, (now - timedelta(hours=1), now)
+
+
+@dataclass
+class DriftView:
+    model: str
+    report: Any  # console.diagnostics DriftReport
+    histograms: dict[str, tuple[list[str], list[float], list[float]]]  # feature -> bins, ref, cur
+    windows: dict[str, str]
+
+
+def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> DriftView:
+    import numpy as np
+
+    from console.diagnostics.report import drift_report
+
+    inc = ws.store.get(incident_id) if incident_id else None
+    now = ws.now()
+    (rs, re_), (cs, ce) = analysis_windows(ws, inc, now)
+    pl = ws.backends.predictions
+    if pl is None:
+        from console.errors import RollbookError
+
+        raise RollbookError(f"environment {ws.env.name!r} has no prediction log",
+                            hint="configure a predictions plugin to see feature drift")
+    ref, cur = pl.samples(model, rs, re_), pl.samples(model, cs, ce)
+    drop = [c for c in NON_FEATURES if c in ref.columns or c in cur.columns]
+    ref = ref.drop(columns=[c for c in drop if c in ref.columns])
+    cur = cur.drop(columns=[c for c in drop if c in cur.columns])
+    report = drift_report(ref, cur)
+    hists: dict[str, tuple[list[str], list[float], list[float]]] = {}
+    for f in report.features[:12]:
+        if f.name not in ref.columns or f.name not in cur.columns or f.kind != "numeric":
+            continue
+        r = ref[f.name].to_numpy(dtype=float, na_value=np.nan)
+        c = cur[f.name].to_numpy(dtype=float, na_value=np.nan)
+        r, c = r[np.isfinite(r)], c[np.isfinite(c)]
+        if r.size == 0:
+            continue
+        edges = np.unique(np.quantile(r, np.linspace(0, 1, 11)))
+        if edges.size < 2:
+            continue
+        rc, _ = np.histogram(r, edges)
+        cc, _ = np.histogram(c, edges) if c.size else (np.zeros(edges.size - 1), None)
+        labels = [f"{edges[i]:.3g}" for i in range(edges.size - 1)]
+        hists[f.name] = (labels, list(rc / max(1, r.size)), list(cc / max(1, c.size)))
+    return DriftView(model, report, hists, {"reference": f"{rs:%H:%M}–{re_:%H:%M}",
+                                            "current": f"{cs:%H:%M}–{ce:%H:%M}"})
+
+
+@dataclass
+class ReviewView:
+    markdown: str
+    findings: list[Any]
+    action_items: list[Any]
+
+
+def review_view(ws: Workspace, incident_id: str) -> ReviewView:
+    from console.reports.blameless import check_incident
+    from console.reports.postmortem import render_postmortem
+    from console.reports.record import action_items
+
+    inc = ws.store.get(incident_id)
+    events = ws.store.events(inc.id)
+    md = render_postmortem(inc, events, now=ws.now(), fmt="md",
+                           user_dir=ws.config.template_dir, currency=ws.config.currency,
+                           revenue_per_hour=ws.env.revenue_per_hour.get(inc.model))
+    return ReviewView(md, check_incident(inc, events), action_items(events))
