@@ -1,0 +1,125 @@
+"""RollbookApp: screens, the command registry, the backend bridge and the refresh loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.app import App
+from textual.command import Hit, Hits, Provider
+
+from console.clock import Clock
+from console.tui.bridge import Bridge
+from console.tui.commands import Command, effective, for_scope, key_label
+from console.tui.theme import HIGH_CONTRAST
+from console.workspace import Workspace
+
+
+class RegistryCommands(Provider):
+    """The command palette lists exactly the registry's commands for the current screen."""
+
+    async def search(self, query: str) -> Hits:
+        app: RollbookApp = self.app  # type: ignore[assignment]
+        matcher = self.matcher(query)
+        scope = getattr(app.screen, "scope", "app")
+        for cmd in app.commands_for(scope) + app.commands_for("app"):
+            score = matcher.match(f"{cmd.description} ({key_label(cmd.key)})")
+            if score > 0:
+                yield Hit(score, matcher.highlight(f"{cmd.description} ({key_label(cmd.key)})"),
+                          partial(app.run_command, cmd), help=cmd.id)
+
+
+class RollbookApp(App):
+    CSS_PATH = "rollbook.tcss"
+    TITLE = "Rollbook"
+    COMMANDS = {RegistryCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, open_workspace: Callable[[], Workspace], *, env_name: str = "demo",
+                 incident: str | None = None, keys: dict[str, str] | None = None,
+                 read_only: bool = False, refresh_seconds: float = 2.0,
+                 clock: Clock | None = None) -> None:
+        self.commands = effective(keys, read_only=read_only)
+        super().__init__()
+        for c in for_scope(self.commands, "app"):
+            self._bindings.bind(c.key, c.action.removeprefix("app."), c.description,
+                                show=c.show)
+        self.bridge = Bridge(open_workspace)
+        self.env_name = env_name
+        self.start_incident = incident
+        self.read_only = read_only
+        self.refresh_seconds = refresh_seconds
+        self.clock = clock
+
+    def commands_for(self, scope: str) -> list[Command]:
+        return for_scope(self.commands, scope)
+
+    def bindings_for(self, scope: str):
+        return [c.binding() for c in self.commands_for(scope)]
+
+    @property
+    def paused(self) -> bool:
+        """Refresh pauses while a modal is open (the operator is deciding)."""
+        from textual.screen import ModalScreen
+
+        return isinstance(self.screen, ModalScreen)
+
+    def on_mount(self) -> None:
+        from console.tui.screens.fleet import FleetScreen
+
+        self.register_theme(HIGH_CONTRAST)
+        self.theme = HIGH_CONTRAST.name
+        self.push_screen(FleetScreen())
+        if self.start_incident:
+            self.open_incident(self.start_incident)
+
+    def open_incident(self, incident_id: str) -> None:
+        from console.tui.screens.incident import IncidentScreen
+
+        self.push_screen(IncidentScreen(incident_id))
+
+    def open_model(self, model: str) -> None:
+        from console.tui.screens.model import ModelScreen
+
+        self.push_screen(ModelScreen(model))
+
+    def run_command(self, cmd: Command) -> None:
+        target = cmd.action
+        if target.startswith("app."):
+            self.run_action(target.removeprefix("app."))
+        else:
+            self.screen.run_action(target)
+
+    # app-wide actions
+    def action_help(self) -> None:
+        from console.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_fleet(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_refresh_now(self) -> None:
+        refresh = getattr(self.screen, "refresh_data", None)
+        if refresh:
+            refresh()
+
+    async def on_unmount(self) -> None:
+        self.bridge.close()
+
+
+def run(env: str | None, incident: str | None = None) -> None:
+    from console.config import load
+    from console.workspace import open_workspace
+
+    cfg = load()
+    envc = cfg.env(env)
+    app = RollbookApp(lambda: open_workspace(envc.name, config=cfg), env_name=envc.name,
+                      incident=incident, keys=dict(cfg.keys), read_only=envc.read_only)
+    app.run()

@@ -1,0 +1,44 @@
+"""Shared screen behaviour: bindings from the registry, a title bar, a status line that
+shows degraded backends with the error and the time of the last good data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.screen import Screen
+from textual.widgets import Static
+
+
+class RegistryScreen(Screen):
+    scope = "app"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._last_good: datetime | None = None
+
+    def on_mount(self) -> None:
+        for b in self.app.bindings_for(self.scope):  # type: ignore[attr-defined]
+            self._bindings.bind(b.key, b.action, b.description, show=b.show, priority=False)
+        self.refresh_bindings()
+
+    def tick(self) -> None:
+        """Timer refresh: only the visible screen refreshes, and never under a modal (the
+        operator is deciding; the numbers must not move under them)."""
+        if self.app.screen is self and not self.app.paused:  # type: ignore[attr-defined]
+            self.refresh_data()
+
+    def refresh_data(self) -> None:  # overridden by screens that poll
+        pass
+
+    def set_status(self, text: str, *, degraded: bool = False) -> None:
+        line = self.query_one("#statusline", Static)
+        line.update(text)
+        line.set_class(degraded, "degraded")
+
+    def good_data(self, as_of: datetime) -> None:
+        self._last_good = as_of
+
+    def degraded(self, error: object) -> None:
+        last = f"last good data {self._last_good:%H:%M:%S} UTC" if self._last_good else \
+            "no data yet"
+        self.set_status(f"▲ DEGRADED: {error} — {last}", degraded=True)

@@ -1,0 +1,310 @@
+"""Incident — the 3 AM screen: header with elapsed time and running cost; the six phases as a
+stepper; the current step with its evidence, a chart with actions marked, and what to press;
+the live timeline."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Static
+
+from console.errors import RollbookError
+from console.store import PHASES
+from console.tui.screens.base import RegistryScreen
+from console.views import IncidentView, duration, incident_view, money, sparkline
+
+STATE_ICON = {"pending": "○", "running": "◔", "passed": "✔", "failed": "✖", "skipped": "–",
+              "done": "✔"}
+TIMELINE_LINES = 200
+
+
+def chart(view: IncidentView, width: int = 56) -> Text:
+    """The key signal across the incident window, actions marked ▲ under the moment."""
+    if not view.series:
+        return Text("(no signal history)")
+    pts = view.series[-width:]
+    line = sparkline([v for _, v in pts])
+    marks = [" "] * len(pts)
+    for at, _name in view.action_marks:
+        idx = min(range(len(pts)), key=lambda i: abs((pts[i][0] - at).total_seconds()))
+        if abs((pts[idx][0] - at).total_seconds()) <= 120:
+            marks[idx] = "▲"
+    vals = [v for _, v in pts if v is not None]
+    lo, hi = (min(vals), max(vals)) if vals else (0, 0)
+    t = Text()
+    now = pts[-1][1]
+    t.append(f"{view.signal} now {'—' if now is None else format(now, '.3g')} "
+             f"(min {lo:.3g}, max {hi:.3g})\n", style="bold")
+    t.append(line + "\n")
+    t.append("".join(marks), style="bold yellow")
+    t.append(f"\n{pts[0][0]:%H:%M}" + " " * max(1, len(pts) - 10) + f"{pts[-1][0]:%H:%M}")
+    if view.action_marks:
+        t.append("\n▲ = " + ", ".join(f"{n} {at:%H:%M}" for at, n in view.action_marks[-3:]))
+    return t
+
+
+def evidence_table(evidence: dict) -> Table | Text | None:
+    feats = evidence.get("features") if isinstance(evidence, dict) else None
+    if feats:
+        t = Table(box=None, pad_edge=False, header_style="bold")
+        for col in ("feature", "PSI", "null ref", "null now", "severity"):
+            t.add_column(col)
+        for f in feats[:6]:
+            def pct(v):
+                return f"{v * 100:.1f}%" if isinstance(v, int | float) else "—"
+            psi = f.get("psi")
+            t.add_row(f.get("name", "?"), f"{psi:.3f}" if isinstance(psi, int | float) else "—",
+                      pct(f.get("null_rate_reference")), pct(f.get("null_rate_current")),
+                      str(f.get("severity", "")).upper())
+        return t
+    if isinstance(evidence, dict) and evidence:
+        lines = []
+        for k, v in list(evidence.items())[:10]:
+            if isinstance(v, list) and v and isinstance(v[0], dict):
+                v = "; ".join(", ".join(f"{a}={b}" for a, b in item.items()) for item in v[:3])
+            lines.append(f"{k}: {v}")
+        return Text("\n".join(lines))
+    return None
+
+
+class IncidentScreen(RegistryScreen):
+    scope = "incident"
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__(name="incident")
+        self.incident_id = incident_id
+        self.view: IncidentView | None = None
+        self.selected: str | None = None  # step id chosen with j/k; None = current
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.incident_id} · loading…", id="title")
+        with Horizontal(id="incident-body"):
+            yield VerticalScroll(Static(id="phases-text"), id="phases")
+            yield VerticalScroll(Static(id="step-text"), Static(id="chart-text"), id="current")
+            yield VerticalScroll(Static(id="timeline-text"), id="timeline")
+        yield Static("", id="statusline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#phases").border_title = "phases"
+        self.query_one("#current").border_title = "current step"
+        self.query_one("#timeline").border_title = "timeline"
+        self.refresh_data()
+        self.set_interval(self.app.refresh_seconds, self.tick)  # type: ignore
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width < 110, "narrow")
+
+    @work(exclusive=True, group="incident-refresh")
+    async def refresh_data(self) -> None:
+        try:
+            view = await self.app.bridge.run(incident_view, self.incident_id)  # type: ignore
+        except RollbookError as exc:
+            self.degraded(exc.message)
+            return
+        self.view = view
+        self.good_data(view.now)
+        self.render_view()
+
+    # ---- rendering ----------------------------------------------------------------------
+    def render_view(self) -> None:
+        v = self.view
+        if v is None:
+            return
+        inc = v.incident
+        status = inc.status.upper()
+        rph = money(v.cost, v.currency)
+        self.query_one("#title", Static).update(
+            f"{inc.id} · {inc.severity} · {inc.model} · {status} · phase {inc.phase.upper()} · "
+            f"{duration(v.elapsed)} since detection · cost so far {rph}"
+            + (" · DRILL" if inc.drill else ""))
+        self.query_one("#phases-text", Static).update(self.render_phases(v))
+        self.query_one("#step-text", Static).update(self.render_step(v))
+        width = max(20, self.query_one("#current").content_size.width - 2)
+        self.query_one("#chart-text", Static).update(chart(v, width))
+        tl = Text()
+        for e in v.timeline[-TIMELINE_LINES:]:
+            tl.append(f"{e.ts:%H:%M:%S} ", style="bold")
+            tl.append(f"{e.actor} ", style="cyan")
+            tl.append(f"{e.kind}\n", style="yellow")
+            tl.append(f"  {e.message}\n")
+        self.query_one("#timeline-text", Static).update(tl)
+        self.query_one("#timeline", VerticalScroll).scroll_end(animate=False)
+        self.set_status(f"as of {v.now:%H:%M:%S} UTC · {len(v.timeline)} events · "
+                        "space run step · n note · a ack · R rollback · K kill switch · ? help")
+
+    def render_phases(self, v: IncidentView) -> Text:
+        t = Text()
+        current_id = getattr(v.current, "id", None)
+        for phase in PHASES:
+            here = phase == v.incident.phase
+            done = PHASES.index(phase) < PHASES.index(v.incident.phase)
+            icon = "▶" if here else ("✔" if done else "○")
+            t.append(f"{icon} {phase.upper()}\n", style="bold reverse" if here else "bold")
+            for s in [s for s in v.steps if getattr(s, "phase", None) == phase]:
+                mark = STATE_ICON.get(getattr(s, "state", "pending"), "?")
+                pointer = "›" if s.id == (self.selected or current_id) else " "
+                t.append(f" {pointer}{mark} {getattr(s, 'title', s.id)[:24]}\n",
+                         style="bold yellow" if pointer == "›" else "")
+        if not v.steps:
+            t.append("\n(no runbook attached)\n")
+        return t
+
+    def focused_step(self):
+        v = self.view
+        if v is None:
+            return None
+        if self.selected:
+            return next((s for s in v.steps if s.id == self.selected), v.current)
+        return v.current
+
+    def render_step(self, v: IncidentView):
+        from rich.console import Group
+
+        s = self.focused_step()
+        parts: list = []
+        if s is None:
+            t = Text()
+            t.append(v.incident.title + "\n", style="bold")
+            for ev in v.incident.data.get("evidence", []):
+                t.append(f"evidence: {ev.get('summary')}\n")
+            t.append("\nNo runbook step pending. R rollback · K kill switch · n note")
+            return t
+        head = Text()
+        head.append(f"[{getattr(s, 'phase', '?').upper()}] {getattr(s, 'title', s.id)}",
+                    style="bold")
+        head.append(f"  ({getattr(s, 'kind', '?')} · {getattr(s, 'state', 'pending')})\n")
+        text = getattr(s, "text", "") or ""
+        if text:
+            head.append(text.strip() + "\n")
+        summary = getattr(s, "summary", None)
+        if summary:
+            head.append("\n" + summary + "\n", style="bold")
+        parts.append(head)
+        ev = evidence_table(getattr(s, "evidence", None) or {})
+        if ev is not None:
+            parts.append(ev)
+        options = getattr(s, "options", None) or []
+        nxt = Text("\nnext: ", style="bold")
+        kind = getattr(s, "kind", "")
+        if kind == "decision" and options:
+            for i, o in enumerate(options, 1):
+                label = o.get("label") if isinstance(o, dict) else str(o)
+                nxt.append(f"\n  {i}  {label}")
+        elif kind == "check":
+            nxt.append("space run the check")
+        elif kind == "action":
+            nxt.append("space request the action (a confirmation follows)")
+        elif kind in ("manual", "note"):
+            nxt.append("space mark done · n write the note")
+        parts.append(nxt)
+        return Group(*parts)
+
+    # ---- intents ------------------------------------------------------------------------
+    def action_move(self, delta: int) -> None:
+        if not self.view or not self.view.steps:
+            return
+        ids = [s.id for s in self.view.steps]
+        cur = self.selected or getattr(self.view.current, "id", ids[0])
+        idx = max(0, min(len(ids) - 1, ids.index(cur) + delta)) if cur in ids else 0
+        self.selected = ids[idx]
+        self.render_view()
+
+    def action_run_step(self) -> None:
+        s = self.focused_step()
+        if s is None:
+            return
+        if getattr(s, "kind", "") == "decision":
+            self.notify("press 1–9 to choose an option", severity="information")
+            return
+        if getattr(s, "kind", "") == "note":
+            self.action_note(step_id=s.id)
+            return
+        self.run_step_worker(s.id, confirm=getattr(s, "kind", "") == "action")
+
+    def on_key(self, event) -> None:
+        s = self.focused_step()
+        if s is not None and getattr(s, "kind", "") == "decision" and event.key.isdigit():
+            options = getattr(s, "options", None) or []
+            i = int(event.key) - 1
+            if 0 <= i < len(options):
+                o = options[i]
+                self.run_step_worker(s.id, answer=o.get("id") or o.get("label")
+                                     if isinstance(o, dict) else str(o))
+                event.stop()
+
+    @work(exclusive=True, group="incident-step")
+    async def run_step_worker(self, step_id: str, *, answer: str | None = None,
+                              note: str | None = None, confirm: bool = False) -> None:
+        from console.tui.intents import run_step
+
+        self.notify(f"running {step_id}…")
+        try:
+            await self.app.bridge.run(run_step, self.incident_id, step_id, answer=answer,  # type: ignore
+                                      note=note, confirm=confirm, timeout=120)
+        except RollbookError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+        self.selected = None
+        self.refresh_data()
+
+    def action_note(self, step_id: str | None = None) -> None:
+        from console.tui.screens.note import NoteModal
+
+        def done(text: str | None) -> None:
+            if text:
+                if step_id:
+                    self.run_step_worker(step_id, note=text)
+                else:
+                    self.add_note_worker(text)
+
+        self.app.push_screen(NoteModal("Note for the timeline" if not step_id else
+                                       f"Note for step {step_id}"), done)
+
+    @work(group="incident-note")
+    async def add_note_worker(self, text: str) -> None:
+        from console.incidents import add_note
+
+        await self.app.bridge.run(add_note, self.incident_id, text)  # type: ignore
+        self.refresh_data()
+
+    def action_acknowledge(self) -> None:
+        self.ack_worker()
+
+    @work(group="incident-ack")
+    async def ack_worker(self) -> None:
+        from console.tui.intents import acknowledge
+
+        try:
+            await self.app.bridge.run(acknowledge, self.incident_id)  # type: ignore
+            self.notify("acknowledged")
+        except RollbookError as exc:
+            self.notify(str(exc), severity="error")
+        self.refresh_data()
+
+    def _mitigate(self, kind: str) -> None:
+        from console.tui.screens.confirm import MitigationModal
+
+        if self.view is None:
+            return
+        self.app.push_screen(MitigationModal(kind, self.view.incident.model, self.incident_id),
+                             lambda _r: self.refresh_data())
+
+    def action_rollback(self) -> None:
+        self._mitigate("rollback")
+
+    def action_killswitch(self) -> None:
+        self._mitigate("killswitch")
+
+    def action_drift(self) -> None:
+        from console.tui.screens.drift import DriftScreen
+
+        if self.view:
+            self.app.push_screen(DriftScreen(self.view.incident.model, self.incident_id))
+
+    def action_review(self) -> None:
+        from console.tui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(self.incident_id))

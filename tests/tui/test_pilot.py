@@ -1,0 +1,137 @@
+"""Drive the console with the pilot: open the demo incident, roll back with R, kill switch
+with K, and see the outcome on the timeline and in the simulated signals."""
+
+from console.tui.screens.confirm import MitigationModal
+from console.tui.screens.fleet import FleetScreen
+from console.tui.screens.incident import IncidentScreen
+from console.workspace import open_workspace
+from tests.tui.conftest import settle
+
+
+async def test_fleet_lists_every_model_and_opens_the_incident(make_app, demo):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        fleet = app.screen
+        assert isinstance(fleet, FleetScreen)
+        await settle(pilot, lambda: fleet.view is not None)
+        models = {r.status.model for r in fleet.view.rows}
+        assert {"churn", "recommendations", "credit-score", "fraud", "pricing"} <= models
+        churn = next(r for r in fleet.view.rows if r.status.model == "churn")
+        assert churn.status.open_incidents == [demo.incident.id]
+        fleet.query_one("DataTable").move_cursor(row=[r.status.model for r in fleet.view.rows]
+                                                 .index("churn"))
+        await pilot.press("i")
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        inc = app.screen
+        await settle(pilot, lambda: inc.view is not None)
+        assert inc.view.incident.id == demo.incident.id
+        assert "avg_order_value_90d" in inc.view.incident.title
+
+
+async def test_filter_narrows_the_fleet(make_app, demo):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        fleet = app.screen
+        await settle(pilot, lambda: fleet.view is not None)
+        await pilot.press("slash", *"fra", "enter")
+        table = fleet.query_one("DataTable")
+        assert [k.value for k in table.rows] == ["fraud"]
+
+
+async def test_R_rolls_back_after_confirmation_and_signals_recover(make_app, clock):
+    with open_workspace("demo", clock=clock) as ws:
+        from console.demo import start_demo
+
+        state = start_demo(ws, "credit-score-shift")
+        bad = ws.backends.metrics.query("prediction_mean", "credit-score")
+    app = make_app(incident=state.incident.id)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                     and app.screen.view is not None)
+        await pilot.press("R")
+        await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
+        modal = app.screen
+        await settle(pilot, lambda: modal.state == "ready")
+        assert modal.plan.plan["from"] == "v5" and modal.plan.plan["to"] == "v4"
+        assert app.paused  # refresh pauses while the modal is open
+        await pilot.press("y")
+        await settle(pilot, lambda: modal.state == "done")
+        assert modal.result.status == "applied" and modal.result.verified
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        inc = app.screen
+        await settle(pilot, lambda: any(e.kind == "action.finished"
+                                        for e in (inc.view.timeline if inc.view else [])))
+    clock.advance(minutes=15)
+    with open_workspace("demo", clock=clock) as ws:
+        assert ws.backends.traffic.routes("credit-score") == {"v4": 100.0}
+        after = ws.backends.metrics.query("prediction_mean", "credit-score")
+    assert bad < 600 and abs(after - 645) < 10
+
+
+async def test_n_cancels_and_changes_nothing(make_app, demo, clock):
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await pilot.press("K")
+        await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
+        await settle(pilot, lambda: app.screen.state in ("ready", "blocked"))
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+    with open_workspace("demo", clock=clock) as ws:
+        assert not [e for e in ws.store.events(all_incidents=True) if
+                    e.kind.startswith("action.")]
+
+
+async def test_K_kill_switch_routes_to_fallback(make_app, clock):
+    with open_workspace("demo", clock=clock) as ws:
+        from console.demo import start_demo
+
+        state = start_demo(ws, "pricing-zero")
+    app = make_app(incident=state.incident.id)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await pilot.press("K")
+        await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
+        modal = app.screen
+        await settle(pilot, lambda: modal.state == "ready")
+        await pilot.press("y")
+        await settle(pilot, lambda: modal.state == "done")
+        assert modal.result.status == "applied"
+        await pilot.press("escape")
+    with open_workspace("demo", clock=clock) as ws:
+        assert ws.backends.traffic.routes("pricing") == {"v2": 100.0}
+        events = ws.store.events(state.incident.id)
+        assert any(e.kind == "action.finished" and e.payload["action"] == "killswitch"
+                   for e in events)
+
+
+async def test_read_only_removes_dangerous_keys(make_app, demo):
+    app = make_app(incident=demo.incident.id, read_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await pilot.press("R")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, MitigationModal)
+        assert all(not c.dangerous for c in app.commands)
+
+
+async def test_help_lists_registry_commands(make_app, demo):
+    from console.tui.commands import COMMANDS
+    from console.tui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("question_mark")
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
+        table = app.screen.query_one("DataTable")
+        ids = [table.get_row_at(i)[3] for i in range(table.row_count)]
+        assert ids == [c.id for c in COMMANDS]
+
+
+async def test_keys_are_remappable(make_app, demo):
+    app = make_app(incident=demo.incident.id, keys={"rollback": "X"})
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await pilot.press("X")
+        await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
