@@ -46,10 +46,9 @@ def action_marks(events: Sequence[Any]) -> list[ActionMark]:
     finished = {e.payload.get("action_id") for e in events if e.kind == "action.finished"}
     target: dict[Any, str] = {}
     for e in events:
-        if e.kind.startswith("action.") and (e.payload.get("to") or e.payload.get("after")):
-            target.setdefault(
-                e.payload.get("action_id"), str(e.payload.get("to") or e.payload.get("after"))
-            )
+        to = e.payload.get("to") or e.payload.get("after")
+        if e.kind.startswith("action.") and isinstance(to, str | int | float) and to != "":
+            target.setdefault(e.payload.get("action_id"), str(to))
     marks, seen = [], set()
     for e in events:
         aid = e.payload.get("action_id")

@@ -170,6 +170,10 @@ def build_drill_report(
         "generated_at": now,
         "scenario": incident.data.get("scenario") or incident.runbook or incident.title,
         "participants": record.participants(events, incident.data),
+        "automation": sorted(
+            {e.actor for e in events if e.actor and not record.is_person(e.actor)}
+            & {"auto", "automation", "engine", "runbook"}
+        ),
         "steps": steps(events),
         "actions": record.actions(events),
         "score": recorded or computed,

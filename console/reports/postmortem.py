@@ -40,6 +40,7 @@ KIND_LABELS = {
     "alert.firing": "alert firing",
     "alert.resolved": "alert resolved",
     "drill.scored": "drill scored",
+    "drill.started": "drill started",
 }
 SECTIONS = (
     "Summary",
@@ -93,11 +94,7 @@ def timeline(incident: Incident, events: Sequence[TimelineEvent]) -> list[dict[s
             }
         )
     first = events[0].ts if events else None
-    if (
-        det is not None
-        and (first is None or det < first)
-        and not any(e.kind == "alert.firing" for e in events)
-    ):
+    if det is not None and (first is None or det < first):
         alert = incident.data.get("alert") or {}
         how = f"alert {alert.get('name')} fired" if alert.get("name") else "detected"
         rows.append(

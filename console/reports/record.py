@@ -168,7 +168,7 @@ def checks(events: Sequence[TimelineEvent]) -> list[CheckResult]:
                     str(p["check"]),
                     p.get("passed"),
                     str(p.get("state") or ""),
-                    e.message,
+                    str(p.get("summary") or e.message),
                     e.ts,
                     ev,
                 )
@@ -178,12 +178,15 @@ def checks(events: Sequence[TimelineEvent]) -> list[CheckResult]:
 
 def lineage_diff(events: Sequence[TimelineEvent]) -> dict[str, Any] | None:
     """The last lineage diff recorded: ``{"groups": {group: [changes]}, "moved": [...],
-    "things": {"code"|"data"|"model": bool}}``; None when no check produced one."""
-    found = None
+    "things": {"code"|"data"|"model": bool}, "from", "to", "summary",
+    "hours_since_deploy"}``; None when no check produced one. ``summary`` is the check's
+    own reading (e.g. "nothing deployed in the 24 h before the onset"), which matters more
+    than the raw diff when the versions compared predate the incident."""
+    found, check = None, None
     for c in checks(events):
         if isinstance(c.evidence.get("groups"), dict):
-            found = c.evidence
-    if found is None:
+            found, check = c.evidence, c
+    if found is None or check is None:
         return None
     groups = {g: list(found["groups"].get(g) or []) for g in LINEAGE_GROUPS}
     for g, changes in found["groups"].items():
@@ -192,7 +195,15 @@ def lineage_diff(events: Sequence[TimelineEvent]) -> dict[str, Any] | None:
     things = {t: False for t in ("code", "data", "model")}
     for g in moved:
         things[MOVED_THING.get(g, "model")] = True
-    return {"groups": groups, "moved": moved, "things": things}
+    return {
+        "groups": groups,
+        "moved": moved,
+        "things": things,
+        "from": found.get("from"),
+        "to": found.get("to"),
+        "summary": check.summary,
+        "hours_since_deploy": found.get("hours_since_deploy"),
+    }
 
 
 def describe_change(change: Any) -> str:
@@ -210,14 +221,46 @@ def describe_change(change: Any) -> str:
     return ", ".join(f"{k}={v}" for k, v in change.items())
 
 
+def _first(row: dict[str, Any], *keys: str) -> Any:
+    return next((row[k] for k in keys if row.get(k) is not None), None)
+
+
 def drift_evidence(events: Sequence[TimelineEvent]) -> dict[str, list[dict[str, Any]]]:
-    """Drift rows (``features``) and suggested renames from every drift check, in order."""
-    features: list[dict[str, Any]] = []
+    """Per-feature drift and null-rate rows, and suggested renames, from every check.
+
+    Rows are normalised to ``name, psi, ks_statistic, null_rate_reference,
+    null_rate_current, severity`` whichever check produced them (a drift check's
+    ``name``/``psi``/…, a null-rate check's ``feature``/``null_rate``/``reference``/
+    ``over``); a feature seen by several checks is one row, later checks filling gaps."""
+    rows: dict[str, dict[str, Any]] = {}
     renames: list[dict[str, Any]] = []
     for c in checks(events):
-        features.extend(f for f in c.evidence.get("features") or [] if isinstance(f, dict))
+        for f in c.evidence.get("features") or []:
+            if not isinstance(f, dict) or not _first(f, "name", "feature"):
+                continue
+            name = str(_first(f, "name", "feature"))
+            severity = f.get("severity") or ("over threshold" if f.get("over") else None)
+            new = {
+                "name": name,
+                "psi": f.get("psi"),
+                "ks_statistic": f.get("ks_statistic"),
+                "null_rate_reference": _first(f, "null_rate_reference", "reference"),
+                "null_rate_current": _first(f, "null_rate_current", "null_rate"),
+                "severity": severity,
+            }
+            row = rows.setdefault(name, dict.fromkeys(new))
+            from_drift = f.get("psi") is not None  # a drift check's reading wins
+            for k, v in new.items():
+                if v is not None and (row[k] is None or from_drift):
+                    row[k] = v
         renames.extend(r for r in c.evidence.get("renames") or [] if isinstance(r, dict))
-    return {"features": features, "renames": renames}
+    seen, unique = set(), []
+    for r in renames:
+        key = (r.get("from"), r.get("to"))
+        if key not in seen:
+            seen.add(key)
+            unique.append(r)
+    return {"features": list(rows.values()), "renames": unique}
 
 
 def actions(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
@@ -257,7 +300,8 @@ def actions(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
 def versions_involved(
     events: Sequence[TimelineEvent], data: dict[str, Any]
 ) -> list[dict[str, str]]:
-    """Model versions the record names: ``data["versions"]`` and every action's from/to."""
+    """Model versions the record names: ``data["versions"]``, the lineage diff's two
+    versions, the version the alert fired on, and every action's from/to (first role wins)."""
     out: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
 
@@ -271,6 +315,12 @@ def versions_involved(
 
     for role, version in (data.get("versions") or {}).items():
         add(str(data.get("model") or ""), version, str(role))
+    lineage = lineage_diff(events)
+    if lineage:
+        add(str(data.get("model") or ""), lineage["from"], "earlier version (lineage diff)")
+        add(str(data.get("model") or ""), lineage["to"], "later version (lineage diff)")
+    labels = (data.get("alert") or {}).get("labels") or {}
+    add(str(data.get("model") or ""), labels.get("version"), "version the alert fired on")
     for a in actions(events):
         if a["action"] in NON_VERSION_ACTIONS:
             continue

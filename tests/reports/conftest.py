@@ -83,6 +83,8 @@ LINEAGE_EVIDENCE = {
         "artifact": [],
     },
     "moved": ["data"],
+    "from": "v41",
+    "to": "v42",
 }
 WHYS = [
     "Why did churn scores jump from 14% to 62%? The model scored customers whose "
