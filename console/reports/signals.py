@@ -21,12 +21,16 @@ def incident_window(incident: Incident, *, now: datetime) -> tuple[datetime, dat
 
 def key_signals(incident: Incident, key_signal: str | None) -> list[str]:
     """The model's key signal, ``null_rate:<feature>`` for every feature the evidence
-    names, and any ``data["signals"]`` the incident lists, without repeats."""
+    names, and the signals the incident lists (``data["signals"]`` or
+    ``data["facts"]["signals"]``), without repeats."""
     names: list[str] = []
     for ev in incident.data.get("evidence") or []:
         if isinstance(ev, dict) and ev.get("feature"):
             names.append(f"null_rate:{ev['feature']}")
-    names += [str(s) for s in incident.data.get("signals") or []]
+    facts = incident.data.get("facts") or {}
+    for listed in (incident.data.get("signals"), facts.get("signals")):
+        if isinstance(listed, list):
+            names += [str(s) for s in listed]
     if key_signal:
         names.append(key_signal)
     return list(dict.fromkeys(names))
