@@ -6,7 +6,7 @@ Every rule gives a breach flag per tick; an alert fires when the breach holds fo
 Trailing baselines leave out the last hour, so a fresh breach does not dilute its own
 baseline: the *trailing 24 h mean* at t is the mean over (t − 25 h, t − 1 h]; the prediction
 mean *z-score* compares the mean of the last hour (t − 1 h, t] with the 23 hourly means
-before it (needs at least 6 of them): z = (current − mean(hourly)) / std(hourly, ddof=1).
+before it (needs at least 12 of them): z = (current − mean(hourly)) / std(hourly, ddof=1).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def hourly_zscore(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mu = np.nanmean(shifted, axis=0)
         sd = np.nanstd(shifted, axis=0, ddof=1)
         z = (current - mu) / np.maximum(sd, 1e-9 + 1e-6 * np.abs(mu))
-    z = np.where(valid >= 6, z, np.nan)
+    z = np.where(valid >= 12, z, np.nan)
     return z, current, mu
 
 

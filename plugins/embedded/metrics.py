@@ -16,7 +16,7 @@ from plugins.embedded.guard import guarded
 from plugins.embedded.simulator import AGGREGATE, sole_route
 from plugins.embedded.world import EmbeddedWorld, floor_minute, from_ts, to_ts
 
-STALE_S = 600  # query() answers None when a series has no tick in the last 10 minutes
+STALE_S = 180  # query() answers None when a series has no tick in the last 3 minutes
 ALERT_LOOKBACK_S = 12 * 3600  # how far back a breach's start is traced
 SERVING_SHARE = 0.01  # routes with at least this share are candidates for an alert's version
 

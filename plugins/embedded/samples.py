@@ -161,17 +161,18 @@ def _fraud(r: Rows) -> dict:
         ["grocery", "electronics", "travel", "gift_cards", "fashion", "other"],
         [0.3, 0.15, 0.1, 0.05, 0.2, 0.2],
     )
-    risk = r.u("risk") ** 2
-    risk = np.clip(risk + np.where(in_segment, 0.3 * s_seg, 0.0), 0, 1)
+    true_risk = r.u("risk") ** 2
+    # Segment drift: the device-risk signal shifts for mobile/new users; true fraud does not.
+    risk = np.clip(true_risk + np.where(in_segment, 0.38 * s_seg, 0.0), 0, 1)
     velocity = np.floor(-np.log(r.u("velocity")) * 1.5)
-    latent = -7.9 + 6.0 * risk + 0.25 * velocity + 1.5 * r.n("latent")
-    score = 1 / (1 + np.exp(-latent))
+    noise = 0.25 * velocity + r.n("latent") - 5.75
+    score = 1 / (1 + np.exp(-(noise + 5.0 * risk)))
+    truth = 1 / (1 + np.exp(-(noise + 5.0 * true_risk)))
     rules = r.version == FALLBACK_RULES
     score = np.where(rules, np.where((risk > 0.8) | (category == "gift_cards"), 0.9, 0.02), score)
     # Concept drift: a new pattern (gift cards, low device risk) that the models score low.
     pattern = r.strength("fraud-concept-drift")[2] & (category == "gift_cards") & (risk < 0.3)
-    drift = np.where(pattern, 0.12, 0.0)
-    label = (r.u("label") < 0.3 * score + drift).astype(float)
+    label = (r.u("label") < 0.3 * truth + np.where(pattern, 0.12, 0.0)).astype(float)
     return {
         "transaction_id": np.floor(r.u("id") * 1e12).astype(np.int64),
         "amount": np.round(np.exp(np.log(45) + 0.9 * r.n("amount")), 2),

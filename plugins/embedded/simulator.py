@@ -44,7 +44,8 @@ class ModelState:
         """0 while the batch job runs, 1 once paused (with the same lag as traffic)."""
         if not self.pauses:
             return np.zeros(len(times))
-        return lagged_levels([(at, {"p": float(p)}) for at, p in self.pauses], times)["p"]
+        changes = [(0.0, {"p": 0.0})] + [(at, {"p": float(p)}) for at, p in self.pauses]
+        return lagged_levels(changes, times)["p"]  # running until the first pause
 
     def strengths(self, model: str, route: str, times: np.ndarray) -> Iterator[tuple]:
         """(scenario, strength on inputs, strength on outputs) for each fault on ``route``."""

@@ -40,16 +40,23 @@ class Env:
 
     def hourly(self, signal: str, model: str, hours: int = 24) -> np.ndarray:
         now = self.clock.now()
-        pts = self.metrics.query_range(signal, model, now - timedelta(hours=hours - 1), now,
-                                       step_seconds=3600)
+        pts = self.metrics.query_range(
+            signal, model, now - timedelta(hours=hours - 1), now, step_seconds=3600
+        )
         return np.array([p.value for p in pts], dtype=float)
 
 
 def open_env(path: Path, start: datetime = START, **kw) -> Env:
     clock = ManualClock(start)
     world = EmbeddedWorld(path, clock=clock, **kw)
-    return Env(world, clock, EmbeddedRegistry(world), EmbeddedMetrics(world),
-               EmbeddedTraffic(world), EmbeddedPredictionLog(world))
+    return Env(
+        world,
+        clock,
+        EmbeddedRegistry(world),
+        EmbeddedMetrics(world),
+        EmbeddedTraffic(world),
+        EmbeddedPredictionLog(world),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,14 @@ from plugins.embedded.simulator import ModelState, simulate
 from plugins.embedded.world import EmbeddedWorld
 from tests.embedded.conftest import START, open_env
 
-TABLES = ("metrics", "samples_churn", "samples_recommendations", "samples_credit_score",
-          "samples_fraud", "samples_pricing")
+TABLES = (
+    "metrics",
+    "samples_churn",
+    "samples_recommendations",
+    "samples_credit_score",
+    "samples_fraud",
+    "samples_pricing",
+)
 
 
 def dump(world: EmbeddedWorld) -> dict[str, list[tuple]]:
@@ -93,18 +99,23 @@ def test_reopening_an_existing_world_does_not_duplicate_rows(env):
     now = env.minutes(5)
     for model in FLEET:
         env.predictions.samples(model, now - timedelta(hours=2), now)
-    before = {t: env.world.q(f"SELECT COUNT(*) FROM {t}")[0][0]
-              for t in (*TABLES, "models", "versions", "stage_history", "route_log")}
+    before = {
+        t: env.world.q(f"SELECT COUNT(*) FROM {t}")[0][0]
+        for t in (*TABLES, "models", "versions", "stage_history", "route_log")
+    }
     again = open_env(env.world.path, start=now, seed=99)
     for model in FLEET:
         again.predictions.samples(model, now - timedelta(hours=3), now)
     again = again.world
     after = {t: again.q(f"SELECT COUNT(*) FROM {t}")[0][0] for t in before}
     assert {t: n for t, n in after.items() if not t.startswith("samples")} == {
-        t: n for t, n in before.items() if not t.startswith("samples")}
+        t: n for t, n in before.items() if not t.startswith("samples")
+    }
     for t in TABLES[1:]:  # one more hour of logs was read, nothing was written twice
-        dup = again.q(f"SELECT COUNT(*) FROM (SELECT tick, row FROM {t} GROUP BY tick, row"
-                      " HAVING COUNT(*) > 1)")[0][0]
+        dup = again.q(
+            f"SELECT COUNT(*) FROM (SELECT tick, row FROM {t} GROUP BY tick, row"
+            " HAVING COUNT(*) > 1)"
+        )[0][0]
         assert dup == 0 and after[t] > before[t]
     assert again.seed == 7  # an existing world keeps its own seed
 
@@ -137,7 +148,8 @@ def test_scaled_clock_anchor_is_shared_and_set_speed_does_not_jump(tmp_path):
     a = EmbeddedWorld(tmp_path / "w.db", speed=60.0)
     today = datetime.now(UTC).date()
     assert a.now() - datetime.combine(today, datetime.min.time(), UTC) >= timedelta(
-        hours=6, minutes=52)
+        hours=6, minutes=52
+    )
     b = EmbeddedWorld(tmp_path / "w.db")
     assert abs((a.now() - b.now()).total_seconds()) < 30  # 60x: half a wall second
     before = a.now()
@@ -152,8 +164,14 @@ def test_scaled_clock_anchor_is_shared_and_set_speed_does_not_jump(tmp_path):
 def test_world_role_contract(env):
     world: World = env.world
     assert set(world.scenarios()) == {
-        "athena-null-feature", "constant-recommendations", "credit-score-shift",
-        "canary-latency-spike", "pricing-zero", "segment-drift", "fraud-concept-drift"}
+        "athena-null-feature",
+        "constant-recommendations",
+        "credit-score-shift",
+        "canary-latency-spike",
+        "pricing-zero",
+        "segment-drift",
+        "fraud-concept-drift",
+    }
     assert world.now() == START
     with pytest.raises(NotFound):
         world.inject("no-such-fault")
@@ -175,8 +193,7 @@ def test_a_subprocess_sees_injected_breakage_and_routes(env):
         "    sys.exit(5)\n"
     )
     env.world.close()
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 5, proc.stderr
     assert "broken {'v21': 100.0}" in proc.stdout
     env.traffic.set_routes("fraud", {"v21": 90, "v20": 10}, actor="t")  # failure consumed
