@@ -146,3 +146,43 @@ def test_shipped_templates_are_found_in_the_checkout():
         "standby",
     ):
         assert (d / f"{name}.md").is_file() and (d / f"{name}.html").is_file()
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_every_cost_report_renders_in_both_formats(fmt):
+    from console.reports.business import business_case
+    from console.reports.costs import ModelEconomics, incident_cost, model_roi
+    from console.reports.render import render_report
+    from console.reports.standby import standby_vs_cold
+
+    cases = {
+        "roi": ("r", model_roi([ModelEconomics("churn", 10_400, 175_000, "batch")]), "$10,400"),
+        "incident_cost": ("c", incident_cost(50_000, 30), "$25,000"),
+        "exposure": ("e", exposure(5_000_000, 5, 0.25), "1,736"),
+        "tco": ("t", tco({"compute": 3200}, annual_value=2_100_000), "$38,400"),
+        "business_case": (
+            "b",
+            business_case(
+                annual_investment=200_000,
+                weeks_before=12,
+                weeks_after=2,
+                models=10,
+                value_per_model=100_000,
+                horizon_months=12,
+            ),
+            "$192,308",
+        ),
+        "standby": (
+            "s",
+            standby_vs_cold(
+                2000, 5_000_000, pull_seconds=40, load_seconds=15, warmup_seconds=5, share=0.25
+            ),
+            "20,833",
+        ),
+    }
+    for name, (key, result, expected) in cases.items():
+        ctx = {key: result, "generated_at": NOW, "incident": None}
+        out = render_report(name, fmt, ctx)
+        assert expected in out, name
+        if fmt == "html":
+            assert out.startswith("<!DOCTYPE html>") and out.rstrip().endswith("</html>")
