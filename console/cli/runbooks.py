@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from console.cli.common import console_out, env_name, env_option, json_option, print_json
@@ -36,7 +38,7 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"ok: {len(runbooks)} runbook(s) valid")
         else:
             click.echo(f"{len(problems)} problem(s)", err=True)
-    raise SystemExit(1 if problems else 0)
+    sys.exit(1 if problems else 0)
 
 
 def _library():
@@ -220,7 +222,7 @@ def run(
         else:
             _print_view(view, nxt)
     ok = view.state in ("passed", "done", "skipped") or (dry_run and view.plan is not None)
-    ctx.exit(0 if ok and not view.needs_confirmation else 1)
+    sys.exit(0 if ok and not view.needs_confirmation else 1)
 
 
 @click.command("drill")
@@ -230,6 +232,7 @@ def run(
     "--score", "score_id", default=None, metavar="INCIDENT", help="Score a drill driven by hand."
 )
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios.")
+@click.option("--runbook", "runbook_id", default=None, help="Drill this runbook instead.")
 @json_option
 @env_option
 @click.pass_context
@@ -239,6 +242,7 @@ def drill(
     auto: bool,
     score_id: str | None,
     list_only: bool,
+    runbook_id: str | None,
     as_json: bool,
 ) -> None:
     """Inject SCENARIO into the environment's simulated world, open a drill incident when
@@ -258,12 +262,16 @@ def drill(
                 click.echo(f"{name:<28} {desc}")
         return
     with open_drill_workspace(env, auto=auto and score_id is None) as ws:
-        result = score(ws, score_id) if score_id else run_drill(ws, scenario, auto=auto)
+        result = (
+            score(ws, score_id)
+            if score_id
+            else run_drill(ws, scenario, auto=auto, runbook=runbook_id)
+        )
     if as_json:
         print_json(result)
     else:
         _print_drill(result)
-    ctx.exit(0 if result.passed else 1)
+    sys.exit(0 if result.passed else 1)
 
 
 def _print_drill(r) -> None:

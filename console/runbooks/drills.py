@@ -30,6 +30,7 @@ SEVERITY_RANK = {"critical": 0, "page": 0, "warning": 1, "info": 2}
 AUTO_ACTOR = "auto"
 DETECT_DEADLINE = timedelta(hours=8)
 WATCH_LIMIT = timedelta(minutes=90)
+RECOVERY_CHECKS = ("recovery", "alert_cleared")
 
 
 @dataclass
@@ -102,7 +103,12 @@ def wait_for_alert(
 
 
 def _open(
-    ws: Workspace, alerts: list[Alert], scenario: str, facts: dict[str, Any], onset: datetime
+    ws: Workspace,
+    alerts: list[Alert],
+    scenario: str,
+    facts: dict[str, Any],
+    onset: datetime,
+    runbook_id: str | None = None,
 ) -> tuple[Incident, Any]:
     """A drill always gets a fresh incident (never deduplicated into another one)."""
     from console.incidents import evidence_from_alert
@@ -110,9 +116,11 @@ def _open(
     from console.runbooks.selection import record_alert, select_runbook
 
     alert = alerts[0]
-    rb = select_runbook(
-        workspace_library(ws.config), model=alert.model, alerts=alerts, scenario=scenario
-    )
+    lib = workspace_library(ws.config)
+    if runbook_id:
+        rb = lib.get(runbook_id)
+    else:
+        rb = select_runbook(lib, model=alert.model, alerts=alerts, scenario=scenario)
     inc = ws.store.create_incident(
         title=f"[drill] {alert.summary}",
         model=alert.model,
@@ -139,10 +147,16 @@ def _open(
 
 
 def run_drill(
-    ws: Workspace, scenario: str, *, auto: bool = True, pace_s: float = 30.0
+    ws: Workspace,
+    scenario: str,
+    *,
+    auto: bool = True,
+    pace_s: float = 30.0,
+    runbook: str | None = None,
 ) -> DrillResult:
-    """Inject ``scenario`` now, wait for its alert, open the drill incident and — with
-    ``auto`` — let the engine take every step, then score it (a ``drill.scored`` event)."""
+    """Inject ``scenario`` now, wait for its alert, open the drill incident (with
+    ``runbook``, else the one the alert selects) and — with ``auto`` — let the engine take
+    every step, then score it (a ``drill.scored`` event)."""
     world = ws.backends.world
     if world is None:
         raise ActionRefused(
@@ -168,7 +182,7 @@ def run_drill(
     facts = world.inject(scenario, onset=onset)
     facts = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in facts.items()}
     alerts = wait_for_alert(ws, facts.get("model", ""), onset)
-    inc, rb = _open(ws, alerts, scenario, facts, onset)
+    inc, rb = _open(ws, alerts, scenario, facts, onset, runbook)
     ws.store.append(
         inc.id,
         "drill.started",
@@ -311,7 +325,7 @@ def _recovery_checks(ws: Workspace, incident_id: str) -> dict[str, bool]:
     last: dict[str, bool] = {}
     for ev in ws.store.events(incident_id, kind_prefix="step.finished"):
         p = ev.payload
-        if p.get("check") == "recovery" and p.get("state") in ("passed", "failed"):
+        if p.get("check") in RECOVERY_CHECKS and p.get("state") in ("passed", "failed"):
             last[p["step"]] = p["state"] == "passed"
     return last
 

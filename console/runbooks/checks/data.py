@@ -185,12 +185,60 @@ def drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
 
 
 @check(
+    "data_quality",
+    params={
+        **WINDOW_PARAMS,
+        "columns": Param("list", False, "features (default: the model's)"),
+        "out_of_range_critical": Param("number", False, "share outside the range (0.01)"),
+    },
+)
+def data_quality(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
+    """Null rates and values outside the reference window's observed range, per feature —
+    what a feed sending values in the wrong unit looks like before drift shows it."""
+    from console.diagnostics.quality import quality_check
+
+    ref, cur, where = windows(ctx, params)
+    cols = [c for c in _features(ctx, params, ref, cur) if c in cur.columns]
+    t = ctx.thresholds
+    report = quality_check(
+        cur,
+        columns=cols,
+        reference=ref,
+        null_rate_warning=t["null_rate_warn"],
+        null_rate_critical=t["null_rate_breaker"],
+        out_of_range_critical=float(params.get("out_of_range_critical", 0.01)),
+    )
+    worst = report.columns[0] if report.columns else None
+    critical = [c.name for c in report.columns if c.status == "critical"]
+    if worst is None or worst.status == "healthy":
+        summary = f"no quality problem in {len(report.columns)} features"
+    else:
+        summary = f"{worst.name}: {'; '.join(worst.reasons)}"
+        if len(critical) > 1:
+            summary += f"; also {', '.join(c for c in critical if c != worst.name)}"
+    return CheckOutcome(
+        summary,
+        {
+            "status": report.status,
+            "worst_column": worst.name if worst else None,
+            "worst_out_of_range": worst.out_of_range_rate if worst else None,
+            "worst_null_rate": worst.null_rate if worst else None,
+            "critical": critical,
+            "breaker": report.breaker_tripped,
+        },
+        {**report.to_dict(), **where},
+        not critical,
+    )
+
+
+@check(
     "segment_drift",
     params={
         **WINDOW_PARAMS,
         "by": Param("list", True, "segment column(s); several are combined, e.g. channel/tenure"),
         "columns": Param("list", False, "features (default: the model's)"),
         "min_rows": Param("number", False, "rows a segment needs on each side (30)"),
+        "alpha": Param("number", False, "significance a segment finding needs (0.01)"),
     },
 )
 def segment_drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
@@ -220,29 +268,43 @@ def segment_drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
         global_features=glob.features,
         min_rows=int(params.get("min_rows", 30)),
     )
-    judged = [s for s in segs if s.status in ("healthy", "warning", "critical")]
-    hidden = [s for s in judged if s.hidden_by_global]
-    worst = hidden[0] if hidden else (judged[0] if judged else None)
-    if worst is None or worst.status == "healthy":
-        summary = f"no segment of {key} drifted"
+    alpha = float(params.get("alpha", 0.01))
+    findings = []  # (segment, its significant drifting features)
+    for seg in segs:
+        if seg.status not in ("warning", "critical"):
+            continue
+        real = [f for f in seg.features if f.severity != "stable" and _significant(f, alpha)]
+        if real:
+            findings.append((seg, real))
+    hidden = [
+        (seg, real) for seg, real in findings if any(f.name in seg.hidden_by_global for f in real)
+    ]
+    thin = [s for s in segs if s.status == "insufficient"]
+    worst, feats = (hidden or findings or [(None, [])])[0]
+    if worst is None:
+        summary = f"no segment of {key} drifted significantly"
     else:
+        top = feats[0]
         summary = (
-            f"segment {key}={worst.value} drifts on {worst.top_feature} "
-            f"({worst.top_severity}"
-            + (f", PSI {worst.top_psi:.2f}" if worst.top_psi is not None else "")
+            f"segment {key}={worst.value} drifts on {top.name} ({top.severity}"
+            + (f", PSI {top.psi:.2f}" if top.psi is not None else "")
             + ")"
+            + (" while the global figure is stable" if hidden else "")
         )
-        if worst.hidden_by_global:
-            summary += " while the global figure is stable"
+    if thin:
+        summary += "; too few rows to judge: " + ", ".join(
+            f"{s.value} ({s.rows_current})" for s in thin[:4]
+        )
     return CheckOutcome(
         summary,
         {
             "segment_by": key,
             "worst_segment": worst.value if worst else None,
-            "worst_feature": worst.top_feature if worst else None,
-            "worst_psi": worst.top_psi if worst else None,
+            "worst_feature": feats[0].name if feats else None,
+            "worst_psi": feats[0].psi if feats else None,
             "worst_status": worst.status if worst else None,
-            "hidden": [s.value for s in hidden],
+            "hidden": [seg.value for seg, _ in hidden],
+            "insufficient": [s.value for s in thin],
             "global_status": glob.status,
         },
         {
@@ -251,8 +313,17 @@ def segment_drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
             "segments": [_trim(s.to_dict()) for s in segs[:8]],
             **where,
         },
-        not hidden and all(s.status == "healthy" for s in judged),
+        not findings,
     )
+
+
+def _significant(f: Any, alpha: float) -> bool:
+    """PSI on a few dozen rows is noisy: a segment finding also needs its two-sample test
+    (KS, or chi-squared for categories) to reject at ``alpha``, or a null-rate finding."""
+    p = f.ks_pvalue if f.ks_pvalue is not None else f.chi2_pvalue
+    if (f.null_rate_current or 0.0) - (f.null_rate_reference or 0.0) > 0.01:
+        return True
+    return p is None or p < alpha
 
 
 def _trim(seg: dict[str, Any]) -> dict[str, Any]:
@@ -263,11 +334,32 @@ def _trim(seg: dict[str, Any]) -> dict[str, Any]:
     return seg
 
 
-def _last_deploy(ctx: StepContext) -> tuple[datetime | None, str | None]:
+def _last_deploy(ctx: StepContext, before: datetime) -> tuple[datetime | None, str | None]:
+    """The last time the production pointer moved at or before ``before`` (the onset):
+    what the incident's own mitigation did afterwards is not a suspect."""
     from console.actions.history import production_history
 
-    history = production_history(ctx.ws, ctx.model)
+    history = [h for h in production_history(ctx.ws, ctx.model) if h[0] <= before]
     return (history[-1][0], history[-1][1]) if history else (None, None)
+
+
+def _stage_changes(ctx: StepContext, anchor: datetime, window: float) -> list[dict[str, Any]]:
+    """Versions moved to Canary, Shadow or Production within ``window`` hours before the
+    onset (a canary taking traffic is a deploy too)."""
+    out = []
+    for c in ctx.backends.registry.stage_history(ctx.model):
+        hours = (anchor - c.at).total_seconds() / 3600.0
+        if c.to_stage in ("Canary", "Shadow", "Production") and 0 <= hours <= window:
+            out.append(
+                {
+                    "version": c.version,
+                    "stage": c.to_stage,
+                    "hours_before": hours,
+                    "at": c.at.isoformat(),
+                    "actor": c.actor,
+                }
+            )
+    return out
 
 
 @check(
@@ -294,8 +386,8 @@ def lineage_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
     diff = diff_lineage(
         reg.version(ctx.model, old).lineage.to_dict(), reg.version(ctx.model, new).lineage.to_dict()
     )
-    deployed_at, deployed = _last_deploy(ctx)
     anchor = ctx.onset() or ctx.incident.detected_at or ctx.now()
+    deployed_at, deployed = _last_deploy(ctx, anchor)
     window = float(params.get("window_hours", 24.0))
     hours = None if deployed_at is None else (anchor - deployed_at).total_seconds() / 3600.0
     recent = hours is not None and 0 <= hours <= window
@@ -308,6 +400,11 @@ def lineage_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
         )
     else:
         lead = "no deployment history"
+    staged = _stage_changes(ctx, anchor, window)
+    if staged:
+        lead += "; registry changes before the onset: " + ", ".join(
+            f"{c['version']} → {c['stage']} {c['hours_before']:.1f} h before" for c in staged
+        )
     moved = ", ".join(diff.moved) or "nothing"
     return CheckOutcome(
         f"{lead}; {old} → {new} moved: {moved}",
@@ -321,6 +418,7 @@ def lineage_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
             "code_changed": "code" in diff.moved,
             "data_changed": "data" in diff.moved,
             "environment_changed": "environment" in diff.moved,
+            "staged_recently": [c["version"] for c in staged],
         },
         {
             **diff.to_dict(),
@@ -329,6 +427,7 @@ def lineage_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
             "last_deploy": deployed,
             "last_deploy_at": deployed_at.isoformat() if deployed_at else None,
             "hours_since_deploy": hours,
+            "stage_changes": staged,
         },
         not recent,
     )

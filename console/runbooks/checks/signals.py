@@ -241,6 +241,7 @@ def null_rate(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
         "direction": Param("string", False, "the bad direction: up (default) or down"),
         "max_change_pct": Param("number", False, "largest healthy change vs baseline, % (20)"),
         "baseline_hours": Param("number", False, "length of the pre-incident baseline (6)"),
+        "over": Param("string", False, "now (default) or incident: the mean since the onset"),
     },
 )
 def business_metric(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
@@ -252,16 +253,30 @@ def business_metric(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
     limit = float(params.get("max_change_pct", 20.0))
     start, end = ctx.reference_window(float(params.get("baseline_hours", 6.0)))
     baseline = mean_over(ctx, signal, start, end)
-    value = query(ctx, signal)
+    over = params.get("over", "now")
+    if over not in ("now", "incident"):
+        raise InvalidInput(f"over must be now or incident, got {over!r}")
+    if over == "incident":
+        since = ctx.onset() or ctx.incident.detected_at or ctx.now()
+        value = mean_over(ctx, signal, since, ctx.now())
+    else:
+        value = query(ctx, signal)
     change = None
     if value is not None and baseline:
         change = (value - baseline) / abs(baseline) * 100.0
     bad = change is not None and (change > limit if direction == "up" else change < -limit)
     shown = "n/a" if change is None else f"{change:+.1f}%"
     return CheckOutcome(
-        f"{signal} {fmt(signal, value)} vs baseline {fmt(signal, baseline)} ({shown}; "
+        f"{signal} {fmt(signal, value)}{' since the onset' if over == 'incident' else ''} vs "
+        f"baseline {fmt(signal, baseline)} ({shown}; "
         f"alarm beyond {'+' if direction == 'up' else '-'}{limit:g}%)",
-        {"value": value, "baseline": baseline, "change_pct": change, "max_change_pct": limit},
+        {
+            "value": value,
+            "baseline": baseline,
+            "change_pct": change,
+            "max_change_pct": limit,
+            "lost_per_hour": None if value is None or baseline is None else baseline - value,
+        },
         {
             "signal": signal,
             "value": value,
@@ -345,4 +360,53 @@ def recovery(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
         {"recovered": recovered, "value": value, "minutes": took, "baseline": baseline},
         {"signal": signal, "rule": rule, "readings": readings[-30:], "minutes": round(took, 2)},
         recovered,
+    )
+
+
+@check(
+    "alert_cleared",
+    params={
+        "alert": Param("string", False, "alert name, * for any (default: the opening one)"),
+        "deadline_minutes": Param("number", False, "give up after (default 30)"),
+        "poll_seconds": Param("number", False, "between reads (default 60)"),
+    },
+    timeout_s=None,
+)
+def alert_cleared(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
+    """Poll until the alert stops firing for the model — the most generic "recovered".
+    Alerts on trailing windows (an hourly z-score) clear only as their window moves on."""
+    name = params.get("alert") or (ctx.incident.data.get("alert") or {}).get("name")
+    if name == "*":
+        name = None  # any alert for the model
+    poll = float(params.get("poll_seconds", 60))
+    deadline = ctx.now() + timedelta(minutes=float(params.get("deadline_minutes", 30)))
+    manual = ctx.manual_clock
+    started = ctx.now()
+
+    def firing() -> list[str]:
+        return [
+            a.name
+            for a in ctx.backends.metrics.active_alerts()
+            if a.model == ctx.model and a.state == "firing" and (not name or a.name == name)
+        ]
+
+    still = firing()
+    while still and ctx.now() < deadline:
+        if manual is not None:
+            manual.advance(seconds=poll)
+        else:
+            time.sleep(min(poll, 5.0))
+        still = firing()
+    took = (ctx.now() - started).total_seconds() / 60.0
+    what = name or f"every {ctx.model} alert"
+    summary = (
+        f"{what} cleared after {took:.1f} min"
+        if not still
+        else f"{what} still firing after {took:.1f} min"
+    )
+    return CheckOutcome(
+        summary,
+        {"cleared": not still, "minutes": took, "still": still},
+        {"alert": name, "still_firing": still, "minutes": round(took, 2)},
+        not still,
     )
