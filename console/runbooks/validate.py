@@ -1,34 +1,29 @@
 """The runbook schema, as explicit checks: every problem becomes ``file:line: field: message``.
 
 Validation never stops at the first problem: a runbook author sees them all at once. A
-runbook with any problem is not built (``build`` returns None).
+runbook with any problem is not built (``check_parsed`` returns None for it).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from console.runbooks import flow, templating
+from console.runbooks import flow
 from console.runbooks.model import (
-    ACTION_ITEM_TYPES,
     END,
     MARKS,
-    NOTE_TAGS,
     PHASES,
     SEVERITIES,
     STEP_KINDS,
-    ActionItem,
-    Option,
     Runbook,
     Selector,
     Step,
 )
-from console.runbooks.registry import Param
-from console.runbooks.source import Lines, Parsed, Problem, dotted
+from console.runbooks.source import Parsed, Problem
+from console.runbooks.validate_base import ID_RE
+from console.runbooks.validate_steps import StepKindChecks
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 TOP_KEYS = {
     "id": True,
     "title": True,
@@ -49,91 +44,9 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "decision": ("options", "auto"),
     "note": ("tag", "auto_text", "require_note"),
 }
-OPTION_KEYS = ("id", "label", "goto", "description")
-ITEM_KEYS = ("what", "type", "owner", "due_days", "link")
-_TYPES: dict[str, tuple[type, ...]] = {
-    "number": (int, float),
-    "string": (str,),
-    "bool": (bool,),
-    "list": (list,),
-    "mapping": (dict,),
-}
 
 
-class _Checker:
-    def __init__(
-        self, parsed: Parsed, file: str, checks: Mapping[str, Any], actions: Mapping[str, Any]
-    ) -> None:
-        self.lines: Lines = parsed.lines
-        self.file = file
-        self.problems: list[Problem] = list(parsed.problems)
-        self.checks = checks
-        self.actions = actions
-
-    def add(self, path: tuple, message: str, *, line: int | None = None) -> None:
-        self.problems.append(Problem(self.file, line or self.lines.of(path), dotted(path), message))
-
-    # ---- generic helpers ---------------------------------------------------------------
-    def typed(self, path: tuple, value: Any, kind: type | tuple[type, ...], what: str) -> bool:
-        bad_bool = isinstance(value, bool) and bool not in (
-            kind if isinstance(kind, tuple) else (kind,)
-        )
-        if not isinstance(value, kind) or bad_bool:
-            self.add(path, f"expected {what}, got {type(value).__name__} {value!r}")
-            return False
-        return True
-
-    def keys(
-        self,
-        path: tuple,
-        mapping: dict,
-        allowed: tuple[str, ...] | set[str],
-        required: tuple[str, ...] = (),
-    ) -> None:
-        for key in mapping:
-            if key not in allowed:
-                self.add((*path, key), f"unknown key (known here: {', '.join(sorted(allowed))})")
-        for key in required:
-            if key not in mapping:
-                self.add(path, f"missing required key {key!r}")
-
-    def template(self, path: tuple, value: Any, *, expression: bool = False) -> None:
-        if not isinstance(value, str):
-            return
-        err = templating.syntax_error(value, expression=expression)
-        if err is not None:
-            where, msg = err
-            what = "expression" if expression else "template"
-            self.add(
-                path,
-                f"invalid Jinja {what}: {msg}"
-                + (f" (line {where} of the text)" if not expression and where > 1 else ""),
-            )
-
-    def text(self, path: tuple, value: Any, *, required: bool = False) -> str:
-        if value is None:
-            if required:
-                self.add(path, "missing required text")
-            return ""
-        if not self.typed(path, value, str, "text"):
-            return ""
-        if required and not value.strip():
-            self.add(path, "must not be empty")
-        self.template(path, value)
-        return value
-
-    def string_list(self, path: tuple, value: Any) -> tuple[str, ...]:
-        if isinstance(value, str):
-            value = [value]
-        if not self.typed(path, value, list, "a list of names"):
-            return ()
-        out = []
-        for i, item in enumerate(value):
-            if self.typed((*path, i), item, str, "a name"):
-                out.append(item)
-        return tuple(out)
-
-    # ---- top level ---------------------------------------------------------------------
+class _Checker(StepKindChecks):
     def runbook(self, data: Any) -> Runbook | None:
         if not isinstance(data, dict):
             self.add(
@@ -301,166 +214,6 @@ class _Checker:
         if not isinstance(sid, str) or kind not in STEP_KINDS:
             return None
         return Step(**step, **extra)
-
-    def _params(self, path: tuple, raw: dict, spec: Mapping[str, Param] | None) -> dict:
-        params = raw.get("params", {})
-        if not self.typed((*path, "params"), params, dict, "a mapping of parameters"):
-            return {}
-        for key, value in params.items():
-            ppath = (*path, "params", key)
-            self.template(ppath, value)
-            if isinstance(value, list | dict):
-                for sub in value if isinstance(value, list) else value.values():
-                    self.template(ppath, sub)
-            if spec is None:
-                continue
-            p = spec.get(key)
-            if p is None:
-                known = ", ".join(sorted(spec)) or "none"
-                self.add(ppath, f"unknown parameter (known: {known})")
-            elif p.kind in _TYPES and not templating.is_templated(value):
-                self.typed(ppath, value, _TYPES[p.kind], f"a {p.kind}")
-        for key, p in (spec or {}).items():
-            if p.required and key not in params:
-                self.add((*path, "params"), f"missing required parameter {key!r}")
-        return params
-
-    def _timeout(self, path: tuple, raw: dict) -> float | None:
-        value = raw.get("timeout")
-        if value is None:
-            return None
-        if self.typed((*path, "timeout"), value, (int, float), "seconds") and value <= 0:
-            self.add((*path, "timeout"), "must be a positive number of seconds")
-        return float(value) if isinstance(value, int | float) else None
-
-    def _flag(self, path: tuple, raw: dict, key: str) -> bool:
-        value = raw.get(key, False)
-        return bool(self.typed((*path, key), value, bool, "true or false") and value)
-
-    def _check(self, path: tuple, raw: dict, ids: set[str]) -> dict:
-        name = raw.get("check")
-        spec = None
-        if name is None:
-            self.add(path, "missing required key 'check' (the name of a check)")
-        elif self.typed((*path, "check"), name, str, "a check name"):
-            spec = self.checks.get(name)
-            if spec is None:
-                self.add(
-                    (*path, "check"),
-                    f"unknown check {name!r} (known: {', '.join(sorted(self.checks))})",
-                )
-        pass_if = raw.get("pass_if")
-        if pass_if is not None and self.typed(
-            (*path, "pass_if"), pass_if, str, "a Jinja expression"
-        ):
-            self.template((*path, "pass_if"), pass_if, expression=True)
-        return dict(
-            name=name,
-            params=self._params(path, raw, spec.params if spec else None),
-            pass_if=pass_if,
-            stop_on_fail=self._flag(path, raw, "stop_on_fail"),
-            timeout_s=self._timeout(path, raw),
-        )
-
-    def _action(self, path: tuple, raw: dict, ids: set[str]) -> dict:
-        name = raw.get("action")
-        spec = None
-        if name is None:
-            self.add(path, "missing required key 'action' (the name of an action)")
-        elif self.typed((*path, "action"), name, str, "an action name"):
-            spec = self.actions.get(name)
-            if spec is None:
-                self.add(
-                    (*path, "action"),
-                    f"unknown action {name!r} (known: {', '.join(sorted(self.actions))})",
-                )
-        return dict(
-            name=name,
-            params=self._params(path, raw, spec.params if spec else None),
-            automatic=self._flag(path, raw, "automatic"),
-            stop_on_fail=self._flag(path, raw, "stop_on_fail"),
-            timeout_s=self._timeout(path, raw),
-        )
-
-    def _manual(self, path: tuple, raw: dict, ids: set[str]) -> dict:
-        items: list[ActionItem] = []
-        value = raw.get("action_items", [])
-        if self.typed((*path, "action_items"), value, list, "a list of action items"):
-            for i, item in enumerate(value):
-                ipath = (*path, "action_items", i)
-                if not self.typed(
-                    ipath, item, dict, "an action item (what, type, owner, due_days, link)"
-                ):
-                    continue
-                self.keys(ipath, item, ITEM_KEYS, ("what", "type"))
-                if "type" in item and item["type"] not in ACTION_ITEM_TYPES:
-                    self.add(
-                        (*ipath, "type"),
-                        f"must be one of {', '.join(ACTION_ITEM_TYPES)}, got {item['type']!r}",
-                    )
-                due = item.get("due_days", 14)
-                if self.typed((*ipath, "due_days"), due, int, "a whole number of days") and due < 0:
-                    self.add((*ipath, "due_days"), "must not be negative")
-                for key in ("what", "owner", "link"):
-                    if key in item:
-                        self.text((*ipath, key), item[key], required=key == "what")
-                items.append(
-                    ActionItem(
-                        str(item.get("what", "")),
-                        str(item.get("type", "")),
-                        str(item.get("owner", "")),
-                        due if isinstance(due, int) else 14,
-                        str(item.get("link", "")),
-                    )
-                )
-        return dict(require_note=self._flag(path, raw, "require_note"), action_items=tuple(items))
-
-    def _decision(self, path: tuple, raw: dict, ids: set[str]) -> dict:
-        options: list[Option] = []
-        value = raw.get("options")
-        if value is None:
-            self.add(path, "missing required key 'options' (a decision needs options)")
-        elif self.typed((*path, "options"), value, list, "a list of options"):
-            if len(value) < 2:
-                self.add((*path, "options"), "a decision needs at least two options")
-            seen: set[str] = set()
-            for i, opt in enumerate(value):
-                opath = (*path, "options", i)
-                if not self.typed(opath, opt, dict, "an option (id, label, goto)"):
-                    continue
-                self.keys(opath, opt, OPTION_KEYS, ("id", "label", "goto"))
-                oid, goto = opt.get("id"), opt.get("goto")
-                if isinstance(oid, str):
-                    if oid in seen:
-                        self.add((*opath, "id"), f"duplicate option id {oid!r}")
-                    seen.add(oid)
-                if (
-                    goto is not None
-                    and self.typed((*opath, "goto"), goto, str, "a step id or 'end'")
-                    and goto != END
-                    and goto not in ids
-                ):
-                    self.add((*opath, "goto"), f"jumps to unknown step {goto!r}")
-                label = self.text((*opath, "label"), opt.get("label"), required="label" in opt)
-                desc = self.text((*opath, "description"), opt.get("description"))
-                options.append(Option(str(oid), label, str(goto), desc))
-        if "goto" in raw:
-            self.add((*path, "goto"), "a decision jumps through its options, not goto")
-        auto = raw.get("auto")
-        if auto is not None and self.typed((*path, "auto"), auto, str, "a Jinja expression"):
-            self.template((*path, "auto"), auto, expression=True)
-        return dict(options=tuple(options), auto=auto)
-
-    def _note(self, path: tuple, raw: dict, ids: set[str]) -> dict:
-        tag = raw.get("tag")
-        if tag is None:
-            self.add(path, f"missing required key 'tag' (one of {', '.join(NOTE_TAGS)})")
-        elif tag not in NOTE_TAGS:
-            self.add((*path, "tag"), f"must be one of {', '.join(NOTE_TAGS)}, got {tag!r}")
-        auto_text = self.text((*path, "auto_text"), raw.get("auto_text")) or None
-        required = raw.get("require_note", True)
-        self.typed((*path, "require_note"), required, bool, "true or false")
-        return dict(tag=tag, auto_text=auto_text, require_note=required is not False)
 
     def flow(self, raw_steps: list[tuple[str, int, dict]], seen: dict[str, tuple]) -> None:
         valid = [(p, i, s) for p, i, s in raw_steps if isinstance(s.get("id"), str)]
