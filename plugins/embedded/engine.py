@@ -78,6 +78,11 @@ class SimulationEngine:
 
     # ---- connection and transactions ---------------------------------------------------
     @property
+    def lock(self) -> threading.RLock:
+        """Held around every use of the shared connection (Textual workers are threads)."""
+        return self._lock
+
+    @property
     def db(self) -> Database:
         with self._lock:
             if self._db is None:
@@ -220,7 +225,7 @@ class SimulationEngine:
                         continue  # another writer moved first: regenerate from its state
                     self._write_metrics(conn, rows)
                     conn.execute("UPDATE world SET simulated_until = ? WHERE id = 1", (target,))
-                    if target - last > 3600:
+                    if target // 3600 != last // 3600:  # hourly: keep the file bounded
                         self._prune(conn, target - KEEP_S)
                 return
             raise BackendError("embedded world: could not catch up (too much contention)")

@@ -57,7 +57,8 @@ class EmbeddedPredictionLog(PredictionLog):
                 "label",
             ]
             return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-        columns = [c for c in self.world.db[table].columns_dict if c not in _HIDDEN]
+        with self.world.lock:
+            columns = [c for c in self.world.db[table].columns_dict if c not in _HIDDEN]
         where = ["tick >= ?", "tick < ?", "ts >= ?", "ts <= ?"]
         args: list = [int(lo // 60) * 60, hi + 60, lo, hi]
         if version is not None:

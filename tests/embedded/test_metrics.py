@@ -103,3 +103,17 @@ def test_prediction_log_frames(env):
     assert len(empty) == 0 and {"ts", "prediction", "avg_order_value_90d"} <= set(empty.columns)
     with pytest.raises(InvalidInput):
         env.predictions.samples("fraud", *window, segment={"country": "fr"})
+
+
+def test_alert_thresholds_can_be_overridden(template, tmp_path):
+    import shutil
+
+    from tests.embedded.conftest import open_env
+
+    shutil.copy(template, tmp_path / "w.db")
+    strict = open_env(tmp_path / "w.db", thresholds={"latency_p99_ms_max": 32})
+    found = [a for a in strict.metrics.active_alerts() if a.name == "LatencyP99High"]
+    assert {a.model for a in found} == {"fraud", "credit-score", "recommendations"}
+    fraud = next(a for a in found if a.model == "fraud")
+    assert fraud.summary.endswith("(threshold 32 ms)")
+    assert fraud.starts_at < START - timedelta(hours=11)  # breached all along
