@@ -63,20 +63,27 @@ def demo(ctx: click.Context, scenario: str, speed: float | None, no_tui: bool,
     Needs no server: the embedded world is a SQLite file under your data dir (or
     $ROLLBOOK_HOME). Running it again reuses the world and the open incident."""
     from console.demo import start_demo
+
+    env = env_name(ctx) or "demo"
+    if not (as_json or no_tui or not _tui_available()):
+        # Paint first; seed the world and open the incident in a worker with progress.
+        from console.tui.app import run
+
+        def prepare(ws) -> str | None:
+            state = start_demo(ws, scenario, speed=speed)
+            return state.incident.id if state.incident else None
+
+        run(env, prepare=prepare)
+        return
     from console.fleet import fleet_status
 
-    with _workspace(ctx, env_name(ctx) or "demo") as ws:
+    with _workspace(ctx, env) as ws:
         state = start_demo(ws, scenario, speed=speed)
         statuses = fleet_status(ws)
-        if as_json:
-            print_json({"demo": state, "fleet": statuses})
-            return
-        if no_tui or not _tui_available():
-            _print_demo(state, statuses)
-            return
-    from console.cli.world import launch_tui
-
-    launch_tui(env_name(ctx) or "demo", incident=state.incident.id if state.incident else None)
+    if as_json:
+        print_json({"demo": state, "fleet": statuses})
+    else:
+        _print_demo(state, statuses)
 
 
 def _print_demo(state, statuses) -> None:
@@ -98,12 +105,6 @@ def _tui_available() -> bool:
     import sys
 
     return sys.stdout.isatty() and importlib.util.find_spec("console.tui") is not None
-
-
-def launch_tui(env: str | None, incident: str | None = None) -> None:
-    from console.tui.app import run
-
-    run(env, incident=incident)
 
 
 @click.command()
@@ -168,7 +169,9 @@ def plugins_cmd(ctx: click.Context, as_json: bool) -> None:
 def open_console(ctx: click.Context) -> None:
     """Open the console on the default environment."""
     if _tui_available():
-        launch_tui(env_name(ctx))
+        from console.tui.app import run
+
+        run(env_name(ctx))
         return
     from console.fleet import fleet_status
 

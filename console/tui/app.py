@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from textual import work
 from textual.app import App
 from textual.command import Hit, Hits, Provider
 
@@ -38,7 +39,8 @@ class RollbookApp(App):
     def __init__(self, open_workspace: Callable[[], Workspace], *, env_name: str = "demo",
                  incident: str | None = None, keys: dict[str, str] | None = None,
                  read_only: bool = False, refresh_seconds: float = 2.0,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None,
+                 prepare: Callable[[Workspace], str | None] | None = None) -> None:
         self.commands = effective(keys, read_only=read_only)
         super().__init__()
         for c in for_scope(self.commands, "app"):
@@ -50,6 +52,7 @@ class RollbookApp(App):
         self.read_only = read_only
         self.refresh_seconds = refresh_seconds
         self.clock = clock
+        self.prepare = prepare  # slow setup (seeding the demo) run after the first frame
 
     def commands_for(self, scope: str) -> list[Command]:
         return for_scope(self.commands, scope)
@@ -70,8 +73,26 @@ class RollbookApp(App):
         self.register_theme(HIGH_CONTRAST)
         self.theme = HIGH_CONTRAST.name
         self.push_screen(FleetScreen())
-        if self.start_incident:
+        if self.prepare is not None:
+            self.run_prepare()
+        elif self.start_incident:
             self.open_incident(self.start_incident)
+
+    @work(exclusive=True, group="prepare")
+    async def run_prepare(self) -> None:
+        from console.errors import RollbookError
+
+        self.notify("preparing the simulated world…", timeout=4)
+        try:
+            incident = await self.bridge.run(self.prepare, timeout=300)
+        except RollbookError as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+            return
+        refresh = getattr(self.screen, "refresh_data", None)
+        if refresh:
+            refresh()
+        if incident:
+            self.open_incident(incident)
 
     def open_incident(self, incident_id: str) -> None:
         from console.tui.screens.incident import IncidentScreen
@@ -114,12 +135,14 @@ class RollbookApp(App):
         self.bridge.close()
 
 
-def run(env: str | None, incident: str | None = None) -> None:
+def run(env: str | None, incident: str | None = None,
+        prepare: Callable[[Workspace], str | None] | None = None) -> None:
     from console.config import load
     from console.workspace import open_workspace
 
     cfg = load()
     envc = cfg.env(env)
     app = RollbookApp(lambda: open_workspace(envc.name, config=cfg), env_name=envc.name,
-                      incident=incident, keys=dict(cfg.keys), read_only=envc.read_only)
+                      incident=incident, keys=dict(cfg.keys), read_only=envc.read_only,
+                      prepare=prepare)
     app.run()

@@ -117,10 +117,13 @@ class IncidentScreen(RegistryScreen):
         inc = v.incident
         status = inc.status.upper()
         rph = money(v.cost, v.currency)
+        narrow = self.has_class("narrow")
+        drill = " · DRILL" if inc.drill else ""
         self.query_one("#title", Static).update(
+            f"{inc.id} {inc.severity} {inc.model} {status} {inc.phase.upper()} "
+            f"⏱ {duration(v.elapsed)} cost {rph}{drill}" if narrow else
             f"{inc.id} · {inc.severity} · {inc.model} · {status} · phase {inc.phase.upper()} · "
-            f"{duration(v.elapsed)} since detection · cost so far {rph}"
-            + (" · DRILL" if inc.drill else ""))
+            f"{duration(v.elapsed)} since detection · cost so far {rph}{drill}")
         self.query_one("#phases-text", Static).update(self.render_phases(v))
         self.query_one("#step-text", Static).update(self.render_step(v))
         width = max(20, self.query_one("#current").content_size.width - 2)
@@ -139,6 +142,18 @@ class IncidentScreen(RegistryScreen):
     def render_phases(self, v: IncidentView) -> Text:
         t = Text()
         current_id = getattr(v.current, "id", None)
+        if self.has_class("narrow"):  # one line of phases, then this phase's steps
+            for phase in PHASES:
+                here = phase == v.incident.phase
+                done = PHASES.index(phase) < PHASES.index(v.incident.phase)
+                icon = "▶" if here else ("✔" if done else "○")
+                t.append(f"{icon}{phase} ", style="bold reverse" if here else "")
+            t.append("\n")
+            for s in [s for s in v.steps if getattr(s, "phase", None) == v.incident.phase]:
+                mark = STATE_ICON.get(getattr(s, "state", "pending"), "?")
+                pointer = "›" if s.id == (self.selected or current_id) else " "
+                t.append(f"{pointer}{mark} {getattr(s, 'title', s.id)[:70]}\n")
+            return t
         for phase in PHASES:
             here = phase == v.incident.phase
             done = PHASES.index(phase) < PHASES.index(v.incident.phase)

@@ -1,0 +1,205 @@
+"""Console responsiveness in a real terminal (tmux), measured as ratios in one run.
+
+  * startup  — process start → first painted frame of `rollbook demo` (the incident header
+               on screen), against a minimal Textual app painting one line (the floor any
+               Textual program pays: interpreter + Textual import + first frame);
+  * key      — key → repaint: press `down` on the fleet and wait for the cursor row to change
+               on screen; with 500 models and an open incident holding 10,000 timeline
+               events, against the same with the 5-model demo fleet;
+  * incident — open the 10,000-event incident (`i`) and wait for its header.
+Needs tmux. Writes benchmarks/results/tui.md.
+
+    python benchmarks/tui.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SESSION = "rb-bench"
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True).stdout
+
+
+def screen() -> str:
+    return tmux("capture-pane", "-t", SESSION, "-p", "-e")  # -e: styles too (cursor row)
+
+
+def start(cmd: str, env: dict[str, str], width: int = 120, height: int = 36) -> float:
+    tmux("kill-session", "-t", SESSION)
+    envs = " ".join(f"{k}={v}" for k, v in env.items())
+    t = time.perf_counter()
+    subprocess.run(
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            SESSION,
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            f"cd {ROOT} && env {envs} {cmd}",
+        ],
+        check=True,
+    )
+    return t
+
+
+def wait_for(pred, timeout: float = 60.0) -> float:
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        if pred(screen()):
+            return time.perf_counter()
+        time.sleep(0.01)
+    raise TimeoutError("screen never showed the expected text:\n" + screen())
+
+
+MINIMAL = textwrap.dedent("""
+    from textual.app import App
+    from textual.widgets import Static
+    class Minimal(App):
+        def compose(self):
+            yield Static("MINIMAL-READY")
+    Minimal().run()
+""")
+
+
+def startup(home: str) -> tuple[float, float]:
+    py = sys.executable
+    t = start(f"{py} -c '{MINIMAL}'", {})
+    base = wait_for(lambda s: "MINIMAL-READY" in s) - t
+    t = start(f"{py} -m console demo", {"ROLLBOOK_HOME": home})
+    first = wait_for(lambda s: "Rollbook" in s) - t
+    ready = wait_for(lambda s: "since detection" in s) - t
+    tmux("kill-session", "-t", SESSION)
+    t = start(f"{py} -m console demo", {"ROLLBOOK_HOME": home})  # warm: world already seeded
+    warm = wait_for(lambda s: "since detection" in s) - t
+    tmux("kill-session", "-t", SESSION)
+    return first, base, ready, warm
+
+
+def big_home(models: int, events: int) -> str:
+    """A ROLLBOOK_HOME whose default env uses the bench-fleet plugin, plus one incident with
+    ``events`` timeline events."""
+    home = tempfile.mkdtemp(prefix="rb-tui-")
+    site = Path(home) / "site"
+    dist = site / "rollbook_bench-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: rollbook-bench\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[rollbook.plugins]\nbench-fleet = bigfleet:plugin\n")
+    shutil.copy(HERE / "fixtures" / "bigfleet.py", site / "bigfleet.py")
+    (Path(home) / "config.toml").write_text(
+        'default_env = "big"\n[env.big]\nregistry = "bench-fleet"\nmetrics = "bench-fleet"\n'
+        'traffic = "bench-fleet"\n'
+    )
+    os.environ["ROLLBOOK_HOME"] = home
+    from console.store import open_store
+
+    with open_store(Path(home) / "data") as store:
+        t0 = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+        inc = store.create_incident(
+            title="bench incident",
+            model="model-0000",
+            severity="SEV3",
+            env="big",
+            actor="bench",
+            at=t0,
+        )
+        for i in range(events - 1):
+            store._append(
+                inc.id,
+                "note",
+                f"event {i}",
+                actor="bench",
+                at=t0 + timedelta(seconds=i),
+                payload={"i": i},
+            )
+        store._db.execute("COMMIT") if store._db.in_transaction else None
+    return home
+
+
+def key_latency(home: str, models: int, runs: int) -> tuple[list[float], float]:
+    env = {
+        "ROLLBOOK_HOME": home,
+        "ROLLBOOK_BENCH_MODELS": str(models),
+        "PYTHONPATH": f"{home}/site",
+    }
+    start(f"{sys.executable} -m console", env)
+    wait_for(lambda s: "model" in s and "as of" in s)
+    samples = []
+    for _ in range(runs):
+        before = screen()
+        t = time.perf_counter()
+        tmux("send-keys", "-t", SESSION, "Down")
+        samples.append(wait_for(lambda s, b=before: s != b) - t)
+        time.sleep(0.05)
+    tmux("send-keys", "-t", SESSION, "/")
+    time.sleep(0.3)
+    tmux("send-keys", "-t", SESSION, "-l", "model-0000")
+    tmux("send-keys", "-t", SESSION, "Enter")
+    wait_for(lambda s: "model-0001" not in s)
+    t = time.perf_counter()
+    tmux("send-keys", "-t", SESSION, "i")
+    opened = wait_for(lambda s: "since detection" in s) - t
+    tmux("kill-session", "-t", SESSION)
+    return samples, opened
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    if not shutil.which("tmux"):
+        sys.exit("needs tmux (apt-get install tmux)")
+    st = [startup(tempfile.mkdtemp(prefix="rb-demo-")) for _ in range(args.runs)]
+    ours = statistics.median(s[0] for s in st)
+    base = statistics.median(s[1] for s in st)
+    ready = statistics.median(s[2] for s in st)
+    warm = statistics.median(s[3] for s in st)
+    small_home = big_home(5, 10)
+    small, small_open = key_latency(small_home, 5, args.runs * 2)
+    large_home = big_home(500, 10_000)
+    large, large_open = key_latency(large_home, 500, args.runs * 2)
+    ms = statistics.median
+    rows = [
+        "| measure | Rollbook | baseline | ratio |",
+        "|---|---:|---:|---:|",
+        f"| start → first frame (`rollbook demo` vs a minimal Textual app) | {ours:.2f} s | "
+        f"{base:.2f} s | {ours / base:.1f}× |",
+        f"| start → demo incident on screen, fresh world (seeds 24 h of history) | "
+        f"{ready:.2f} s | {base:.2f} s | {ready / base:.1f}× |",
+        f"| start → demo incident on screen, world already seeded | {warm:.2f} s | "
+        f"{base:.2f} s | {warm / base:.1f}× |",
+        f"| key → repaint, fleet (500 models + 10k-event incident vs 5 models) | "
+        f"{ms(large) * 1000:.0f} ms | {ms(small) * 1000:.0f} ms | "
+        f"{ms(large) / ms(small):.1f}× |",
+        f"| open incident (10,000 events vs 10 events) | {large_open * 1000:.0f} ms | "
+        f"{small_open * 1000:.0f} ms | {large_open / small_open:.1f}× |",
+        "",
+        f"Medians over {args.runs} starts and {args.runs * 2} key presses, measured in tmux "
+        "(120×36) by polling the screen every 10 ms.",
+    ]
+    text = "\n".join(rows)
+    print(text)
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "tui.md").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
