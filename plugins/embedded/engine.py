@@ -113,8 +113,9 @@ class SimulationEngine:
             return self.db.conn.execute(sql, args).fetchall()
 
     def _world_row(self) -> dict[str, Any]:
-        cur = self.db.conn.execute("SELECT * FROM world WHERE id = 1")
-        row = cur.fetchone()
+        with self._lock:
+            cur = self.db.conn.execute("SELECT * FROM world WHERE id = 1")
+            row = cur.fetchone()
         if row is None:
             raise BackendError(f"embedded world {self.path} is not seeded")
         return dict(zip([c[0] for c in cur.description], row, strict=True))
@@ -327,13 +328,14 @@ class SimulationEngine:
 
     def cached(self, key: str, compute: Any) -> Any:
         """Memoise a derived view (alerts) until time or state moves."""
-        stamp = (self.simulated_until(), self.revision())
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        value = compute()
-        self._cache[key] = (stamp, value)
-        return value
+        with self._lock:
+            stamp = (self.simulated_until(), self.revision())
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+            value = compute()
+            self._cache[key] = (stamp, value)
+            return value
 
     # ---- routes and batch (used by the traffic role) ------------------------------------
     def current_routes(self, model: str) -> dict[str, float]:
