@@ -19,10 +19,13 @@ _HIDDEN = ("tick", "row")
 class EmbeddedPredictionLog(PredictionLog):
     """Rows per model: churn 10/min, recommendations 10/min, credit-score 10/min, fraud
     20/min, pricing 10/min. Segment columns: churn ``plan_type``/``region``; recommendations
-    ``user_segment`` (new/medium/power); fraud ``channel``/``user_tenure``. ``label`` is known
+    ``user_segment`` (new/medium/power); fraud ``channel``/``user_tenure``; any categorical
+    feature (e.g. pricing ``category``) also works as a ``segment`` key. ``label`` is known
     for fraud (is_fraud) and recommendations (clicked), NaN elsewhere. A raw column that is
     entirely empty in the window is left out — so after an upstream rename a window shows the
-    new column name only. ``limit`` keeps the most recent rows (returned oldest first)."""
+    new column name only. ``limit`` keeps the most recent rows (returned oldest first). Rows
+    are written on the first read of their window (deterministic, so the same rows as if they
+    had been logged with the ticks)."""
 
     capabilities = frozenset({"segments", "labels"})
 
@@ -65,10 +68,11 @@ class EmbeddedPredictionLog(PredictionLog):
             where.append("version = ?")
             args.append(version)
         for key, value in (segment or {}).items():
-            if key not in spec.segments:
+            allowed = dict.fromkeys((*spec.segments, *spec.categorical))
+            if key not in allowed:
                 raise InvalidInput(
                     f"{model} has no segment column {key!r}",
-                    hint=f"segment columns: {', '.join(spec.segments) or '—'}",
+                    hint=f"segment columns: {', '.join(allowed) or '—'}",
                 )
             where.append(f"{key} = ?")
             args.append(str(value))

@@ -117,3 +117,10 @@ def test_alert_thresholds_can_be_overridden(template, tmp_path):
     fraud = next(a for a in found if a.model == "fraud")
     assert fraud.summary.endswith("(threshold 32 ms)")
     assert fraud.starts_at < START - timedelta(hours=11)  # breached all along
+
+
+def test_any_categorical_column_filters_like_a_segment(env):
+    rows = env.predictions.samples(
+        "pricing", START - timedelta(hours=1), START, segment={"category": "toys"}
+    )
+    assert len(rows) > 20 and set(rows["category"]) == {"toys"}
