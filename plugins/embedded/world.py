@@ -63,25 +63,26 @@ class EmbeddedWorld(SimulationEngine, World):
         sc = self._scenario(scenario)
         self.catch_up()
         with self._lock:
-            active = self.q(
-                "SELECT onset FROM faults WHERE scenario = ? AND cleared IS NULL", (scenario,)
-            )
-            if active:
-                return self._facts(scenario, active[0][0])
             start = to_ts(onset) if onset is not None else floor_minute(self.now_ts()) - sc.lead_s
-            facts = self._facts(scenario, start)
-            with self.tx() as conn:
-                conn.execute(
-                    "INSERT INTO faults (scenario, model, onset, cleared, injected_at,"
-                    " facts) VALUES (?,?,?,NULL,?,?)",
-                    (scenario, sc.model, start, self.now_ts(), json.dumps(facts, default=str)),
-                )
-                if sc.set_routes:
+            with self.tx() as conn:  # check and insert in one transaction: no double inject
+                active = conn.execute(
+                    "SELECT onset FROM faults WHERE scenario = ? AND cleared IS NULL", (scenario,)
+                ).fetchone()
+                if active is None:
+                    facts = self._facts(scenario, start)
                     conn.execute(
-                        "INSERT INTO route_log (model, at, weights, actor) VALUES (?,?,?,?)",
-                        (sc.model, start, json.dumps(sc.set_routes), f"scenario:{scenario}"),
+                        "INSERT INTO faults (scenario, model, onset, cleared, injected_at,"
+                        " facts) VALUES (?,?,?,NULL,?,?)",
+                        (scenario, sc.model, start, self.now_ts(), json.dumps(facts, default=str)),
                     )
-                conn.execute("UPDATE world SET revision = revision + 1 WHERE id = 1")
+                    if sc.set_routes:
+                        conn.execute(
+                            "INSERT INTO route_log (model, at, weights, actor) VALUES (?,?,?,?)",
+                            (sc.model, start, json.dumps(sc.set_routes), f"scenario:{scenario}"),
+                        )
+                    conn.execute("UPDATE world SET revision = revision + 1 WHERE id = 1")
+            if active is not None:
+                return self._facts(scenario, active[0])
             self._cache.clear()
             self.regenerate(sc.model, start)
         return facts
