@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import httpx
+
 from console.backends.interfaces import Traffic
 from console.backends.types import FALLBACK_MANUAL, FALLBACK_RULES, FallbackLevel, Health
 from console.errors import BackendError, InvalidInput, NotFound
@@ -68,6 +70,12 @@ class HaproxyTraffic(Traffic):
         self.models = dict(models)
         self.off_state = off_state
         self._lock = threading.Lock()
+        self._http: httpx.Client | None = None  # the probe's connections, reused
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     def _model(self, model: str) -> ModelBackend:
         try:
@@ -176,7 +184,11 @@ class HaproxyTraffic(Traffic):
         if base is None:
             return Health(route, False, f"no endpoint known for {mb.backend}/{srv}")
         expect = route if route in mb.versions else None
-        return probe_endpoint(base, target=route, settings=mb.probe, expect_version=expect)
+        if self._http is None:
+            self._http = httpx.Client()
+        return probe_endpoint(
+            base, target=route, settings=mb.probe, expect_version=expect, client=self._http
+        )
 
 
 def model_backends(

@@ -13,6 +13,7 @@ body; version search lists no aliases (the registered model does).
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -84,10 +85,19 @@ class MlflowRegistry(Registry):
         self.sync_stages = pointer == "stage" if sync_stages is None else sync_stages
         self._clock = clock
         self._lock = threading.Lock()
+        self._pending: list[threading.Thread] = []
         #: Problems that did not fail an operation (e.g. an audit tag that could not be set).
         self.warnings: list[str] = []
 
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait for audit tags still being written (``close`` does this too)."""
+        deadline = time.monotonic() + timeout
+        for job in self._pending:
+            job.join(max(0.0, deadline - time.monotonic()))
+        self._pending = [t for t in self._pending if t.is_alive()]
+
     def close(self) -> None:
+        self.flush(timeout=5.0)
         self.api.close()
 
     # ---- reads ------------------------------------------------------------------------
@@ -133,7 +143,17 @@ class MlflowRegistry(Registry):
                     hint=f"list them with: rollbook status {model}",
                 ) from None
             raise
-        return self._version(model, body["model_version"], self.production_version(model))
+        mv = body["model_version"]
+        # One call in the common case: the version lists its own aliases. Only a version in
+        # MLflow's Production stage needs the pointer looked up (it may be the stage fallback
+        # or a version the pointer has left).
+        if self.pointer == "alias" and self.alias in (mv.get("aliases") or []):
+            target = str(mv.get("version"))
+        elif mv.get("current_stage") == "Production" or self.pointer == "stage":
+            target = self.production_version(model)
+        else:
+            target = None
+        return self._version(model, mv, target)
 
     def production_version(self, model: str) -> str | None:
         if self.pointer == "alias":
@@ -175,7 +195,16 @@ class MlflowRegistry(Registry):
                     raise
             else:
                 self._transition(model, version, "Production", archive_existing=True)
-            self._audit_tags(model, version, before, actor, reason)
+        # The pointer has moved: that is the operation. The audit tags are for people reading
+        # the MLflow UI, so they are written off the rollback's critical path.
+        job = threading.Thread(
+            target=self._audit_tags,
+            args=(model, version, before, actor, reason),
+            daemon=True,
+            name="rollbook-mlflow-audit-tags",
+        )
+        self._pending = [t for t in self._pending if t.is_alive()] + [job]
+        job.start()
 
     def transition_stage(
         self, model: str, version: str, stage: str, *, actor: str, reason: str = ""
