@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from console.errors import InvalidInput, InvalidTransition, RollbookError
@@ -26,6 +27,7 @@ from console.store.models import PHASES
 from console.workspace import Workspace
 
 DEFAULT_CHECK_TIMEOUT_S = 30.0
+ALERT_SYNC = timedelta(seconds=60)
 SKIP = "skip"
 
 
@@ -73,6 +75,7 @@ class Engine:
         self.ws = ws
         self.incident_id = ws.store.get(incident_id.upper()).id
         self.check_timeout_s = check_timeout_s
+        self._alerts_synced_at: datetime | None = None
         self.checks, self.actions = load_registries()
         self.runbook = runbook or self._attached_runbook()
 
@@ -327,6 +330,10 @@ class Engine:
     def _sync_alerts(self) -> None:
         from console.runbooks.selection import sync_alerts
 
+        now = self.ws.now()
+        if self._alerts_synced_at is not None and (now - self._alerts_synced_at) < ALERT_SYNC:
+            return  # alerts are evaluated on a one-minute grid: no news within a minute
+        self._alerts_synced_at = now
         # the alert feed being down must not stop the runbook
         with contextlib.suppress(RollbookError):
             sync_alerts(self.ws, self.incident_id)

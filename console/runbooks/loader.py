@@ -96,10 +96,36 @@ class RunbookLibrary:
         return iter(sorted(self.runbooks.values(), key=lambda r: r.id))
 
 
+_CACHE: dict[tuple, RunbookLibrary] = {}
+
+
+def _signature(folders: list[Path]) -> tuple:
+    """What the library depends on: each folder's runbook files with size and mtime."""
+    sig: list[tuple] = []
+    for folder in folders:
+        if not folder.is_dir():
+            sig.append((str(folder), None))
+            continue
+        for f in sorted(folder.iterdir()):
+            if f.suffix in SUFFIXES:
+                st = f.stat()
+                sig.append((str(f), st.st_mtime_ns, st.st_size))
+    return tuple(sig)
+
+
 def library(dirs: Iterable[Path] = (), *, include_shipped: bool = True) -> RunbookLibrary:
-    """Shipped runbooks, then each folder in ``dirs``; later folders replace earlier ids."""
-    lib = RunbookLibrary()
+    """Shipped runbooks, then each folder in ``dirs``; later folders replace earlier ids.
+    Cached until a runbook file changes (every command and engine call asks for it)."""
     folders = ([shipped_dir()] if include_shipped else []) + [Path(d) for d in dirs]
+    key = _signature(folders)
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = _load(folders)
+    return _CACHE[key]
+
+
+def _load(folders: list[Path]) -> RunbookLibrary:
+    lib = RunbookLibrary()
     for folder in folders:
         if not folder.is_dir():
             if folder != shipped_dir():

@@ -1,0 +1,163 @@
+"""The engine: steps, confirmations, decisions, notes, phases, milestones, and state that
+lives only in the store (a fresh Engine on the same incident sees the same states)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+
+import pytest
+
+from console.errors import InvalidInput, InvalidTransition
+from console.incidents import open_manual
+from console.runbooks.engine import Engine
+from console.runbooks.registry import CHECKS, load_registries
+from console.runbooks.selection import open_incident
+from tests.runbooks.helpers import open_scenario
+
+
+def kinds(ws, incident_id, prefix=""):
+    return [e.kind for e in ws.store.events(incident_id) if e.kind.startswith(prefix)]
+
+
+@pytest.fixture
+def athena(ws):
+    inc, rb = open_scenario(ws, "athena-null-feature")
+    return Engine(ws, inc.id)
+
+
+def test_runs_the_current_step_and_replays_from_the_store(ws, athena):
+    assert athena.runbook.id == "null-feature"
+    assert athena.current().id == "acknowledge"
+    view = athena.run_step()
+    assert view.state == "done" and ws.store.get(athena.incident_id).acknowledged_at
+    view = athena.run_step()
+    assert view.id == "confirm_nulls" and view.state == "failed"
+    assert "avg_order_value_90d" in view.summary
+    fresh = Engine(ws, athena.incident_id)  # a restarted process
+    assert [(v.id, v.state) for v in fresh.steps()] == [(v.id, v.state) for v in athena.steps()]
+    assert fresh.current().id == "blast_radius"
+    assert fresh.step("confirm_nulls").values["top_feature"] == "avg_order_value_90d"
+
+
+def test_actions_wait_for_confirmation_and_support_dry_run(ws, athena):
+    athena.run_step("confirm_nulls")  # pause_batch runs `when` the null check failed
+    before = len(ws.store.events(athena.incident_id))
+    view = athena.run_step("pause_batch")
+    assert view.needs_confirmation and view.needs == "confirm" and view.state == "pending"
+    assert view.plan["after"] == {"paused": True}
+    dry = athena.run_step("pause_batch", dry_run=True)
+    assert dry.plan["status"] == "dry-run" and dry.state == "pending"
+    assert len(ws.store.events(athena.incident_id)) == before  # nothing recorded
+    assert not ws.backends.traffic.batch_paused("churn")
+    done = athena.run_step("pause_batch", confirm=True)
+    assert done.state == "done" and ws.backends.traffic.batch_paused("churn")
+    actions = kinds(ws, athena.incident_id, "action.")
+    assert actions[:2] == ["action.requested", "action.confirmed"] and "action.finished" in actions
+    # marking mitigated implied acknowledging first
+    inc = ws.store.get(athena.incident_id)
+    assert inc.acknowledged_at and inc.mitigated_at and inc.acknowledged_at <= inc.mitigated_at
+
+
+def test_phases_advance_one_at_a_time(ws, athena):
+    athena.run_step("schema")
+    changes = [
+        (e.payload["from"], e.payload["to"])
+        for e in ws.store.events(athena.incident_id)
+        if e.kind == "phase.changed"
+    ]
+    assert changes == [("detect", "triage"), ("triage", "mitigate"), ("mitigate", "diagnose")]
+    assert ws.store.get(athena.incident_id).phase == "diagnose"
+
+
+def test_decisions_need_an_answer_and_jump(ws, athena):
+    with pytest.raises(InvalidInput, match="decision"):
+        athena.run_step("decide")
+    with pytest.raises(InvalidInput, match="not an option"):
+        athena.run_step("decide", answer="pray")
+    assert kinds(ws, athena.incident_id, "step.") == []  # nothing half-recorded
+    view = athena.run_step("decide", answer="hotfix", note="the upstream rename")
+    assert view.answer == "hotfix" and "the upstream rename" in view.summary
+    assert athena.current().id == "hotfix_mapping"
+    states = {v.id: v.state for v in athena.steps()}
+    assert states["rollback"] == "skipped" and states["retrain"] == "skipped"
+
+
+def test_notes_and_action_items_go_on_the_timeline(ws, athena):
+    with pytest.raises(InvalidInput, match="asks"):
+        athena.run_step("why_1")
+    athena.run_step("why_1", note="the feature was null")
+    notes = [e for e in ws.store.events(athena.incident_id) if e.kind == "note"]
+    assert notes[-1].message == "the feature was null" and notes[-1].payload["tag"] == "why"
+    athena.run_step("action_items")
+    items = [e.payload for e in ws.store.events(athena.incident_id) if e.kind == "action_item"]
+    assert len(items) == 4 and {i["type"] for i in items} == {"prevent", "mitigate", "detect"}
+    assert all(i["owner"] == "growth-ml" and i["due"] for i in items)
+
+
+def test_skip_and_when(ws, athena):
+    view = athena.run_step("tell_consumers", answer="skip")
+    assert view.state == "skipped" and athena.current().id == "breaker"
+    # deploy_fix only runs in drills: this incident is not one
+    view = athena.run_step("deploy_fix")
+    assert view.state == "skipped" and "false" in view.summary
+
+
+def test_a_check_that_hangs_fails_with_a_timeout(ws, athena, monkeypatch):
+    load_registries()
+
+    def slow(ctx, params):
+        time.sleep(1.0)
+
+    monkeypatch.setitem(CHECKS, "null_rate", replace(CHECKS["null_rate"], fn=slow))
+    athena.check_timeout_s = 0.1
+    view = athena.run_step("confirm_nulls")
+    assert view.state == "failed" and "did not finish" in view.summary
+
+
+def test_a_step_that_started_and_never_finished_reads_running(ws, athena):
+    ws.store.append(
+        athena.incident_id,
+        "step.started",
+        "crash mid-check",
+        actor="tester",
+        at=ws.now(),
+        payload={"step": "confirm_nulls", "phase": "detect"},
+    )
+    assert Engine(ws, athena.incident_id).step("confirm_nulls").state == "running"
+
+
+def test_the_ended_runbook_refuses_to_run(ws, athena):
+    athena.run_step("publish_review")
+    with pytest.raises(InvalidTransition, match="ended"):
+        athena.run_step()
+
+
+def test_async_run_step(ws, athena):
+    view = asyncio.run(athena.arun_step())
+    assert view.id == "acknowledge" and view.state == "done"
+
+
+def test_repeated_firing_is_deduplicated_into_the_open_incident(ws):
+    inc, rb = open_scenario(ws, "athena-null-feature")
+    alert = next(
+        a for a in ws.backends.metrics.active_alerts() if a.fingerprint == inc.alert_fingerprint
+    )
+    again, rb2, created = open_incident(ws, alert)
+    assert not created and again.id == inc.id and rb2.id == rb.id
+    assert inc.severity == "SEV2"  # the runbook's default severity
+    assert "alert.firing" in kinds(ws, inc.id)
+
+
+def test_manual_incident_gets_the_generic_runbook(ws):
+    inc = open_manual(ws, "pricing", "prices look odd")
+    engine = Engine(ws, inc.id)
+    assert engine.runbook.id == "model-misbehaving"
+    assert ws.store.get(inc.id).runbook == "model-misbehaving"
+    assert engine.run_step().state == "done"  # acknowledge
+
+
+def test_manual_incident_with_a_named_runbook(ws):
+    inc = open_manual(ws, "churn", "nulls seen by a person", runbook="null-feature")
+    assert Engine(ws, inc.id).runbook.id == "null-feature"
