@@ -97,7 +97,7 @@ def two_proportion_test(
     Decision: with a margin, ``promote`` when non-inferior, ``rollback`` when significantly
     worse, else ``inconclusive``; without one, ``promote`` when significantly better,
     ``rollback`` when significantly worse, else ``inconclusive``. ``higher_is_better=False``
-    is for rates where lower is better (errors): the test is run on the failures instead.
+    is for rates where lower is better (errors): "better" and "worse" swap sides.
     When both arms have the same outcome on every trial the variance is zero: ``z`` and
     ``p_value`` are ``None`` and the decision is inconclusive (or promote, with a margin,
     since the arms are equal)."""

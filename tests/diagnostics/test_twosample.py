@@ -162,3 +162,15 @@ def test_jensen_shannon_is_scipys_base_2(p, q):
     expected = jensenshannon(p, q, base=2)
     assert jensen_shannon(p, q) == pytest.approx(expected, abs=1e-12)
     assert 0.0 <= jensen_shannon(p, q) <= 1.0 + 1e-12
+
+
+def test_ks_pvalue_fast_path_matches_scipy_kstwo():
+    # the Pelz–Good route used from an effective size of 1,000, across small and large D
+    rng = np.random.default_rng(8)
+    for _ in range(6):
+        n, m = (int(v) for v in rng.integers(2_000, 300_000, 2))
+        en = round(n * m / (n + m))
+        d = float(np.sqrt(rng.uniform(0.05, 30.0) / en))
+        expected = st.kstwo.sf(d, en)
+        assert ks_pvalue_asymp(d, n, m) == pytest.approx(expected, abs=1e-6)
+    assert ks_pvalue_asymp(0.5, 100_000, 100_000) == 0.0
