@@ -38,8 +38,11 @@ def start_demo(ws: Workspace, scenario: str = DEFAULT_SCENARIO, *, drill: bool =
     if scenario not in known:
         raise RollbookError(f"unknown scenario {scenario!r}",
                             hint=f"scenarios: {', '.join(sorted(known))}")
-    if speed is not None and hasattr(world, "set_speed"):
-        world.set_speed(speed)
+    if speed is not None:
+        try:
+            world.set_speed(speed)
+        except NotImplementedError:
+            raise RollbookError(f"the {ws.env.name!r} world cannot change its speed") from None
     facts = world.inject(scenario)
     world.advance()
     alerts = [a for a in ws.backends.metrics.active_alerts()

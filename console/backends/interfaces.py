@@ -177,8 +177,9 @@ class World(Backend):
     @abstractmethod
     def inject(self, scenario: str, *, onset: datetime | None = None) -> dict:
         """Start ``scenario`` at ``onset`` (default: the scenario's own lead time before now).
-        Returns facts about it: {"scenario", "model", "onset", "bad_version", "good_version",
-        "feature", ...}. Injecting an active scenario again changes nothing."""
+        Returns facts about it: {"scenario", "model", "onset" (a UTC datetime),
+        "bad_version", "good_version", "feature", ...}. Injecting an active scenario again
+        changes nothing."""
 
     @abstractmethod
     def clear(self, scenario: str) -> None:
@@ -194,9 +195,14 @@ class World(Backend):
     def advance(self, until: datetime | None = None) -> None:  # noqa: B027
         """Simulate up to ``until`` (default now). Backends also catch up lazily on read."""
 
+    def set_speed(self, speed: float) -> None:
+        """Simulated seconds per wall-clock second, without a jump in time. Optional."""
+        raise NotImplementedError
+
     def break_backend(self, role: str, method: str, *, mode: str = "error", times: int = 1,
-                      delay_s: float = 0.0) -> None:
+                      delay_s: float = 0.0, route: str | None = None) -> None:
         """Fault-injection for tests and drills: the next ``times`` calls of ``role.method``
         fail (``mode="error"`` raises BackendError, ``"timeout"`` sleeps ``delay_s`` then
-        raises). Optional."""
+        raises; ``"unhealthy"`` makes ``traffic.probe`` report unhealthy, for ``route`` only
+        when given). ``times < 0`` means until repaired. Optional."""
         raise NotImplementedError
