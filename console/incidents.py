@@ -73,3 +73,42 @@ def acknowledge(ws: Workspace, incident_id: str):
     return ws.store.mark(inc.id, "acknowledged", actor=ws.actor,
                          at=max(ws.now(), inc.detected_at or ws.now()),
                          message=f"acknowledged by {ws.actor}")
+
+
+ITEM_TYPES = ("prevent", "detect", "mitigate")
+
+
+def add_action_item(ws: Workspace, incident_id: str, *, what: str, owner: str = "",
+                    due: str = "", type: str = "", link: str = "",
+                    supersedes: int | None = None):
+    """Record an action item (or, with ``supersedes``, a complete new version of one: the
+    timeline is append-only, so edits are new events). ``due`` is an ISO date."""
+    from datetime import date
+
+    if not what.strip():
+        raise InvalidInput("an action item needs a 'what'")
+    if due:
+        try:
+            date.fromisoformat(due)
+        except ValueError:
+            raise InvalidInput(f"due date {due!r} is not YYYY-MM-DD") from None
+    if type and type not in ITEM_TYPES:
+        raise InvalidInput(f"action item type {type!r} is not one of {', '.join(ITEM_TYPES)}")
+    if supersedes is not None:
+        ev = [e for e in ws.store.events(incident_id) if e.seq == supersedes]
+        if not ev or ev[0].kind != "action_item":
+            raise InvalidInput(f"event {supersedes} is not an action item of {incident_id}")
+    payload = {"what": what.strip(), "owner": owner.strip(), "due": due, "type": type,
+               "link": link}
+    if supersedes is not None:
+        payload["supersedes"] = supersedes
+    verb = "edited" if supersedes is not None else "added"
+    return ws.store.append(incident_id, "action_item", f"action item {verb}: {what.strip()}",
+                           actor=ws.actor, at=ws.now(), payload=payload)
+
+
+def parse_item(text: str) -> dict[str, str]:
+    """``what; owner; due; type`` (trailing fields optional) → fields for add_action_item."""
+    parts = [p.strip() for p in text.split(";")]
+    keys = ("what", "owner", "due", "type")
+    return {k: v for k, v in zip(keys, parts, strict=False)}

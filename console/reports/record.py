@@ -120,11 +120,21 @@ def notes_by_tag(events: Sequence[TimelineEvent]) -> dict[str, list[Note]]:
 
 
 def action_items(events: Sequence[TimelineEvent]) -> list[ActionItem]:
-    """``action_item`` events in order. An item without ``what`` uses the event message."""
+    """``action_item`` events in order. An item without ``what`` uses the event message.
+
+    The timeline is append-only, so an edit is a new, complete ``action_item`` event whose
+    payload names the event it replaces in ``supersedes`` (a seq: the original or an
+    earlier edit); each item is listed once, as its latest edit, where it was first added."""
+    edits = {e.payload["supersedes"]: e for e in events
+             if e.kind == "action_item" and e.payload.get("supersedes") is not None}
     items = []
     for e in events:
-        if e.kind != "action_item":
+        if e.kind != "action_item" or e.payload.get("supersedes") is not None:
             continue
+        seen: set[int] = set()
+        while e.seq in edits and e.seq not in seen:
+            seen.add(e.seq)
+            e = edits[e.seq]
         p = e.payload
         kind = str(p.get("type") or "")
         items.append(

@@ -46,6 +46,8 @@ COMMANDS: tuple[Command, ...] = (
             dangerous=True),
     Command("diff", "l", "Lineage diff", "diff", ("model",)),
     Command("export", "e", "Export", "export", ("review",)),
+    Command("edit_item", "enter", "Edit item", "edit_item", ("review",)),
+    Command("add_item", "plus", "Add item", "add_item", ("review",)),
     Command("refresh", "ctrl+r", "Refresh", "app.refresh_now", ("app",), show=False),
 )
 
@@ -68,4 +70,4 @@ def for_scope(commands: tuple[Command, ...], scope: str) -> list[Command]:
 
 def key_label(key: str) -> str:
     return {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc",
-            "enter": "enter"}.get(key, key)
+            "enter": "enter", "plus": "+"}.get(key, key)

@@ -135,3 +135,29 @@ async def test_keys_are_remappable(make_app, demo):
         await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
         await pilot.press("X")
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
+
+
+async def test_review_edits_an_action_item(make_app, demo, clock):
+    from console.incidents import add_action_item
+    from console.reports.record import action_items
+    from console.tui.screens.note import NoteModal
+    from console.tui.screens.review import ReviewScreen
+
+    with open_workspace("demo", clock=clock) as ws:
+        add_action_item(ws, demo.incident.id, what="schema validation", type="prevent")
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await pilot.press("v")
+        await settle(pilot, lambda: isinstance(app.screen, ReviewScreen)
+                     and app.screen.view is not None, timeout=60)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, NoteModal))
+        app.screen.query_one("Input").value = "schema validation; ana; 2026-12-15; prevent"
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await settle(pilot, lambda: app.screen.view.action_items
+                     and app.screen.view.action_items[0].owner == "ana")
+    with open_workspace("demo", clock=clock) as ws:
+        [item] = action_items(ws.store.events(demo.incident.id))
+        assert (item.owner, item.due) == ("ana", "2026-12-15")
