@@ -265,7 +265,13 @@ def drill(
         result = (
             score(ws, score_id)
             if score_id
-            else run_drill(ws, scenario, auto=auto, runbook=runbook_id)
+            else run_drill(
+                ws,
+                scenario,
+                auto=auto,
+                runbook=runbook_id,
+                progress=lambda msg: click.echo(msg, err=True),
+            )
         )
     if as_json:
         print_json(result)

@@ -11,6 +11,7 @@ and every ``recovery`` check of the runbook passed.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -118,6 +119,7 @@ def run_drill(
     auto: bool = True,
     pace_s: float = 30.0,
     runbook: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DrillResult:
     """Inject ``scenario`` now, wait for its alert, open the drill incident (with
     ``runbook``, else the one the alert selects) and — with ``auto`` — let the engine take
@@ -146,6 +148,8 @@ def run_drill(
     onset = ws.now()
     facts = world.inject(scenario, onset=onset)
     facts = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in facts.items()}
+    if progress is not None:
+        progress(f"{scenario} injected at {onset:%H:%M:%S} UTC; waiting for its alert…")
     alerts = wait_for_alert(ws, facts.get("model", ""), onset)
     inc, rb = _open(ws, alerts, scenario, facts, onset, runbook)
     ws.store.append(
@@ -172,14 +176,20 @@ def run_drill(
 
 
 def _sync_world_clock(ws: Workspace) -> None:
-    """An auto drill ran the world ahead on a manual clock; re-anchor the world's persisted
-    clock at the drill's end so later readers (TUI, CLI) do not read behind its data."""
+    """An auto drill ran the world ahead on a manual clock. When that is ahead of the
+    world's own (persisted, scaled) clock, re-anchor the persisted clock at the drill's end
+    so later readers — the TUI, the next command — do not read behind the drill's data."""
     from console.clock import ManualClock
+    from console.workspace import open_workspace
 
     world = ws.backends.world
-    if isinstance(ws.clock, ManualClock) and world is not None and hasattr(world, "set_speed"):
-        with contextlib.suppress(RollbookError, AttributeError):
-            world.set_speed(world.speed)
+    if not isinstance(ws.clock, ManualClock) or world is None or not hasattr(world, "set_speed"):
+        return
+    with contextlib.suppress(RollbookError, AttributeError):
+        with open_workspace(ws.env.name, config=ws.config) as live:
+            behind = live.backends.world is not None and live.backends.world.now() < ws.now()
+        if behind:
+            world.set_speed(world.speed)  # re-anchors the scaled clock at the drill's now
 
 
 def open_drill_workspace(env_name: str | None = None, *, auto: bool = True) -> Workspace:

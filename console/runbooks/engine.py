@@ -29,6 +29,7 @@ from console.workspace import Workspace
 DEFAULT_CHECK_TIMEOUT_S = 30.0
 ALERT_SYNC = timedelta(seconds=60)
 SKIP = "skip"
+YES = ("yes", "y")
 
 
 @dataclass
@@ -179,6 +180,8 @@ class Engine:
         step = self.runbook.step(step_id)
         ctx = self.context(step, state)
         jinja = ctx.jinja(self.runbook)
+        if step.kind == "action" and answer is not None and answer.strip().lower() in YES:
+            confirm, answer = True, None  # `--answer yes` confirms an action
         if answer is not None and answer.strip().lower() == SKIP and step.option(SKIP) is None:
             return self._finish(
                 step, state, StepResult("skipped", f"skipped by {self.ws.actor}", answer=SKIP)

@@ -100,6 +100,12 @@ def test_athena_drill_meets_the_acceptance(ws):
     }
     assert r.to_dict()["definitions"]["mitigate_min"].startswith("time to mitigate")
 
+    # the world's own clock was moved to the drill's end, so later readers are not behind
+    from console.workspace import open_workspace
+
+    with open_workspace("demo") as live:
+        assert live.now() >= events[-1].ts
+
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_every_shipped_scenario_passes_with_auto(ws, scenario):

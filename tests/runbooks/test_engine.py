@@ -161,3 +161,9 @@ def test_manual_incident_gets_the_generic_runbook(ws):
 def test_manual_incident_with_a_named_runbook(ws):
     inc = open_manual(ws, "churn", "nulls seen by a person", runbook="null-feature")
     assert Engine(ws, inc.id).runbook.id == "null-feature"
+
+
+def test_answer_yes_confirms_an_action(ws, athena):
+    assert athena.run_step("resume_batch").needs_confirmation
+    view = athena.run_step("resume_batch", answer="yes")
+    assert view.state == "done" and view.summary == "batch job already running"

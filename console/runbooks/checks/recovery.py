@@ -13,6 +13,43 @@ from console.runbooks.checks.signals import compare, fmt, mean_over, query
 from console.runbooks.context import StepContext
 from console.runbooks.registry import CheckOutcome, Param, check
 
+#: On a live clock a waiting check holds the terminal at most this long (wall seconds), then
+#: reports "not yet": run the step again later.
+LIVE_WAIT_S = 20.0
+
+
+class Waiter:
+    """Polls until ``deadline`` (simulated): advances a manual clock by ``poll`` seconds
+    per round; on a live clock sleeps, and gives up after ``LIVE_WAIT_S`` wall seconds."""
+
+    def __init__(self, ctx: StepContext, deadline_minutes: float, poll: float) -> None:
+        self.ctx, self.poll = ctx, poll
+        self.manual = ctx.manual_clock
+        self.started = ctx.now()
+        self.deadline = self.started + timedelta(minutes=deadline_minutes)
+        self.wall_start = time.monotonic()
+        self.gave_up_early = False
+
+    def again(self) -> bool:
+        """Wait one round; False when the time is up."""
+        if self.ctx.now() >= self.deadline:
+            return False
+        if self.manual is not None:
+            self.manual.advance(seconds=self.poll)
+            return True
+        if time.monotonic() - self.wall_start >= LIVE_WAIT_S:
+            self.gave_up_early = True
+            return False
+        time.sleep(min(self.poll, 5.0))
+        return True
+
+    @property
+    def minutes(self) -> float:
+        return (self.ctx.now() - self.started).total_seconds() / 60.0
+
+    def not_yet(self) -> str:
+        return " — not yet; run the step again" if self.gave_up_early else ""
+
 
 @check(
     "recovery",
@@ -59,27 +96,22 @@ def recovery(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
             "recovery needs a threshold or a tolerance_pct",
             hint="e.g. threshold: 0.02 with op: '<='",
         )
-    manual = ctx.manual_clock
-    started = ctx.now()
-    deadline = started + timedelta(minutes=deadline_min)
+    wait = Waiter(ctx, deadline_min, poll)
     readings: list[dict[str, Any]] = []
     streak = 0
     while True:
         value = query(ctx, signal, version=params.get("version"))
         readings.append({"at": ctx.now().isoformat(), "value": value})
         streak = streak + 1 if good(value) else 0
-        if streak >= need or ctx.now() >= deadline:
+        if streak >= need or not wait.again():
             break
-        if manual is not None:
-            manual.advance(seconds=poll)
-        else:
-            time.sleep(min(poll, 5.0))
-    took = (ctx.now() - started).total_seconds() / 60.0
+    took = wait.minutes
     recovered = streak >= need
     summary = (
         f"{signal} recovered to {fmt(signal, value)} ({rule}) after {took:.1f} min"
         if recovered
         else f"{signal} still {fmt(signal, value)} after {took:.1f} min (needs {rule})"
+        + wait.not_yet()
     )
     return CheckOutcome(
         summary,
@@ -104,10 +136,9 @@ def alert_cleared(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
     name = params.get("alert") or (ctx.incident.data.get("alert") or {}).get("name")
     if name == "*":
         name = None  # any alert for the model
-    poll = float(params.get("poll_seconds", 60))
-    deadline = ctx.now() + timedelta(minutes=float(params.get("deadline_minutes", 30)))
-    manual = ctx.manual_clock
-    started = ctx.now()
+    wait = Waiter(
+        ctx, float(params.get("deadline_minutes", 30)), float(params.get("poll_seconds", 60))
+    )
 
     def firing() -> list[str]:
         return [
@@ -117,18 +148,14 @@ def alert_cleared(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
         ]
 
     still = firing()
-    while still and ctx.now() < deadline:
-        if manual is not None:
-            manual.advance(seconds=poll)
-        else:
-            time.sleep(min(poll, 5.0))
+    while still and wait.again():
         still = firing()
-    took = (ctx.now() - started).total_seconds() / 60.0
+    took = wait.minutes
     what = name or f"every {ctx.model} alert"
     summary = (
         f"{what} cleared after {took:.1f} min"
         if not still
-        else f"{what} still firing after {took:.1f} min"
+        else f"{what} still firing after {took:.1f} min{wait.not_yet()}"
     )
     return CheckOutcome(
         summary,
