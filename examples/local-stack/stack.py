@@ -68,7 +68,7 @@ class Stack:
                     self.model,
                     {
                         "1": (now - timedelta(hours=6), switch),
-                        "2": (switch, now - timedelta(minutes=2)),
+                        "2": (switch + timedelta(minutes=1), now - timedelta(minutes=2)),
                     },
                     end=now,
                 ),
@@ -141,7 +141,7 @@ class Stack:
         seed.set_alias(api, self.model, self.alias, v2)
         api.close()
 
-    def rollbook_config(self, env: str = "local", window: str = "1m") -> str:
+    def rollbook_config(self, env: str = "local", window: str = "2m") -> str:
         servers = {v: (f"v{v}" if v.isdigit() else v) for v in self.servers}
         versions = ", ".join(f'"{v}" = "{s}"' for v, s in servers.items() if v.isdigit())
         return f"""\
@@ -261,12 +261,31 @@ def _down(args: argparse.Namespace) -> int:
     if not pidfile.exists():
         print(f"no stack recorded in {pidfile}", file=sys.stderr)
         return 1
-    for name, pid in json.loads(pidfile.read_text()).items():
+    pids = json.loads(pidfile.read_text())
+    for name, pid in pids.items():
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGTERM)
-            print(f"stopped {name} (pid {pid})")
+            print(f"stopping {name} (pid {pid})")
+    deadline = time.monotonic() + 15
+    for name, pid in pids.items():
+        while time.monotonic() < deadline and _group_alive(pid):
+            time.sleep(0.2)
+        if _group_alive(pid):  # did not stop on SIGTERM in time
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            print(f"killed {name} (pid {pid})")
     pidfile.unlink()
     return 0
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
