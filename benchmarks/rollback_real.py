@@ -10,7 +10,10 @@ between the two versions so every sample really moves the alias and the weights:
            MLflow alias move + read-back, verification probe;
   * raw  — the two backend writes alone (``set_routes`` + ``set_production``): the floor;
   * cli  — ``rollbook rollback churn --to V --yes`` as a new process (Python start-up
-           included), for scale.
+           included), for scale;
+  * tui  — the console: press R on the incident, wait for the preflight plan, press y, wait
+           for the verified outcome (Textual pilot, headless), as benchmarks/rollback_embedded.py
+           does on the embedded backend.
 
 Prints medians and writes benchmarks/results/rollback_real.md beside the embedded figure
 from benchmarks/results/rollback_embedded.md when that exists.
@@ -142,17 +145,67 @@ def sample_cli(ws) -> float:
     return dt
 
 
-def embedded_core_ms() -> float | None:
+def sample_tui(ws) -> float:
+    """Press R on the incident screen, wait for the plan, press y, wait for "verified"."""
+    import asyncio
+
+    from console.incidents import open_manual
+    from console.tui.app import RollbookApp
+    from console.tui.screens.confirm import MitigationModal
+    from console.tui.screens.incident import IncidentScreen
+    from console.workspace import open_workspace
+
+    # start each sample from 2 in production, so R proposes 1 (outside the timing)
+    ws.backends.traffic.set_routes(MODEL, {"2": 100.0}, actor="bench")
+    ws.backends.registry.set_production(MODEL, "2", actor="bench", reason="bench reset")
+    inc = open_manual(ws, MODEL, "bench: rollback from the console")
+    app = RollbookApp(lambda: open_workspace("bench"), incident=inc.id, refresh_seconds=3600)
+    out: list[float] = []
+
+    async def until(pilot, cond):
+        while not cond():
+            await pilot.pause(0.005)
+
+    async def drive() -> None:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None,
+            )
+            t = time.perf_counter()
+            await pilot.press("R")
+            await until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, MitigationModal)
+                    and app.screen.state in ("ready", "blocked")
+                ),
+            )
+            assert app.screen.state == "ready", "preflight blocked the rollback"
+            await pilot.press("y")
+            await until(pilot, lambda: app.screen.state == "done")
+            out.append(time.perf_counter() - t)
+            assert app.screen.result.verified, app.screen.result.message
+
+    asyncio.run(drive())
+    return out[0]
+
+
+def embedded_ms() -> dict[str, float]:
+    """Medians from benchmarks/results/rollback_embedded.md (path -> ms), if it exists."""
     path = RESULTS / "rollback_embedded.md"
     if not path.exists():
-        return None
-    m = re.search(r"^\| core \| ([0-9.]+) \|", path.read_text(), re.M)
-    return float(m.group(1)) if m else None
+        return {}
+    return {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"^\| (\w+) \| ([0-9.]+) \|", path.read_text(), re.M)
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--no-tui", action="store_true", help="skip the console (Textual) path")
     args = ap.parse_args()
     missing = [p for p in ("mlflow", "haproxy") if PROGRAMS[p]() is None]
     if missing:
@@ -168,7 +221,18 @@ def main() -> None:
 
         ws = open_workspace("bench")
         results: dict[str, list[float]] = {}
-        for name, fn in (("raw", sample_raw), ("core", sample_core), ("cli", sample_cli)):
+        samplers = [("raw", sample_raw), ("core", sample_core), ("cli", sample_cli)]
+        if not args.no_tui:
+            samplers.append(("tui", sample_tui))
+        for name, fn in samplers:
+            if name == "tui":
+                # a fresh audit log: the core samples rolled back from both versions, and
+                # the console proposes only a version never rolled back from
+                ws.close()
+                home = workdir / "home-tui"
+                os.environ["ROLLBOOK_HOME"] = str(home)
+                write_config(home, mlflow, haproxy)
+                ws = open_workspace("bench")
             fn(ws)  # warm-up: imports, first connections, MLflow's first queries
             results[name] = [fn(ws) for _ in range(args.runs)]
         ws.close()
@@ -184,21 +248,23 @@ def main() -> None:
         "| path | median (ms) | min (ms) | max (ms) |",
         "|---|---:|---:|---:|",
     ]
-    for k in ("raw", "core", "cli"):
+    for k in ms:
         lines.append(f"| {k} | {med[k]:.1f} | {min(ms[k]):.1f} | {max(ms[k]):.1f} |")
     lines += [
         "",
         "core, by part (median ms, warm-up included): "
         + ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in STEPS.items()),
     ]
-    emb = embedded_core_ms()
+    emb = embedded_ms()
     lines += [
         "",
-        f"core = keypress-to-verified in the core; {args.runs} runs each after a warm-up.",
-        f"Embedded backend, same core path: {emb:.1f} ms median "
-        "(benchmarks/results/rollback_embedded.md)."
-        if emb is not None
-        else "Embedded figure: run benchmarks/rollback_embedded.py.",
+        f"core = keypress-to-verified in the core, tui = the same from the console (R, plan "
+        f"shown, y, verified on screen); {args.runs} runs each after a warm-up.",
+        "Embedded backend, same paths: "
+        + ", ".join(f"{k} {v:.1f} ms" for k, v in emb.items() if k in ms)
+        + " (benchmarks/results/rollback_embedded.md)."
+        if emb
+        else "Embedded figures: run benchmarks/rollback_embedded.py.",
     ]
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
