@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from console.errors import RollbookError
-from console.incidents import open_from_alert
 from console.store import Incident
 from console.workspace import Workspace
 
@@ -50,6 +50,10 @@ def start_demo(ws: Workspace, scenario: str = DEFAULT_SCENARIO, *, drill: bool =
     if not alerts:
         return DemoState(scenario, facts, None, False)
     alerts.sort(key=lambda a: (_SEVERITY_RANK.get(a.severity, 3), a.starts_at))
-    incident, created = open_from_alert(ws, alerts[0], drill=drill,
-                                        data={"scenario": scenario, "facts": facts})
+    from console.runbooks.selection import open_incident
+
+    onset = facts.get("onset")
+    incident, _runbook, created = open_incident(
+        ws, alerts[0], drill=drill, data={"scenario": scenario, "facts": facts},
+        side_alerts=alerts[1:], onset_at=onset if isinstance(onset, datetime) else None)
     return DemoState(scenario, facts, incident, created)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from console.backends.types import Alert
 from console.errors import InvalidInput
 from console.store import Incident
@@ -20,7 +22,8 @@ def evidence_from_alert(alert: Alert) -> list[dict]:
 
 def open_from_alert(ws: Workspace, alert: Alert, *, runbook: str | None = None,
                     severity: str | None = None, drill: bool = False,
-                    data: dict | None = None) -> tuple[Incident, bool]:
+                    data: dict | None = None,
+                    onset_at: datetime | None = None) -> tuple[Incident, bool]:
     """Open an incident for a firing alert, or return the open one with the same
     fingerprint (a repeated firing is noted on its timeline once per new start time).
 
@@ -40,6 +43,7 @@ def open_from_alert(ws: Workspace, alert: Alert, *, runbook: str | None = None,
         severity=severity or ALERT_SEVERITY.get(alert.severity, "SEV3"), env=ws.env.name,
         actor="alerting", at=max(ws.now(), alert.starts_at), runbook=runbook, drill=drill,
         alert_fingerprint=alert.fingerprint, detected_at=alert.starts_at,
+        onset_at=min(onset_at, alert.starts_at) if onset_at else None,
         data={"alert": alert.to_dict(), "evidence": evidence_from_alert(alert),
               "alert_starts": [alert.starts_at.isoformat()], **(data or {})},
     )

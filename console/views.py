@@ -160,19 +160,6 @@ def duration(td: timedelta) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-NON_FEATURES = ("ts", "version", "prediction", "label")
-
-
-def analysis_windows(ws: Workspace, inc: Incident | None, now: datetime
-                     ) -> tuple[tuple[datetime, datetime], tuple[datetime, datetime]]:
-    """(reference, current) windows: the current hour, against the day before the onset
-    (or detection) up to an hour before it."""
-    anchor = (inc.onset_at or inc.detected_at) if inc else None
-    anchor = anchor or now - timedelta(hours=2)
-    ref = (anchor - timedelta(hours=24), anchor - timedelta(hours=1))
-    return ref, (now - timedelta(hours=1), now)
-
-
 @dataclass
 class DriftView:
     model: str
@@ -182,23 +169,23 @@ class DriftView:
 
 
 def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> DriftView:
+    """The drift table the Drift screen shows, over the same windows the runbook's drift
+    check uses: before the onset against since the onset (at most the last hour); without
+    an incident, the hour before last against the last hour."""
     import numpy as np
 
     from console.diagnostics.report import drift_report
+    from console.runbooks.checks.data import inputs, windows
+    from console.runbooks.context import StepContext
 
-    inc = ws.store.get(incident_id) if incident_id else None
     now = ws.now()
-    (rs, re_), (cs, ce) = analysis_windows(ws, inc, now)
-    pl = ws.backends.predictions
-    if pl is None:
-        from console.errors import RollbookError
-
-        raise RollbookError(f"environment {ws.env.name!r} has no prediction log",
-                            hint="configure a predictions plugin to see feature drift")
-    ref, cur = pl.samples(model, rs, re_), pl.samples(model, cs, ce)
-    drop = [c for c in NON_FEATURES if c in ref.columns or c in cur.columns]
-    ref = ref.drop(columns=[c for c in drop if c in ref.columns])
-    cur = cur.drop(columns=[c for c in drop if c in cur.columns])
+    if incident_id:
+        inc = ws.store.get(incident_id)
+    else:  # a synthetic incident record, only to position the windows
+        inc = Incident("", "", model, "SEV4", "open", "detect", ws.env.name,
+                       detected_at=now - timedelta(hours=1), onset_at=now - timedelta(hours=1))
+    ref, cur, where = windows(StepContext(ws, inc), {})
+    ref, cur = inputs(ref), inputs(cur)
     report = drift_report(ref, cur)
     hists: dict[str, tuple[list[str], list[float], list[float]]] = {}
     for f in report.features[:12]:
@@ -209,15 +196,20 @@ def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> Dri
         r, c = r[np.isfinite(r)], c[np.isfinite(c)]
         if r.size == 0:
             continue
+        # display only: the share of each window in the reference's decile bins
         edges = np.unique(np.quantile(r, np.linspace(0, 1, 11)))
         if edges.size < 2:
             continue
-        rc, _ = np.histogram(r, edges)
-        cc, _ = np.histogram(c, edges) if c.size else (np.zeros(edges.size - 1), None)
-        labels = [f"{edges[i]:.3g}" for i in range(edges.size - 1)]
-        hists[f.name] = (labels, list(rc / max(1, r.size)), list(cc / max(1, c.size)))
-    return DriftView(model, report, hists, {"reference": f"{rs:%H:%M}–{re_:%H:%M}",
-                                            "current": f"{cs:%H:%M}–{ce:%H:%M}"})
+        rc = np.histogram(r, edges)[0] / r.size
+        cc = np.histogram(c, edges)[0] / c.size if c.size else np.zeros(edges.size - 1)
+        hists[f.name] = ([f"{e:.3g}" for e in edges[:-1]], list(rc), list(cc))
+
+    def span(pair: list[str]) -> str:
+        a, b = (datetime.fromisoformat(x) for x in pair)
+        return f"{a:%d %b %H:%M}–{b:%H:%M}"
+
+    return DriftView(model, report, hists, {"reference": span(where["reference"]),
+                                            "current": span(where["current"])})
 
 
 @dataclass

@@ -98,7 +98,8 @@ def cli(ctx: click.Context, env_name: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="rollbook", standalone_mode=False)
+        # With standalone_mode=False click *returns* the code of ctx.exit(n) instead of exiting.
+        rc = cli.main(args=argv, prog_name="rollbook", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -112,3 +113,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    if isinstance(rc, int) and rc != 0:
+        sys.exit(rc)

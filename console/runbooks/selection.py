@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from datetime import datetime
 
 from console.backends.types import Alert
 from console.errors import NotFound, RollbookError
@@ -137,6 +138,7 @@ def open_incident(
     drill: bool = False,
     data: dict | None = None,
     side_alerts: Iterable[Alert] = (),
+    onset_at: datetime | None = None,
 ) -> tuple[Incident, Runbook, bool]:
     """Open an incident for ``alert`` with the runbook it selects (and that runbook's
     default severity), or return the open incident a repeated firing belongs to.
@@ -151,7 +153,8 @@ def open_incident(
     scenario = (data or {}).get("scenario")
     rb = select_runbook(lib, model=alert.model, alerts=[alert, *side_alerts], scenario=scenario)
     inc, created = open_from_alert(
-        ws, alert, runbook=rb.id, severity=rb.severity, drill=drill, data=data
+        ws, alert, runbook=rb.id, severity=rb.severity, drill=drill, data=data,
+        onset_at=onset_at,
     )
     if created:
         record_alert(ws, inc.id, alert, "firing")

@@ -43,3 +43,20 @@ def test_the_check_itself_can_see_heavy_imports():
     r = subprocess.run([sys.executable, "-c", "import pandas, sys; print('pandas' in sys.modules)"],
                        capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "True"
+
+
+def test_exit_codes_reach_the_shell(rollbook_home):
+    """`ctx.exit(n)` inside a command must become the process exit code."""
+    (rollbook_home / "config.toml").write_text("")
+    r = subprocess.run([sys.executable, "-m", "console", "audit", "pending", "--json"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "console", "status", "--json"],
+                       capture_output=True, text=True, timeout=120)
+    # the demo fleet is healthy until a fault is injected: status exits 0
+    assert r.returncode == 0, r.stderr
+    subprocess.run([sys.executable, "-m", "console", "demo", "--no-tui"], capture_output=True,
+                   timeout=120, check=True)
+    r = subprocess.run([sys.executable, "-m", "console", "status"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 1  # churn is critical now

@@ -72,7 +72,8 @@ async def test_R_rolls_back_after_confirmation_and_signals_recover(make_app, clo
 async def test_n_cancels_and_changes_nothing(make_app, demo, clock):
     app = make_app(incident=demo.incident.id)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                     and app.screen.view is not None)
         await pilot.press("K")
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
         await settle(pilot, lambda: app.screen.state in ("ready", "blocked"))
@@ -90,7 +91,8 @@ async def test_K_kill_switch_routes_to_fallback(make_app, clock):
         state = start_demo(ws, "pricing-zero")
     app = make_app(incident=state.incident.id)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                     and app.screen.view is not None)
         await pilot.press("K")
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
         modal = app.screen
@@ -109,7 +111,8 @@ async def test_K_kill_switch_routes_to_fallback(make_app, clock):
 async def test_read_only_removes_dangerous_keys(make_app, demo):
     app = make_app(incident=demo.incident.id, read_only=True)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                     and app.screen.view is not None)
         await pilot.press("R")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, MitigationModal)
@@ -132,7 +135,8 @@ async def test_help_lists_registry_commands(make_app, demo):
 async def test_keys_are_remappable(make_app, demo):
     app = make_app(incident=demo.incident.id, keys={"rollback": "X"})
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                     and app.screen.view is not None)
         await pilot.press("X")
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
 
@@ -161,3 +165,43 @@ async def test_review_edits_an_action_item(make_app, demo, clock):
     with open_workspace("demo", clock=clock) as ws:
         [item] = action_items(ws.store.events(demo.incident.id))
         assert (item.owner, item.due) == ("ana", "2026-12-15")
+
+
+async def test_space_runs_the_runbook_checks_and_confirms_actions(make_app, demo, clock):
+    from console.runbooks.engine import Engine
+    from console.tui.screens.step_confirm import StepConfirmModal
+
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                     and app.screen.view is not None)
+        inc_screen = app.screen
+        assert inc_screen.view.current.id == "acknowledge"
+        for _ in range(2):  # acknowledge, then the null-rate check
+            before = inc_screen.view.current.id
+            await pilot.press("space")
+            await settle(pilot, lambda b=before: inc_screen.view.current.id != b, timeout=60)
+        # walk on to the first action that needs a person's yes (pausing the batch job)
+        for _ in range(8):
+            cur = inc_screen.view.current
+            if cur.kind == "action" and cur.name == "pause_batch":
+                break
+            if cur.kind in ("note", "decision"):
+                break
+            await pilot.press("space")
+            await settle(pilot, lambda c=cur.id: inc_screen.view.current.id != c
+                         or isinstance(app.screen, StepConfirmModal), timeout=60)
+        assert inc_screen.view.current.name == "pause_batch"
+        await pilot.press("space")
+        await settle(pilot, lambda: isinstance(app.screen, StepConfirmModal), timeout=60)
+        await pilot.press("y")
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                     and inc_screen.view.current.name != "pause_batch", timeout=60)
+    with open_workspace("demo", clock=clock) as ws:
+        steps = {s.id: s for s in Engine(ws, demo.incident.id).steps()}
+        assert ws.backends.traffic.batch_paused("churn")
+        inc = ws.store.get(demo.incident.id)
+        assert inc.acknowledged_at and inc.mitigated_at
+    null_check = next(s for s in steps.values() if s.name == "null_rate")
+    assert null_check.state in ("failed", "passed")
+    assert "avg_order_value_90d" in null_check.summary

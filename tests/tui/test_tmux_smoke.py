@@ -35,7 +35,7 @@ def test_demo_in_a_real_terminal(rollbook_home, size):
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", str(size[0]), "-y",
                     str(size[1]), cmd], check=True, cwd=os.getcwd())
     try:
-        s = wait_for(session, "since detection" if size[0] >= 110 else "⏱")
+        s = wait_for(session, "since detection" if size[0] >= 110 else "T+")
         assert "INC-0001" in s and "churn" in s
         subprocess.run(["tmux", "send-keys", "-t", session, "?"], check=True)
         s = wait_for(session, "remap by id")

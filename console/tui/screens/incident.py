@@ -121,7 +121,7 @@ class IncidentScreen(RegistryScreen):
         drill = " · DRILL" if inc.drill else ""
         self.query_one("#title", Static).update(
             f"{inc.id} {inc.severity} {inc.model} {status} {inc.phase.upper()} "
-            f"⏱ {duration(v.elapsed)} cost {rph}{drill}" if narrow else
+            f"T+{duration(v.elapsed)} cost {rph}{drill}" if narrow else
             f"{inc.id} · {inc.severity} · {inc.model} · {status} · phase {inc.phase.upper()} · "
             f"{duration(v.elapsed)} since detection · cost so far {rph}{drill}")
         self.query_one("#phases-text", Static).update(self.render_phases(v))
@@ -152,7 +152,8 @@ class IncidentScreen(RegistryScreen):
             for s in [s for s in v.steps if getattr(s, "phase", None) == v.incident.phase]:
                 mark = STATE_ICON.get(getattr(s, "state", "pending"), "?")
                 pointer = "›" if s.id == (self.selected or current_id) else " "
-                t.append(f"{pointer}{mark} {getattr(s, 'title', s.id)[:70]}\n")
+                t.append(f"{pointer}{mark} {getattr(s, 'title', s.id)}\n")
+            t.no_wrap, t.overflow = True, "ellipsis"
             return t
         for phase in PHASES:
             here = phase == v.incident.phase
@@ -162,10 +163,11 @@ class IncidentScreen(RegistryScreen):
             for s in [s for s in v.steps if getattr(s, "phase", None) == phase]:
                 mark = STATE_ICON.get(getattr(s, "state", "pending"), "?")
                 pointer = "›" if s.id == (self.selected or current_id) else " "
-                t.append(f" {pointer}{mark} {getattr(s, 'title', s.id)[:24]}\n",
+                t.append(f" {pointer}{mark} {getattr(s, 'title', s.id)}\n",
                          style="bold yellow" if pointer == "›" else "")
         if not v.steps:
             t.append("\n(no runbook attached)\n")
+        t.no_wrap, t.overflow = True, "ellipsis"
         return t
 
     def focused_step(self):
@@ -189,6 +191,13 @@ class IncidentScreen(RegistryScreen):
             t.append("\nNo runbook step pending. R rollback · K kill switch · n note")
             return t
         head = Text()
+        done = [x for x in v.steps if getattr(x, "finished_at", None)]
+        if done and self.selected is None:
+            last = max(done, key=lambda x: x.finished_at)
+            icon = STATE_ICON.get(last.state, "?")
+            head.append(f"last: {icon} {last.title} — {last.state.upper()}"
+                        + (f": {last.summary}" if last.summary else "") + "\n\n",
+                        style="italic")
         head.append(f"[{getattr(s, 'phase', '?').upper()}] {getattr(s, 'title', s.id)}",
                     style="bold")
         head.append(f"  ({getattr(s, 'kind', '?')} · {getattr(s, 'state', 'pending')})\n")
@@ -238,7 +247,7 @@ class IncidentScreen(RegistryScreen):
         if getattr(s, "kind", "") == "note":
             self.action_note(step_id=s.id)
             return
-        self.run_step_worker(s.id, confirm=getattr(s, "kind", "") == "action")
+        self.run_step_worker(s.id)
 
     def on_key(self, event) -> None:
         s = self.focused_step()
@@ -258,10 +267,25 @@ class IncidentScreen(RegistryScreen):
 
         self.notify(f"running {step_id}…")
         try:
-            await self.app.bridge.run(run_step, self.incident_id, step_id, answer=answer,  # type: ignore
-                                      note=note, confirm=confirm, timeout=120)
+            view = await self.app.bridge.run(run_step, self.incident_id, step_id,  # type: ignore
+                                             answer=answer, note=note, confirm=confirm,
+                                             timeout=120)
         except RollbookError as exc:
             self.notify(str(exc), severity="error", timeout=10)
+            view = None
+        if view is not None and getattr(view, "needs_confirmation", False) and not confirm:
+            from console.tui.screens.step_confirm import StepConfirmModal
+
+            def decided(yes: bool | None) -> None:
+                if yes:
+                    self.run_step_worker(step_id, confirm=True)
+                else:
+                    self.refresh_data()
+
+            self.app.push_screen(StepConfirmModal(view.title, view.plan), decided)
+            return
+        if view is not None and getattr(view, "needs", None) == "note":
+            self.action_note(step_id=step_id)
         self.selected = None
         self.refresh_data()
 
