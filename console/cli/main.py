@@ -16,9 +16,9 @@ from console.errors import RollbookError
 
 # name -> ("module:attribute", short help shown in `rollbook --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("console.cli.world:demo", "Seed the embedded world, inject a fault, open the console."),
+    "demo": ("console.cli.world:demo", "Seed the embedded world, inject a fault, open it."),
     "status": ("console.cli.world:status", "Production version, traffic, health and key signals."),
-    "plugins": ("console.cli.world:plugins_cmd", "Installed plugins and what each environment uses."),
+    "plugins": ("console.cli.world:plugins_cmd", "Installed plugins and who uses them."),
     "incidents": ("console.cli.incidents:incidents", "List incidents."),
     "incident": ("console.cli.incidents:incident", "Show or open an incident."),
     "note": ("console.cli.incidents:note", "Add a note to an incident's timeline."),
