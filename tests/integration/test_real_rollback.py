@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from console.actions.rollback import rollback
-from console.incidents import open_from_alert, open_manual
+from console.incidents import open_manual
 from tests.integration.realstack import (
     MODEL,
     free_port,
@@ -78,10 +78,21 @@ def test_alert_to_incident_to_verified_rollback(real_ws, haproxy_server, model_s
         load.stop()
     alert = next(a for a in ws.backends.metrics.active_alerts() if a.name == "ModelErrorRateHigh")
     assert alert.labels["version"] == "2" and alert.severity == "critical"
-    inc, created = open_from_alert(ws, alert)
-    assert created and inc.model == MODEL and inc.severity == "SEV2"
-    # the signals a runbook check will read (LATER: the runbook engine runs those checks)
-    assert ws.backends.metrics.query("error_rate", MODEL, version="2") > 0.05
+    # the engine opens the incident with the runbook the alert selects; a repeated firing
+    # (same fingerprint) is the same incident
+    from console.runbooks.engine import Engine
+    from console.runbooks.selection import open_incident
+
+    inc, runbook, created = open_incident(ws, alert)
+    again, _, created_again = open_incident(ws, alert)
+    assert created and not created_again and again.id == inc.id and inc.model == MODEL
+    # the runbook's checks read the real metrics: the error-rate check fails on Prometheus'
+    # numbers, version 2 the worst
+    engine = Engine(ws, inc.id)
+    errors = next(s for s in engine.steps() if s.name == "error_rate")
+    view = engine.run_step(errors.id)
+    assert view.state == "failed", (view.state, view.summary)
+    assert view.values["value"] > 0.05 and view.values["by_version"]["2"] > 0.05
 
     r = CliRunner().invoke(
         cli, ["rollback", MODEL, "--yes", "--json", "--incident", inc.id, "--timeout", "15"]
