@@ -3,8 +3,8 @@
 Measures, in one run and on one machine:
   * core   — `console.actions.rollback.rollback()` from call to verified result (what the
              TUI's `y` triggers): preflight, audit events, traffic, registry, read-backs, probe;
-  * tui    — the same through the console: press R, wait for the preflight plan, press y,
-             wait for the verified outcome in the modal (Textual pilot, headless);
+  * tui    — the same through the console in a real terminal (tmux): press R, wait for the
+             preflight plan on screen, press y, wait until the modal says VERIFIED;
   * raw    — the two backend writes alone (set_routes + set_production), no checks, no
              audit: the floor a careless script would hit.
 Each sample starts from a fresh world with `credit-score-shift` injected. Prints medians
@@ -16,7 +16,6 @@ and the ratios core/raw and tui/core, and writes benchmarks/results/rollback_emb
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 import tempfile
@@ -67,43 +66,55 @@ def sample_raw() -> float:
 
 
 def sample_tui() -> float:
+    """In a real terminal (tmux): the demo incident on screen, press R, wait for the plan,
+    press y, wait until the modal says VERIFIED."""
+    import subprocess
+    import sys
+
     from console.demo import start_demo
-    from console.tui.app import RollbookApp
-    from console.tui.screens.confirm import MitigationModal
-    from console.tui.screens.incident import IncidentScreen
     from console.workspace import open_workspace
 
-    ws, clock = prepared()
-    inc = start_demo(ws, "credit-score-shift").incident
-    ws.close()
-    app = RollbookApp(
-        lambda: open_workspace("demo", clock=clock), incident=inc.id, refresh_seconds=3600
-    )
-    out: list[float] = []
+    fresh_home()
+    home = os.environ["ROLLBOOK_HOME"]
+    with open_workspace("demo") as ws:
+        inc = start_demo(ws, "credit-score-shift").incident
+    session = "rb-rollback-bench"
 
-    async def until(pilot, cond):
-        while not cond():
-            await pilot.pause(0.005)
+    def screen() -> str:
+        return subprocess.run(["tmux", "capture-pane", "-t", session, "-p"],
+                              capture_output=True, text=True).stdout
 
-    async def drive() -> None:
-        async with app.run_test(size=(120, 36)) as pilot:
-            await until(
-                pilot,
-                lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None,
-            )
-            t = time.perf_counter()
-            await pilot.press("R")
-            await until(
-                pilot,
-                lambda: isinstance(app.screen, MitigationModal) and app.screen.state == "ready",
-            )
-            await pilot.press("y")
-            await until(pilot, lambda: app.screen.state == "done")
-            out.append(time.perf_counter() - t)
-            assert app.screen.result.verified
+    def wait(text: str, timeout: float = 60) -> float:
+        end = time.perf_counter() + timeout
+        while time.perf_counter() < end:
+            if text in screen():
+                return time.perf_counter()
+            time.sleep(0.005)
+        raise TimeoutError(f"{text!r} not on screen:\n{screen()}")
 
-    asyncio.run(drive())
-    return out[0]
+    subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
+                    f"env ROLLBOOK_HOME={home} {sys.executable} -m console"], check=True)
+    try:
+        wait("credit-score")
+        subprocess.run(["tmux", "send-keys", "-t", session, "/"], check=True)
+        wait("filter models")
+        subprocess.run(["tmux", "send-keys", "-t", session, "-l", "credit"], check=True)
+        time.sleep(0.2)
+        subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
+        time.sleep(0.3)
+        subprocess.run(["tmux", "send-keys", "-t", session, "i"], check=True)
+        wait(inc.id + " ·")
+        wait("since detection")
+        time.sleep(0.3)
+        t = time.perf_counter()
+        subprocess.run(["tmux", "send-keys", "-t", session, "R"], check=True)
+        wait("y EXECUTE")
+        subprocess.run(["tmux", "send-keys", "-t", session, "y"], check=True)
+        done = wait("VERIFIED")
+        return done - t
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
 
 
 def main() -> None:

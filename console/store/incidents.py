@@ -138,6 +138,12 @@ class IncidentStore:
             for seq, iid, ts, actor, kind, msg, p, ph, h in rows
         ]
 
+    def last_seq(self) -> int:
+        """The newest event's sequence number (0 for an empty store)."""
+        with self._lock:
+            row = self._db.execute("SELECT MAX(seq) FROM events").fetchone()
+        return row[0] or 0
+
     def verify_chain(self) -> ChainReport:
         with self._lock:
             rows = self._db.execute(f"SELECT {_EVENT_COLS} FROM events ORDER BY seq").fetchall()

@@ -49,8 +49,7 @@ def action_steps_since(ws, seq: int) -> list:
 
 
 def last_seq(ws) -> int:
-    evs = ws.store.events(all_incidents=True, after_seq=0)
-    return evs[-1].seq if evs else 0
+    return ws.store.last_seq()
 
 
 class MitigationModal(ModalScreen[ActionResult | None]):
@@ -128,7 +127,7 @@ class MitigationModal(ModalScreen[ActionResult | None]):
                                                 self.incident_id, timeout=120))
         progress = self.query_one("#dialog-progress", Static)
         while not task.done():
-            await asyncio.sleep(0.15)
+            await asyncio.sleep(0.05)
             evs = await bridge.run(action_steps_since, start)
             progress.update("\n".join(f"  {e.ts:%H:%M:%S} {e.kind.removeprefix('action.')}: "
                                       f"{e.message}" for e in evs))
