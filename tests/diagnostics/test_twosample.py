@@ -15,10 +15,12 @@ from console.diagnostics.twosample import (
     bin_counts,
     jensen_shannon,
     ks_pvalue_asymp,
+    ks_statistic,
     ks_wasserstein,
     psi,
     quantile_edges,
     quantile_sorted,
+    wasserstein,
 )
 
 FINITE = hs.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
@@ -78,6 +80,40 @@ def test_ks_and_wasserstein_match_scipy_across_merge_chunks(monkeypatch):
         ks, w = ks_wasserstein(a, b)
         assert ks == pytest.approx(st.ks_2samp(a, b).statistic, abs=1e-12)
         assert w == pytest.approx(st.wasserstein_distance(a, b), rel=1e-12)
+
+
+@FAST
+@given(SAMPLES, SAMPLES, hs.sampled_from([1, 10**9]), hs.sampled_from([(4, 2, 1), (8, 1)]))
+def test_every_route_matches_scipy(a, b, min_run, strides):
+    # tiny chunks and strides: the Wasserstein runs and gather routes, the KS levels and
+    # its windowed route for flat curves are all taken on small samples
+    a, b = np.sort(a), np.sort(b)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(twosample, "_MERGE_CHUNK", 5)
+        mp.setattr(twosample, "_MIN_RUN", min_run)
+        mp.setattr(twosample, "_KS_STRIDES", strides)
+        ks, w = ks_wasserstein(a, b)
+    assert ks == st.ks_2samp(a, b, method="asymp").statistic  # same quotients, same max
+    assert w == pytest.approx(st.wasserstein_distance(a, b), rel=1e-12, abs=1e-12)
+
+
+def test_ks_and_wasserstein_of_overlapping_samples_match_scipy():
+    # a window that is (almost) a copy of the reference: the KS curve is flat at its maximum
+    rng = np.random.default_rng(5)
+    a = np.sort(rng.normal(size=60_000))
+    for b in (a, a[rng.random(a.size) < 0.99], np.sort(np.append(a, 0.5))):
+        ks, w = ks_wasserstein(a, b)
+        assert ks == st.ks_2samp(a, b, method="asymp").statistic
+        assert w == pytest.approx(st.wasserstein_distance(a, b), rel=1e-12, abs=1e-15)
+
+
+def test_wasserstein_of_samples_of_very_different_sizes():
+    rng = np.random.default_rng(6)
+    a = np.sort(rng.lognormal(size=50_000))
+    b = np.sort(rng.lognormal(0.1, size=3_001))
+    assert wasserstein(a, b) == pytest.approx(st.wasserstein_distance(a, b), rel=1e-12)
+    assert wasserstein(b, a) == pytest.approx(st.wasserstein_distance(a, b), rel=1e-12)
+    assert ks_statistic(b, a) == st.ks_2samp(a, b, method="asymp").statistic
 
 
 def test_ks_on_large_samples_matches_scipy():
