@@ -58,6 +58,10 @@ def open_manual(ws: Workspace, model: str, title: str, *, severity: str = "SEV3"
                            hint=f"models: {', '.join(sorted(names))}")
     if not title.strip():
         raise InvalidInput("an incident needs a title", hint='--title "what is wrong"')
+    if runbook is not None:
+        from console.runbooks.loader import workspace_library
+
+        workspace_library(ws.config).get(runbook)  # NotFound naming the known ids
     return ws.store.create_incident(title=title.strip(), model=model, severity=severity,
                                     env=ws.env.name, actor=ws.actor, at=ws.now(),
                                     runbook=runbook, drill=drill)

@@ -43,3 +43,14 @@ def test_parse_item():
     assert parse_item("add contract; ana; 2026-12-01; prevent") == {
         "what": "add contract", "owner": "ana", "due": "2026-12-01", "type": "prevent"}
     assert parse_item("just this") == {"what": "just this"}
+
+
+def test_open_manual_checks_the_runbook(ws):
+    from console.errors import NotFound
+
+    with pytest.raises(NotFound):
+        open_manual(ws, "churn", "odd scores", runbook="no-such-runbook")
+    inc = open_manual(ws, "churn", "odd scores", runbook="model-misbehaving")
+    assert inc.runbook == "model-misbehaving"
+    with pytest.raises(InvalidInput, match="no model"):
+        open_manual(ws, "nope", "x")
