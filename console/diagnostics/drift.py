@@ -229,8 +229,8 @@ def compare_numeric(
             "bin_edges": [float(e) for e in ref.interior_edges],
             "reference_proportions": (ref.counts / ref.column.valid).tolist(),
             "current_proportions": (cur_counts / cur.valid).tolist(),
-            "reference_mean": float(np.mean(a)),
-            "current_mean": float(np.mean(b)),
+            "reference_mean": ref.column.mean,
+            "current_mean": cur.mean,
             "reference_median": float(a[(a.shape[0] - 1) // 2]),
             "current_median": float(b[(b.shape[0] - 1) // 2]),
         }

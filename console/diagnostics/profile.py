@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -41,6 +42,12 @@ class NumericColumn:
     @property
     def valid(self) -> int:
         return int(self.sorted_values.shape[0])
+
+    @cached_property
+    def mean(self) -> float:
+        """Mean of the finite values (NaN when there are none); computed once, so a fitted
+        reference does not recompute it for every window."""
+        return float(np.mean(self.sorted_values)) if self.valid else float("nan")
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,16 +122,22 @@ def numeric_values(series: pd.Series) -> np.ndarray:
     """The column as float64 with missing values as NaN (a view when already float64).
 
     Datetimes become seconds since the Unix epoch, timedeltas seconds."""
+    return _numeric_values(series)[0]
+
+
+def _numeric_values(series: pd.Series) -> tuple[np.ndarray, bool]:
+    """:func:`numeric_values` and whether the array is a fresh copy the caller may change."""
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype == np.float64:
-        return series.to_numpy()
+        return series.to_numpy(), False
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
         as_ns = series.to_numpy(dtype="int64", na_value=np.iinfo(np.int64).min)
         out = as_ns.astype(np.float64) / 1e9
         out[as_ns == np.iinfo(np.int64).min] = np.nan
-        return out
+        return out, True
     try:
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        # copy=True: an extension array may hand back its own float64 buffer otherwise
+        return series.to_numpy(dtype=np.float64, na_value=np.nan, copy=True), True
     except (TypeError, ValueError) as exc:
         raise DtypeMismatch(
             f"column {series.name!r} ({dtype}) cannot be read as numbers: {exc}",
@@ -134,7 +147,11 @@ def numeric_values(series: pd.Series) -> np.ndarray:
 
 def numeric_column(series: pd.Series) -> NumericColumn:
     """Profile a numeric column: one copy, one sort, NaN and ±inf counted and cut off."""
-    values = np.sort(numeric_values(series))  # NaN sorts to the end, −inf/+inf to the ends
+    values, owned = _numeric_values(series)
+    if owned:  # already a copy: sort it in place rather than copy it again
+        values.sort()
+    else:
+        values = np.sort(values)  # NaN sorts to the end, −inf/+inf to the ends
     size = values.shape[0]
     stop = (
         int(np.searchsorted(values, np.nan, side="left"))
@@ -161,14 +178,15 @@ def categorical_column(series: pd.Series) -> CategoricalColumn:
         raise DtypeMismatch(
             f"column {series.name!r} holds values that cannot be compared as categories: {exc}"
         ) from exc
-    nulls = int(series.isna().sum())
+    values = counts.to_numpy(dtype=np.int64)
+    rows = int(series.shape[0])
     return CategoricalColumn(
         name=str(series.name),
         dtype=str(series.dtype),
-        rows=int(series.shape[0]),
-        nulls=nulls,
+        rows=rows,
+        nulls=rows - int(values.sum()),  # value_counts drops exactly what isna() finds
         categories=counts.index.to_numpy(dtype=object),
-        counts=counts.to_numpy(dtype=np.int64),
+        counts=values,
         numeric_source=is_numeric_series(series),
     )
 
