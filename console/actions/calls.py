@@ -13,8 +13,11 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 10.0
 
 
-def call(fn: Callable[..., T], *args: Any, timeout: float = DEFAULT_TIMEOUT_S,
-         what: str = "", **kwargs: Any) -> T:
+def call(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAULT_TIMEOUT_S,
+         what: str = "", wrap_errors: bool = True, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` in a daemon thread, waiting at most ``timeout`` seconds (None:
+    no deadline). Errors other than RollbookError become BackendError unless
+    ``wrap_errors=False``, which re-raises them unchanged."""
     box: dict[str, Any] = {}
 
     def run() -> None:
@@ -27,12 +30,13 @@ def call(fn: Callable[..., T], *args: Any, timeout: float = DEFAULT_TIMEOUT_S,
     t.start()
     t.join(timeout)
     if t.is_alive():
-        raise BackendError(f"{what or getattr(fn, '__name__', 'backend call')} timed out after "
-                           f"{timeout:g}s", hint="the backend may still apply it: read back "
-                           "the state before retrying")
+        raise BackendError(f"{what or getattr(fn, '__name__', 'backend call')} timed out: it "
+                           f"did not finish within {timeout:g}s",
+                           hint="the backend may still apply it: read back the state before "
+                                "retrying")
     if "error" in box:
         err = box["error"]
-        if isinstance(err, RollbookError):
+        if isinstance(err, RollbookError) or not wrap_errors:
             raise err
         raise BackendError(f"{what or getattr(fn, '__name__', 'backend call')} failed: "
                            f"{type(err).__name__}: {err}") from err

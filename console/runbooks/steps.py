@@ -7,12 +7,12 @@ check that cannot run (backend down, timeout, no data) fails with the error as i
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from console.errors import BackendError, InvalidInput, RollbookError
+from console.actions.calls import call
+from console.errors import InvalidInput, RollbookError
 from console.runbooks import templating
 from console.runbooks.context import StepContext
 from console.runbooks.model import Step
@@ -76,25 +76,7 @@ def run_kind(
 
 
 def _in_thread(fn: Any, timeout: float | None) -> Any:
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            box["error"] = exc
-
-    t = threading.Thread(target=target, daemon=True, name="rollbook-check")
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
-        raise BackendError(
-            f"the check did not finish within {timeout:g} s",
-            hint="the backend may be slow; run the step again",
-        )
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    return call(fn, timeout=timeout, what="the check", wrap_errors=False)
 
 
 def _check(
