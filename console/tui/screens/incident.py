@@ -92,11 +92,15 @@ class IncidentScreen(RegistryScreen):
         self.query_one("#phases").border_title = "phases"
         self.query_one("#current").border_title = "current step"
         self.query_one("#timeline").border_title = "timeline"
+        self.set_class(self.app.size.width < 110, "narrow")
         self.refresh_data()
         self.set_interval(self.app.refresh_seconds, self.tick)  # type: ignore
 
     def on_resize(self, event) -> None:
-        self.set_class(event.size.width < 110, "narrow")
+        narrow = event.size.width < 110
+        if narrow != self.has_class("narrow"):
+            self.set_class(narrow, "narrow")
+            self.render_view()  # the layout changed: re-render in the matching format
 
     @work(exclusive=True, group="incident-refresh")
     async def refresh_data(self) -> None:
