@@ -225,6 +225,23 @@ def _partial(rec: ActionRecorder, res: ActionResult, plan: RollbackPlan, why: st
         finish, undo
 
 
+def _tag_versions(ws, rec: ActionRecorder, plan: RollbackPlan, timeout: float) -> None:
+    """Mark both versions in the registry as involved in the incident (registries with the
+    ``tags`` capability). Best effort: the rollback is done; a failure here is noted."""
+    reg = ws.backends.registry
+    if rec.incident_id is None or "tags" not in reg.capabilities:
+        return
+    tags = [(plan.from_version, "rolled back from"), (plan.to_version, "rolled back to")]
+    try:
+        for version, role in tags:
+            if version:
+                call(reg.tag_version, plan.model, version, f"rollbook.incident.{rec.incident_id}",
+                     role, timeout=timeout, what="registry.tag_version")
+    except RollbookError as exc:
+        ws.store.append(rec.incident_id, "note", f"could not tag the versions in the registry: "
+                        f"{exc.message}", actor="rollbook", at=ws.now())
+
+
 def _verify(ws, rec: ActionRecorder, plan: RollbackPlan, res: ActionResult,
             timeout: float) -> None:
     b = ws.backends
@@ -251,6 +268,7 @@ def _verify(ws, rec: ActionRecorder, plan: RollbackPlan, res: ActionResult,
                  "after": {"routes": routes, "production": prod},
                  "duration_ms": round(sum(st.duration_ms for st in rec.steps), 2),
                  "verified": res.verified})
+    _tag_versions(ws, rec, plan, timeout)
     res.status = "applied"
     res.message = (f"rolled back {plan.model} {plan.from_version} → {plan.to_version}; "
                    + ("verified: traffic and registry agree, target healthy" if res.verified

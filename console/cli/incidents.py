@@ -115,3 +115,34 @@ def note(ctx: click.Context, incident_id: str, text: tuple[str, ...], as_json: b
         print_json({"event": ev})
     else:
         console_out().print(f"Noted on {incident_id.upper()} (#{ev.seq} at {ev.ts:%H:%M:%S} UTC).")
+
+
+@click.command()
+@click.option("--open", "open_incidents", is_flag=True,
+              help="Open (or update) an incident with its runbook for every firing alert.")
+@json_option
+@env_option
+@click.pass_context
+def alerts(ctx: click.Context, open_incidents: bool, as_json: bool) -> None:
+    """Active alerts, and the incident each belongs to. With --open, alerts become incidents
+    (deduplicated by fingerprint; a model's concurrent alerts share one incident).
+
+    Exit code 0 when nothing fires, 1 when something does."""
+    from console.intake import intake_alerts
+
+    with _workspace(ctx) as ws:
+        rows = intake_alerts(ws, open_incidents=open_incidents)
+    if as_json:
+        print_json({"alerts": rows})
+    else:
+        from rich.table import Table
+
+        t = Table(title="Active alerts", title_justify="left")
+        for col in ("alert", "model", "severity", "since (UTC)", "incident", "summary"):
+            t.add_column(col)
+        for r in rows:
+            a = r.alert
+            inc = (r.incident.id + (" (new)" if r.created else "")) if r.incident else "—"
+            t.add_row(a.name, a.model, a.severity, f"{a.starts_at:%H:%M}", inc, a.summary)
+        console_out().print(t if rows else "No alerts firing.")
+    ctx.exit(1 if rows else 0)

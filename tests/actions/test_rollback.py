@@ -142,3 +142,13 @@ def test_read_only_and_two_person(ws, world, monkeypatch):
     confirmed = [e for e in ws.store.events() if e.kind == "action.confirmed"][-1]
     assert confirmed.payload["confirmed_by"] == "alice"
 
+
+
+def test_versions_are_tagged_with_the_incident(ws, world):
+    from console.demo import start_demo
+
+    inc = start_demo(ws, "pricing-zero").incident
+    assert rollback(ws, "pricing").status == "applied"
+    tags = {v.version: v.tags for v in ws.backends.registry.versions("pricing")}
+    assert tags["v3"][f"rollbook.incident.{inc.id}"] == "rolled back from"
+    assert tags["v2"][f"rollbook.incident.{inc.id}"] == "rolled back to"
