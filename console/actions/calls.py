@@ -30,8 +30,8 @@ def call(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAULT_TIMEO
     t.start()
     t.join(timeout)
     if t.is_alive():
-        raise BackendError(f"{what or getattr(fn, '__name__', 'backend call')} timed out: it "
-                           f"did not finish within {timeout:g}s",
+        raise BackendError(f"{what or getattr(fn, '__name__', 'backend call')} timed out after "
+                           f"{timeout:g}s (it did not finish in time)",
                            hint="the backend may still apply it: read back the state before "
                                 "retrying")
     if "error" in box:
