@@ -249,17 +249,13 @@ def compare_categorical(
     if missing:
         reasons.append(missing)
     else:
-        r = pd.Series(ref.counts, index=pd.Index(ref.categories, dtype=object))
-        c = pd.Series(cur.counts, index=pd.Index(cur.categories, dtype=object))
-        table = pd.concat([r, c], axis=1, join="outer", sort=False).fillna(0).to_numpy(np.float64)
-        rc, cc = table[:, 0], table[:, 1]
+        keys, rc, cc = _category_table(ref, cur)
         stats = {
             "psi": psi(rc, cc, thr.psi_floor),
             "jensen_shannon": jensen_shannon(rc, cc),
             "chi2_pvalue": _chi2_pvalue(rc, cc),
         }
         order = np.argsort(-np.abs(cc / cc.sum() - rc / rc.sum()), kind="stable")
-        keys = pd.concat([r, c], axis=1, join="outer", sort=False).index
         shown = order[:EVIDENCE_CATEGORIES]
         evidence = {
             "categories": [str(keys[i]) for i in shown],
@@ -267,9 +263,31 @@ def compare_categorical(
             "current_proportions": (cc[shown] / cc.sum()).tolist(),
             "new_categories": int(((rc == 0) & (cc > 0)).sum()),
             "vanished_categories": int(((cc == 0) & (rc > 0)).sum()),
-            "categories_total": int(table.shape[0]),
+            "categories_total": int(keys.shape[0]),
         }
     return _finish(ref, cur, thr, stats, reasons, evidence)
+
+
+def _category_table(
+    ref: CategoricalColumn, cur: CategoricalColumn
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The union of both sides' categories (the reference's first, then those new in the
+    current window, each in its own order) and both sides' counts over it, as float64.
+    One hash lookup of the current categories in the reference's: aligning two
+    ``value_counts`` series with ``pd.concat`` cost milliseconds per column."""
+    where = pd.Index(ref.categories, dtype=object).get_indexer(
+        pd.Index(cur.categories, dtype=object)
+    )
+    new = where < 0
+    known = ref.categories.shape[0]
+    added = int(new.sum())
+    where[new] = known + np.arange(added)
+    keys = np.concatenate((ref.categories, cur.categories[new]))
+    rc = np.zeros(known + added)
+    rc[:known] = ref.counts
+    cc = np.zeros(known + added)
+    cc[where] = cur.counts
+    return keys, rc, cc
 
 
 def _chi2_pvalue(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
