@@ -264,3 +264,59 @@ def audit_pending(ctx, model, as_json):
             if p.get("finish"):
                 out.print(f"  finish: {p['finish']}\n  undo:   {p['undo']}", markup=False)
     ctx.exit(6 if pending else 0)
+
+
+@click.command()
+@click.argument("model")
+@click.argument("version")
+@click.option("--stages", default="10,25,50,100", show_default=True,
+              help="Traffic percentages, rising, ending at 100.")
+@click.option("--dwell", "dwell_minutes", type=float, default=10.0, show_default=True,
+              help="Minutes of canary traffic collected before judging each stage.")
+@click.option("--margin", type=float, default=0.005, show_default=True,
+              help="Non-inferiority margin on the success rate (0.005 = 0.5 pp).")
+@click.option("--alpha", type=float, default=0.05, show_default=True)
+@action_options
+@json_option
+@env_option
+@click.pass_context
+def rollout(ctx, model, version, stages, dwell_minutes, margin, alpha, dry_run, yes, incident_id,
+            confirmed_by, timeout, as_json):
+    """Roll VERSION out to MODEL stage by stage, judging the canary at each stage
+    (two-proportion test with a non-inferiority margin, plus error-rate, p99 latency and
+    output-diversity guardrails). First failure: step back one stage; second: abort. A severe
+    signal aborts at once. At 100% the registry's production pointer moves to VERSION.
+
+    Exit codes: 0 rolled out · 1 refused · 5 aborted (traffic back on the champion) ·
+    6 partially applied."""
+    import time
+
+    from console.actions.rollout import Guardrails, parse_stages
+    from console.actions.rollout import rollout as do_rollout
+    from console.clock import ManualClock
+
+    st = parse_stages(stages)
+    with _workspace(ctx) as ws:
+        g = Guardrails.from_thresholds(dict(ws.config.thresholds), margin=margin, alpha=alpha)
+        preview = do_rollout(ws, model, version, stages=st, dwell_minutes=dwell_minutes,
+                             guardrails=g, dry_run=True, timeout=timeout)
+        if dry_run:
+            _finish(ctx, preview, as_json)
+        _confirm(preview, yes, as_json)
+        out = console_out()
+
+        def wait(seconds: float) -> None:
+            if isinstance(ws.clock, ManualClock):
+                ws.clock.advance(seconds=seconds)
+                return
+            with out.status(f"collecting canary traffic for {seconds / 60:g} min…"):
+                time.sleep(seconds)
+
+        res = do_rollout(ws, model, version, stages=st, dwell_minutes=dwell_minutes,
+                         guardrails=g, incident_id=incident_id, confirmed_by=confirmed_by,
+                         timeout=timeout, wait=wait)
+        if not as_json:
+            for e in ws.store.events(all_incidents=True, kind_prefix="action.decision"):
+                if e.payload.get("action_id") == res.action_id:
+                    out.print(f"  {e.ts:%H:%M:%S} {e.message}", markup=False)
+    _finish(ctx, res, as_json)

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "killswitch": ("console.cli.actions:killswitch", "Route a model to its fallback ladder."),
     "restore": ("console.cli.actions:restore", "Undo a model's last kill switch."),
     "traffic": ("console.cli.actions:traffic", "Set a model's traffic weights."),
+    "rollout": ("console.cli.actions:rollout", "Progressive rollout with canary judgement."),
     "pointer": ("console.cli.actions:pointer", "Move only the registry's production pointer."),
     "stage": ("console.cli.actions:stage", "Transition a version's registry stage."),
     "audit": ("console.cli.actions:audit", "Verify the audit log; list unfinished actions."),

@@ -138,6 +138,20 @@ SCENARIOS: dict[str, Scenario] = {
             },
         ),
         Scenario(
+            "canary-error-creep",
+            "fraud",
+            "Canary v22 fails about 3% of requests against the champion's ~0.1%: under the "
+            "5% error guardrail, but clearly worse — what a progressive rollout must catch.",
+            lead_s=0,
+            ramp_s=60,
+            effects=(Effect("error_rate", "target", 0.03, noise=0.0005),),
+            bad_version="v22",
+            good_version="v21",
+            routes=("v22",),
+            mitigation="stop the rollout: route everything back to v21",
+            facts={"kind": "model"},
+        ),
+        Scenario(
             "canary-latency-spike",
             "fraud",
             "Canary v22 promoted to 25% of 5,000,000 requests/hour; its p99 latency is 120 ms "

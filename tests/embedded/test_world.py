@@ -168,6 +168,7 @@ def test_world_role_contract(env):
         "constant-recommendations",
         "credit-score-shift",
         "canary-latency-spike",
+        "canary-error-creep",
         "pricing-zero",
         "segment-drift",
         "fraud-concept-drift",

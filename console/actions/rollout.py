@@ -1,0 +1,264 @@
+"""Progressive rollout: 10 → 25 → 50 → 100 % (configurable), judging the canary at each stage
+against the champion with the two-proportion test (success = a request without error) and
+guardrails (error rate, p99 latency, output diversity).
+
+Rules (DOMAIN.md): a failed stage steps back one stage; a second failure aborts (all traffic
+back to the champion); a severe signal — an error-rate spike, a latency SLO breach, constant
+output — aborts at once. Reaching 100 % moves the registry's production pointer. Every
+decision and its statistics go on the timeline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from console.actions.calls import DEFAULT_TIMEOUT_S, call
+from console.actions.policy import guard
+from console.actions.recorder import ActionRecorder, incident_for
+from console.actions.results import ActionResult
+from console.actions.rollback import same_routes
+from console.clock import ManualClock
+from console.errors import ActionRefused, InvalidInput, RollbookError
+from console.workspace import Workspace
+
+DEFAULT_STAGES = (10.0, 25.0, 50.0, 100.0)
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    error_rate_max: float = 0.05  # above: a failed stage; above 2×: severe, abort at once
+    latency_p99_ms_max: float = 100.0  # the SLO: a breach is severe
+    output_diversity_min: float = 0.1  # below: constant output, severe
+    margin: float = 0.005  # non-inferiority margin on the success rate (0.5 pp)
+    alpha: float = 0.05
+
+    @classmethod
+    def from_thresholds(cls, t: dict[str, float], **kw: Any) -> Guardrails:
+        return cls(error_rate_max=t.get("error_rate_max", 0.05),
+                   latency_p99_ms_max=t.get("latency_p99_ms_max", 100.0),
+                   output_diversity_min=t.get("output_diversity_min", 0.1), **kw)
+
+
+@dataclass
+class StageJudgement:
+    weight: float
+    passed: bool
+    severe: bool
+    reasons: list[str]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"weight": self.weight, "passed": self.passed, "severe": self.severe,
+                "reasons": self.reasons, "stats": self.stats}
+
+
+def parse_stages(text: str) -> tuple[float, ...]:
+    try:
+        stages = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise InvalidInput(f"stages {text!r} are not numbers", hint="e.g. 10,25,50,100") from None
+    if not stages or stages[-1] != 100 or any(not 0 < s <= 100 for s in stages) or \
+            list(stages) != sorted(set(stages)):
+        raise InvalidInput(f"stages {text!r} must rise strictly and end at 100")
+    return stages
+
+
+def _window(ws: Workspace, model: str, version: str, minutes: float) -> dict[str, float | None]:
+    """Requests, mean error rate, worst p99 and mean output diversity of one version over the
+    last ``minutes``."""
+    m = ws.backends.metrics
+    end = ws.now()
+    start = end - timedelta(minutes=minutes)
+
+    def series(signal: str) -> list[float]:
+        return [p.value for p in m.query_range(signal, model, start, end, step_seconds=60,
+                                                version=version) if p.value is not None]
+
+    rate, err = series("request_rate"), series("error_rate")
+    p99, div = series("latency_p99_ms"), series("output_diversity")
+    return {"requests": sum(rate) if rate else 0.0,
+            "error_rate": sum(err) / len(err) if err else None,
+            "latency_p99_ms": max(p99) if p99 else None,
+            "output_diversity": sum(div) / len(div) if div else None}
+
+
+def judge(ws: Workspace, model: str, champion: str, canary: str, weight: float,
+          minutes: float, g: Guardrails) -> StageJudgement:
+    from console.diagnostics.canary import Arm, two_proportion_test
+
+    c = _window(ws, model, champion, minutes)
+    t = _window(ws, model, canary, minutes)
+    reasons: list[str] = []
+    severe = False
+    stats: dict[str, Any] = {"champion": c, "canary": t, "minutes": minutes}
+    if t["error_rate"] is None or not t["requests"]:
+        return StageJudgement(weight, False, False, ["no canary traffic measured"], stats)
+    if t["error_rate"] > 2 * g.error_rate_max:
+        severe = True
+        reasons.append(f"error-rate spike: {t['error_rate']:.1%} (> 2 × {g.error_rate_max:.0%})")
+    elif t["error_rate"] > g.error_rate_max:
+        reasons.append(f"error rate {t['error_rate']:.1%} above {g.error_rate_max:.0%}")
+    if t["latency_p99_ms"] is not None and t["latency_p99_ms"] > g.latency_p99_ms_max:
+        severe = True
+        reasons.append(f"latency SLO breach: p99 {t['latency_p99_ms']:.0f} ms "
+                       f"(> {g.latency_p99_ms_max:.0f} ms)")
+    if t["output_diversity"] is not None and t["output_diversity"] < g.output_diversity_min:
+        severe = True
+        reasons.append(f"constant output: diversity {t['output_diversity']:.3f}")
+    if c["error_rate"] is not None and c["requests"]:
+        n_c, n_t = int(c["requests"]), int(t["requests"])
+        control = Arm(round(n_c * (1 - c["error_rate"])), n_c)
+        treatment = Arm(round(n_t * (1 - t["error_rate"])), n_t)
+        test = two_proportion_test(control, treatment, alpha=g.alpha, margin=g.margin)
+        stats["canary_test"] = test.to_dict()
+        if not test.non_inferior:
+            reasons.append(f"success rate {test.treatment_rate:.2%} vs champion "
+                           f"{test.control_rate:.2%}: not shown within {g.margin:.1%} "
+                           f"(non-inferiority p = {test.non_inferiority_p_value:.3g})")
+    return StageJudgement(weight, not reasons, severe, reasons, stats)
+
+
+def rollout(ws: Workspace, model: str, version: str, *,
+            stages: tuple[float, ...] = DEFAULT_STAGES, dwell_minutes: float = 10.0,
+            guardrails: Guardrails | None = None, incident_id: str | None = None,
+            confirmed_by: str | None = None, automatic: bool = False, dry_run: bool = False,
+            timeout: float = DEFAULT_TIMEOUT_S,
+            wait: Callable[[float], None] | None = None) -> ActionResult:
+    """Advance ``version`` stage by stage. ``wait(seconds)`` lets the canary collect traffic
+    (default: advance a ManualClock, else sleep)."""
+    g = guardrails or Guardrails.from_thresholds(dict(ws.config.thresholds))
+    reg, t = ws.backends.registry, ws.backends.traffic
+    champion = call(reg.production_version, model, timeout=timeout, what="registry.production")
+    reg.version(model, version)  # NotFound if absent
+    if champion is None or champion == version:
+        raise ActionRefused(f"{version} is already production for {model}" if champion ==
+                            version else f"{model} has no production version to compare with")
+    before = call(t.routes, model, timeout=timeout, what="traffic.routes")
+    plan = {"model": model, "from": champion, "to": version, "stages": list(stages),
+            "dwell_minutes": dwell_minutes, "traffic_before": before,
+            "guardrails": g.__dict__}
+    res = ActionResult("rollout", model, "dry-run", f"would roll {version} out over "
+                       f"{' → '.join(f'{s:g}%' for s in stages)}", plan=plan)
+    if dry_run:
+        return res
+    guard(ws, "rollout", confirmed_by=confirmed_by, automatic=automatic)
+    rec = ActionRecorder(ws, "rollout", model, incident_for(ws, model, incident_id))
+    res.incident_id, res.action_id, res.steps = rec.incident_id, rec.action_id, rec.steps
+    rec.event("requested", f"rollout {model} {version}: {' → '.join(f'{s:g}%' for s in stages)}",
+              plan=plan)
+    sleep = wait or _waiter(ws)
+
+    def route(weight: float) -> None:
+        weights = {champion: 100.0 - weight, version: weight} if weight < 100 else \
+            {version: 100.0}
+        weights = {k: v for k, v in weights.items() if v > 0}
+        with rec.step(f"traffic {weight:g}%", before=call(t.routes, model, timeout=timeout)) as s:
+            call(t.set_routes, model, weights, actor=ws.actor, timeout=timeout,
+                 what="traffic.set_routes")
+            s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
+            if not same_routes(s.after, weights):
+                raise RollbookError(f"traffic read back {s.after}, expected {weights}")
+
+    def abort(why: str) -> ActionResult:
+        try:
+            with rec.step("traffic back to champion", before=None) as s:
+                call(t.set_routes, model, {champion: 100.0}, actor=ws.actor, timeout=timeout,
+                     what="traffic.set_routes")
+                s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
+        except RollbookError as exc:
+            rec.event("partial", f"ABORT could not restore traffic: {exc.message}",
+                      finish=f"rollbook traffic {model} {champion}=100 --yes",
+                      undo=f"rollbook traffic {model} {champion}=100 --yes")
+            res.status, res.message = "partial", f"aborted, but traffic is not restored: {why}"
+            res.finish = res.undo = f"rollbook traffic {model} {champion}=100 --yes"
+            return res
+        rec.event("failed", f"rollout of {version} aborted: {why}", **{"from": champion,
+                  "to": champion, "aborted": version})
+        res.status, res.message = "failed", f"rollout aborted, traffic back on {champion}: {why}"
+        return res
+
+    strikes, i = 0, 0
+    while i < len(stages):
+        weight = stages[i]
+        try:
+            route(weight)
+        except RollbookError as exc:
+            return abort(f"traffic change to {weight:g}% failed: {exc.message}")
+        sleep(dwell_minutes * 60)
+        j = judge(ws, model, champion, version, weight, dwell_minutes, g) if weight < 100 else \
+            _judge_full(ws, model, version, dwell_minutes, g)
+        verdict = "passed" if j.passed else ("SEVERE" if j.severe else "failed")
+        rec.event("decision", f"stage {weight:g}%: {verdict}" +
+                  (f" — {'; '.join(j.reasons)}" if j.reasons else ""),
+                  stage=j.to_dict(), strikes=strikes + (0 if j.passed else 1))
+        if j.passed:
+            i += 1
+            continue
+        if j.severe:
+            return abort(f"severe signal at {weight:g}%: {'; '.join(j.reasons)}")
+        strikes += 1
+        if strikes >= 2:
+            return abort(f"second failure at {weight:g}% (two strikes): {'; '.join(j.reasons)}")
+        back = stages[i - 1] if i > 0 else 0.0
+        rec.event("decision", f"first strike: stepping back to {back:g}%", stage=j.to_dict(),
+                  strikes=strikes)
+        if i > 0:
+            i -= 1  # the loop re-enters the lower stage, judges it, then advances again
+            continue
+        try:  # failed at the first stage: back to the champion alone, then try again
+            with rec.step("traffic 0%", before=None) as s:
+                call(t.set_routes, model, {champion: 100.0}, actor=ws.actor, timeout=timeout,
+                     what="traffic.set_routes")
+                s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
+        except RollbookError as exc:
+            return abort(f"stepping back failed: {exc.message}")
+        sleep(dwell_minutes * 60)
+    try:
+        with rec.step("registry", before=champion) as s:
+            call(reg.set_production, model, version, actor=ws.actor,
+                 reason=f"rollout complete ({' → '.join(f'{x:g}%' for x in stages)})",
+                 timeout=timeout, what="registry.set_production")
+            s.after = call(reg.production_version, model, timeout=timeout)
+    except RollbookError as exc:
+        rec.event("partial", f"PARTIALLY APPLIED: traffic is on {version} but the registry "
+                  f"still names {champion}: {exc.message}",
+                  finish=f"rollbook pointer {model} {version} --yes",
+                  undo=f"rollbook traffic {model} {champion}=100 --yes")
+        res.status, res.message = "partial", "traffic on the new version; registry not moved"
+        res.finish = f"rollbook pointer {model} {version} --yes"
+        res.undo = f"rollbook traffic {model} {champion}=100 --yes"
+        return res
+    rec.event("finished", f"rolled {version} out to 100% of {model}; production is {version}",
+              **{"from": champion, "to": version, "strikes": strikes})
+    res.status, res.verified = "applied", True
+    res.message = f"{version} serves 100% of {model} and is production" + \
+        (f" (after {strikes} strike)" if strikes else "")
+    return res
+
+
+def _judge_full(ws: Workspace, model: str, version: str, minutes: float,
+                g: Guardrails) -> StageJudgement:
+    """At 100 % there is no champion traffic to compare with: guardrails only."""
+    w = _window(ws, model, version, minutes)
+    reasons, severe = [], False
+    if w["error_rate"] is not None and w["error_rate"] > g.error_rate_max:
+        severe = w["error_rate"] > 2 * g.error_rate_max
+        reasons.append(f"error rate {w['error_rate']:.1%}")
+    if w["latency_p99_ms"] is not None and w["latency_p99_ms"] > g.latency_p99_ms_max:
+        severe = True
+        reasons.append(f"latency SLO breach: p99 {w['latency_p99_ms']:.0f} ms")
+    if w["output_diversity"] is not None and w["output_diversity"] < g.output_diversity_min:
+        severe = True
+        reasons.append(f"constant output: diversity {w['output_diversity']:.3f}")
+    return StageJudgement(100.0, not reasons, severe, reasons, {"canary": w, "minutes": minutes})
+
+
+def _waiter(ws: Workspace) -> Callable[[float], None]:
+    clock = ws.clock
+    if isinstance(clock, ManualClock):
+        return lambda seconds: clock.advance(seconds=seconds)
+    return time.sleep
