@@ -205,3 +205,37 @@ async def test_space_runs_the_runbook_checks_and_confirms_actions(make_app, demo
     null_check = next(s for s in steps.values() if s.name == "null_rate")
     assert null_check.state in ("failed", "passed")
     assert "avg_order_value_90d" in null_check.summary
+
+
+async def test_failing_backend_marks_rows_and_keeps_the_ui_alive(make_app, demo, clock):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        fleet = app.screen
+        await settle(pilot, lambda: fleet.view is not None)
+        with open_workspace("demo", clock=clock) as ws:
+            ws.backends.world.break_backend("metrics", "active_alerts", mode="error", times=-1)
+        fleet.refresh_data()
+        await settle(pilot, lambda: all(r.status.health == "unknown" for r in fleet.view.rows))
+        assert all(r.status.error for r in fleet.view.rows)
+        # the screen still answers keys
+        await pilot.press("question_mark")
+        from console.tui.screens.help import HelpScreen
+
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+
+async def test_slow_backend_shows_degraded_with_last_good_time(make_app, demo, clock):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        fleet = app.screen
+        await settle(pilot, lambda: fleet.view is not None)
+        app.bridge.timeout = 0.5
+        with open_workspace("demo", clock=clock) as ws:
+            ws.backends.world.break_backend("registry", "models", mode="timeout", times=1,
+                                            delay_s=2.0)
+        fleet.refresh_data()
+        line = fleet.query_one("#statusline")
+        await settle(pilot, lambda: "DEGRADED" in str(line.render()))
+        assert "last good data 06:52:00 UTC" in str(line.render())
+        await pilot.press("slash")  # the UI is responsive while the backend hangs
+        assert fleet.query_one("#filter").has_class("visible")
