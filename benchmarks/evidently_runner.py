@@ -2,19 +2,20 @@
 
 Usage: evidently_runner.py DATA_DIR OUT_JSON [COMPARE_COLUMNS_JSON]
 
-Prints nothing; writes the timing, the process's peak RSS and, for the columns named in the
-third argument, Evidently's own PSI / KS p-value / normed Wasserstein / Jensen–Shannon values.
+Prints nothing; writes the wall and CPU time, the peak RSS during the report (measured as for
+Rollbook, see drift.py) and, for the columns named in the third argument, Evidently's own
+PSI / KS p-value / normed Wasserstein / Jensen–Shannon values.
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
+from drift import _release_loader_memory, _reset_peak, _status_kib  # benchmarks/ is on sys.path
 
 
 def main() -> None:
@@ -30,9 +31,13 @@ def main() -> None:
     from evidently import Report
     from evidently.presets import DataDriftPreset
 
-    start = time.perf_counter()
+    _release_loader_memory()
+    rss_before = _status_kib("VmRSS") * 1024
+    reset = _reset_peak()
+    start, cpu_start = time.perf_counter(), time.process_time()
     snapshot = Report([DataDriftPreset()]).run(current_data=current, reference_data=reference)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    peak = _status_kib("VmHWM") * 1024 if reset else None
     del snapshot
 
     from evidently.legacy.calculations.stattests.jensenshannon import _jensenshannon
@@ -59,8 +64,17 @@ def main() -> None:
             "psi": float(_psi(r, c, ColumnType.Categorical, 0.1)[0]),
             "jensen_shannon_e": float(_jensenshannon(r, c, ColumnType.Categorical, 0.1)[0]),
         }
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out.write_text(json.dumps({"seconds": seconds, "peak_rss": peak_kib * 1024, "values": values}))
+    out.write_text(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "rss_before": rss_before,
+                "peak_rss": peak,
+                "values": values,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
