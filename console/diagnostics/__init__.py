@@ -43,10 +43,12 @@ from console.diagnostics.twosample import (
     bin_counts,
     jensen_shannon,
     ks_pvalue_asymp,
+    ks_statistic,
     ks_wasserstein,
     psi,
     quantile_edges,
     quantile_sorted,
+    wasserstein,
 )
 
 __all__ = [
@@ -81,6 +83,7 @@ __all__ = [
     "fit_profile",
     "jensen_shannon",
     "ks_pvalue_asymp",
+    "ks_statistic",
     "ks_wasserstein",
     "lineage_diff",
     "load_frame",
@@ -98,5 +101,6 @@ __all__ = [
     "shadow_compare",
     "shadow_stats",
     "two_proportion_test",
+    "wasserstein",
     "window_mean_shift",
 ]

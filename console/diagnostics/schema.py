@@ -17,7 +17,7 @@ import pandas as pd
 
 from console.diagnostics.profile import is_numeric_series, numeric_values
 from console.diagnostics.results import finite
-from console.diagnostics.twosample import jensen_shannon, ks_wasserstein
+from console.diagnostics.twosample import jensen_shannon, ks_statistic
 
 SAMPLE = 20_000  # values per column used to compare distributions
 
@@ -136,7 +136,7 @@ def distribution_similarity(a: pd.Series, b: pd.Series) -> tuple[float | None, s
         vb = np.sort(_sample(vb[np.isfinite(vb)]))
         if va.shape[0] == 0 or vb.shape[0] == 0:
             return None, "no non-null values to compare"
-        ks = ks_wasserstein(va, vb).ks_statistic
+        ks = ks_statistic(va, vb)
         return 1.0 - ks, f"value distributions {'match' if ks < 0.05 else 'differ'} (KS {ks:.3f})"
     ca = a.dropna().astype(str).value_counts()
     cb = b.dropna().astype(str).value_counts()
