@@ -202,8 +202,9 @@ def _largest_excess_windowed(
 # per-call overhead, paid holding the GIL, is small next to the work, short enough that the
 # five work arrays stay in cache. Measured at 1M values: 8,192 → 6–8 ms, 131,072 → 5 ms.
 _MERGE_CHUNK = 131_072
-# Average run length (see _wasserstein_runs) from which runs beat an index gather.
-_MIN_RUN = 2048
+# Average run length (see _wasserstein_runs) from which runs beat an index gather: a run
+# costs ~5 µs of calls, the gather ~1.5 ns more per value than the runs' slices.
+_MIN_RUN = 4096
 
 
 class _Scratch(threading.local):
