@@ -276,3 +276,17 @@ def test_to_dict_has_the_cli_contract_keys(frames):
     assert d["rows"] == {"reference": len(ref), "current": len(cur)}
     for f in d["features"]:
         assert set(f) >= SPEC_KEYS
+
+
+def test_the_report_leaves_the_callers_frames_untouched():
+    # nullable Float64 hands back its own buffer from to_numpy(copy=False): the profile must
+    # sort a copy of it, never the column itself
+    values = [3.0, 1.0, None, 2.0, 5.0, 4.0]
+    ref = pd.DataFrame({"f": pd.array(values, dtype="Float64"), "i": [3, 1, 2, 6, 5, 4]})
+    cur = pd.DataFrame({"f": pd.array(values[::-1], dtype="Float64"), "i": [6, 5, 4, 3, 2, 1]})
+    before = ref.copy(), cur.copy()
+    profile = fit_profile(ref)
+    drift_report(ref, cur)
+    drift_report(profile, cur)
+    pd.testing.assert_frame_equal(ref, before[0])
+    pd.testing.assert_frame_equal(cur, before[1])
