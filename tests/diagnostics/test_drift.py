@@ -281,7 +281,7 @@ def test_to_dict_has_the_cli_contract_keys(frames):
 def test_the_report_leaves_the_callers_frames_untouched():
     # nullable Float64 hands back its own buffer from to_numpy(copy=False): the profile must
     # sort a copy of it, never the column itself
-    values = [3.0, 1.0, None, 2.0, 5.0, 4.0]
+    values = [3.0, 1.0, 6.0, 2.0, 5.0, 4.0]  # no missing value: nothing to fill, no copy
     ref = pd.DataFrame({"f": pd.array(values, dtype="Float64"), "i": [3, 1, 2, 6, 5, 4]})
     cur = pd.DataFrame({"f": pd.array(values[::-1], dtype="Float64"), "i": [6, 5, 4, 3, 2, 1]})
     before = ref.copy(), cur.copy()
