@@ -82,6 +82,7 @@ class IncidentView:
     elapsed: timedelta
     cost: float | None  # money at risk so far: revenue/hour × time until mitigated (or now)
     currency: str
+    total_events: int
     steps: list[Any] = field(default_factory=list)  # engine StepViews when a runbook runs
     current: Any = None
     signal: str | None = None
@@ -97,11 +98,11 @@ def incident_cost(ws: Workspace, inc: Incident, now: datetime) -> float | None:
     return rph * max(0.0, (end - inc.detected_at).total_seconds()) / 3600.0
 
 
-def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 500
+def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200
                   ) -> IncidentView:
     inc = ws.store.get(incident_id)
     now = ws.now()
-    events = ws.store.events(inc.id)
+    events, total = ws.store.tail(inc.id, timeline_limit)
     steps, current = [], None
     if inc.runbook:
         try:
@@ -127,12 +128,11 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 500
             series = [(p.at, p.value) for p in pts]
     except Exception:  # noqa: BLE001 - the chart is optional; the record is not
         series = []
-    marks = [(e.ts, e.payload.get("action", e.kind)) for e in events
-             if e.kind == "action.finished"]
+    marks = [(e.ts, e.payload.get("action", e.kind))
+             for e in ws.store.events(inc.id, kind_prefix="action.finished")]
     detected = inc.detected_at or inc.created_at or now
-    return IncidentView(inc, events[-timeline_limit:], now, now - detected,
-                        incident_cost(ws, inc, now), ws.config.currency, steps, current,
-                        signal, series, marks)
+    return IncidentView(inc, events, now, now - detected, incident_cost(ws, inc, now),
+                        ws.config.currency, total, steps, current, signal, series, marks)
 
 
 @dataclass

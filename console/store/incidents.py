@@ -138,6 +138,20 @@ class IncidentStore:
             for seq, iid, ts, actor, kind, msg, p, ph, h in rows
         ]
 
+    def tail(self, incident_id: str | None, n: int) -> tuple[list[TimelineEvent], int]:
+        """The last ``n`` events of one stream, oldest first, and how many it has in all
+        (a 10,000-event timeline is not read whole to show its end)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_EVENT_COLS} FROM events WHERE incident_id IS ? ORDER BY seq DESC "
+                "LIMIT ?", (incident_id, n)).fetchall()
+            total = self._db.execute("SELECT COUNT(*) FROM events WHERE incident_id IS ?",
+                                     (incident_id,)).fetchone()[0]
+        return [
+            TimelineEvent(seq, iid, parse_ts(ts), actor, kind, msg, json.loads(p), ph, h)
+            for seq, iid, ts, actor, kind, msg, p, ph, h in reversed(rows)
+        ], total
+
     def last_seq(self) -> int:
         """The newest event's sequence number (0 for an empty store)."""
         with self._lock:

@@ -126,3 +126,13 @@ def test_two_connections_see_each_others_commits(tmp_path):
         b.append(inc.id, "note", "from b", actor="b", at=T0)
         assert [e.message for e in a.events(inc.id)][-1] == "from b"
         assert a.verify_chain().ok
+
+
+def test_tail_reads_only_the_end(store):
+    inc = make(store)
+    for i in range(30):
+        store.append(inc.id, "note", f"n{i}", actor="a", at=T0)
+    last, total = store.tail(inc.id, 5)
+    assert total == 31
+    assert [e.message for e in last] == [f"n{i}" for i in range(25, 30)]
+    assert store.tail(None, 5) == ([], 0)

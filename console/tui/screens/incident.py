@@ -130,7 +130,9 @@ class IncidentScreen(RegistryScreen):
             f"{duration(v.elapsed)} since detection · cost so far {rph}{drill}")
         self.query_one("#phases-text", Static).update(self.render_phases(v))
         self.query_one("#step-text", Static).update(self.render_step(v))
-        width = max(20, self.query_one("#current").content_size.width - 2)
+        # from the terminal size, not the widget's (not laid out yet on the first render)
+        width = self.app.size.width - (6 if narrow else 30 + 44 + 6)
+        width = max(20, width)
         self.query_one("#chart-text", Static).update(chart(v, width))
         tl = Text()
         for e in v.timeline[-TIMELINE_LINES:]:
@@ -140,7 +142,7 @@ class IncidentScreen(RegistryScreen):
             tl.append(f"  {e.message}\n")
         self.query_one("#timeline-text", Static).update(tl)
         self.query_one("#timeline", VerticalScroll).scroll_end(animate=False)
-        self.set_status(f"as of {v.now:%H:%M:%S} UTC · {len(v.timeline)} events · "
+        self.set_status(f"as of {v.now:%H:%M:%S} UTC · {v.total_events} events · "
                         "space run step · n note · a ack · R rollback · K kill switch · ? help")
 
     def render_phases(self, v: IncidentView) -> Text:
