@@ -83,9 +83,6 @@ def acknowledge(ws: Workspace, incident_id: str):
                          message=f"acknowledged by {ws.actor}")
 
 
-ITEM_TYPES = ("prevent", "detect", "mitigate")
-
-
 def add_action_item(ws: Workspace, incident_id: str, *, what: str, owner: str = "",
                     due: str = "", type: str = "", link: str = "",
                     supersedes: int | None = None):
@@ -100,8 +97,11 @@ def add_action_item(ws: Workspace, incident_id: str, *, what: str, owner: str = 
             date.fromisoformat(due)
         except ValueError:
             raise InvalidInput(f"due date {due!r} is not YYYY-MM-DD") from None
-    if type and type not in ITEM_TYPES:
-        raise InvalidInput(f"action item type {type!r} is not one of {', '.join(ITEM_TYPES)}")
+    from console.store.models import ACTION_ITEM_TYPES
+
+    if type and type not in ACTION_ITEM_TYPES:
+        raise InvalidInput(f"action item type {type!r} is not one of "
+                           f"{', '.join(ACTION_ITEM_TYPES)}")
     if supersedes is not None:
         ev = [e for e in ws.store.events(incident_id) if e.seq == supersedes]
         if not ev or ev[0].kind != "action_item":

@@ -14,19 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from console.store import TimelineEvent
+from console.store.models import NOTE_TAGS
 
-REVIEW_TAGS = (
-    "why",
-    "root_cause",
-    "trigger",
-    "resolution",
-    "contributing",
-    "went_well",
-    "went_badly",
-    "lucky",
-    "lesson",
-)
-ACTION_ITEM_TYPES = ("prevent", "detect", "mitigate")
+REVIEW_TAGS = NOTE_TAGS
 # Actors that are the console itself or an integration, never an author or a participant.
 SYSTEM_ACTORS = frozenset(
     {
@@ -142,7 +132,7 @@ def action_items(events: Sequence[TimelineEvent]) -> list[ActionItem]:
                 str(p.get("what") or e.message),
                 str(p.get("owner") or ""),
                 str(p.get("due") or ""),
-                kind if kind in ACTION_ITEM_TYPES else kind,
+                kind,
                 str(p.get("link") or ""),
                 e.actor,
                 e.ts,

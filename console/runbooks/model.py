@@ -11,22 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.store.models import PHASES, SEVERITIES
+from console.store.models import ACTION_ITEM_TYPES, NOTE_TAGS, PHASES, SEVERITIES
 
 STEP_KINDS = ("check", "action", "manual", "decision", "note")
 MARKS = ("acknowledged", "mitigated", "resolved", "reviewed")
-NOTE_TAGS = (
-    "why",
-    "root_cause",
-    "trigger",
-    "resolution",
-    "contributing",
-    "went_well",
-    "went_badly",
-    "lucky",
-    "lesson",
-)
-ACTION_ITEM_TYPES = ("prevent", "detect", "mitigate")
 END = "end"  # the goto target that ends the runbook
 
 __all__ = [

@@ -18,6 +18,11 @@ STATUS_AFTER = {
     "reviewed": "closed",
 }
 STATUSES = ("open", "acknowledged", "mitigated", "resolved", "closed")
+# Timeline contract shared by the engine (writes) and the reports (read): the review tags a
+# `note` event may carry, and the types of an `action_item` event.
+NOTE_TAGS = ("why", "root_cause", "trigger", "resolution", "contributing", "went_well",
+             "went_badly", "lucky", "lesson")
+ACTION_ITEM_TYPES = ("prevent", "detect", "mitigate")
 
 
 @dataclass(frozen=True)
