@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from console.errors import RollbookError
+from console.incidents import most_severe_first
 from console.store import Incident
 from console.workspace import Workspace
 
 DEFAULT_SCENARIO = "athena-null-feature"
-_SEVERITY_RANK = {"critical": 0, "page": 0, "warning": 1, "info": 2}
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def start_demo(ws: Workspace, scenario: str = DEFAULT_SCENARIO, *, drill: bool =
               if a.model == facts.get("model") and a.state == "firing"]
     if not alerts:
         return DemoState(scenario, facts, None, False)
-    alerts.sort(key=lambda a: (_SEVERITY_RANK.get(a.severity, 3), a.starts_at))
+    alerts = most_severe_first(alerts)
     from console.runbooks.selection import open_incident
 
     onset = facts.get("onset")

@@ -10,6 +10,12 @@ from console.store import Incident
 from console.workspace import Workspace
 
 ALERT_SEVERITY = {"critical": "SEV2", "page": "SEV2", "warning": "SEV3", "info": "SEV4"}
+_ALERT_RANK = {"critical": 0, "page": 0, "warning": 1, "info": 2}
+
+
+def most_severe_first(alerts: list[Alert]) -> list[Alert]:
+    """Alerts ordered as an incident should take them: most severe, then oldest, first."""
+    return sorted(alerts, key=lambda a: (_ALERT_RANK.get(a.severity, 3), a.starts_at))
 
 
 def evidence_from_alert(alert: Alert) -> list[dict]:

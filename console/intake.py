@@ -26,11 +26,11 @@ class Intake:
 def intake_alerts(ws: Workspace, *, open_incidents: bool = True) -> list[Intake]:
     """Read the active alerts; with ``open_incidents`` open or update one incident per alert
     group (a model's alerts that fire together share the incident of the most severe)."""
+    from console.incidents import most_severe_first
     from console.runbooks.selection import open_incident
 
-    alerts = [a for a in ws.backends.metrics.active_alerts() if a.state == "firing"]
-    rank = {"critical": 0, "page": 0, "warning": 1, "info": 2}
-    alerts.sort(key=lambda a: (rank.get(a.severity, 3), a.starts_at))
+    alerts = most_severe_first([a for a in ws.backends.metrics.active_alerts()
+                                if a.state == "firing"])
     out: list[Intake] = []
     for alert in alerts:
         existing = ws.store.find_open(fingerprint=alert.fingerprint, env=ws.env.name)

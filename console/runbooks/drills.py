@@ -18,12 +18,12 @@ from typing import Any
 
 from console.backends.types import Alert
 from console.errors import ActionRefused, NotFound, RollbookError
+from console.incidents import most_severe_first
 from console.runbooks.engine import Engine
 from console.runbooks.scoring import DrillResult, drill_result, drill_targets, score, watch_alerts
 from console.store import Incident
 from console.workspace import Workspace
 
-SEVERITY_RANK = {"critical": 0, "page": 0, "warning": 1, "info": 2}
 AUTO_ACTOR = "auto"
 DETECT_DEADLINE = timedelta(hours=8)
 
@@ -34,7 +34,7 @@ def _firing(ws: Workspace, model: str, since: datetime) -> list[Alert]:
         for a in ws.backends.metrics.active_alerts()
         if a.model == model and a.state == "firing" and a.starts_at >= since
     ]
-    return sorted(alerts, key=lambda a: (SEVERITY_RANK.get(a.severity, 3), a.starts_at))
+    return most_severe_first(alerts)
 
 
 def wait_for_alert(
