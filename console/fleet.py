@@ -40,6 +40,24 @@ class ModelStatus:
         }
 
 
+def format_signal(signal: str, value: float | None) -> str:
+    """A signal's value for people: rates as %, latencies in ms, the rest as numbers."""
+    if value is None:
+        return "—"
+    if signal in ("error_rate", "positive_rate", "output_diversity") or signal.startswith(
+            ("null_rate", "false_positive")):
+        return f"{value * 100:.1f}%"
+    if signal.startswith("latency"):
+        return f"{value:.0f}ms"
+    return f"{value:,.1f}"
+
+
+def format_routes(routes: dict[str, float]) -> str:
+    """``v13:90% v14:10%`` (largest first; fallback routes without their prefix)."""
+    return " ".join(f"{k.removeprefix('fallback:')}:{v:g}%"
+                    for k, v in sorted(routes.items(), key=lambda kv: -kv[1]) if v) or "—"
+
+
 def health_from_alerts(alerts: list[Alert]) -> str:
     if any(a.severity == "critical" for a in alerts):
         return "critical"

@@ -148,13 +148,6 @@ def model_view(ws: Workspace, model: str) -> ModelView:
                      ws.store.list(model=model, env=ws.env.name))
 
 
-def money(amount: float | None, currency: str = "USD") -> str:
-    if amount is None:
-        return "—"
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, currency + " ")
-    return f"{symbol}{amount:,.0f}"
-
-
 def duration(td: timedelta) -> str:
     s = int(max(0, td.total_seconds()))
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"

@@ -16,31 +16,18 @@ def _workspace(ctx: click.Context, env: str | None = None):
     return open_workspace(env or env_name(ctx))
 
 
-def _fmt_routes(routes: dict[str, float]) -> str:
-    return " ".join(f"{k}:{v:g}%" for k, v in sorted(routes.items(), key=lambda kv: -kv[1]))
-
-
-def _fmt(v: float | None, signal: str) -> str:
-    if v is None:
-        return "—"
-    if signal in ("error_rate", "positive_rate", "output_diversity") or signal.startswith(
-            "null_rate"):
-        return f"{v * 100:.1f}%"
-    if signal.startswith("latency"):
-        return f"{v:.0f} ms"
-    return f"{v:,.1f}"
-
-
 def print_fleet(statuses) -> None:
     from rich.table import Table
+
+    from console.fleet import format_routes, format_signal
 
     table = Table(title="Fleet", title_justify="left")
     for col in ("model", "prod", "traffic", "health", "key signal", "alerts", "incidents"):
         table.add_column(col)
     for s in statuses:
-        key = f"{s.key_signal} {_fmt(s.signals.get(s.key_signal), s.key_signal)}"
+        key = f"{s.key_signal} {format_signal(s.key_signal, s.signals.get(s.key_signal))}"
         alerts = "; ".join(a.summary for a in s.alerts) or ("—" if not s.error else s.error)
-        table.add_row(s.model, s.production_version or "—", _fmt_routes(s.routes),
+        table.add_row(s.model, s.production_version or "—", format_routes(s.routes),
                       HEALTH_WORD.get(s.health, s.health) + (" (batch paused)" if s.batch_paused
                                                               else ""),
                       key, alerts, ", ".join(s.open_incidents) or "—")

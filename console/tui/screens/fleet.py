@@ -8,23 +8,13 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Input, Static
 
 from console.errors import RollbookError
+from console.fleet import format_routes, format_signal
 from console.tui.screens.base import RegistryScreen
 from console.views import FleetView, fleet_view, sparkline
 
 HEALTH = {"healthy": ("✔ ok", "green"), "degraded": ("▲ degraded", "yellow"),
           "critical": ("✖ CRITICAL", "bold red"), "unknown": ("? unknown", "magenta")}
 COLUMNS = ("model", "prod", "traffic", "health", "key signal", "last 60 min", "alerts / incidents")
-
-
-def fmt_signal(signal: str, value: float | None) -> str:
-    if value is None:
-        return "—"
-    if signal in ("error_rate", "positive_rate", "output_diversity") or signal.startswith(
-            ("null_rate", "false_positive")):
-        return f"{value * 100:.1f}%"
-    if signal.startswith("latency"):
-        return f"{value:.0f}ms"
-    return f"{value:,.1f}"
 
 
 class FleetScreen(RegistryScreen):
@@ -76,16 +66,16 @@ class FleetScreen(RegistryScreen):
                 s = r.status
                 word, style = HEALTH.get(s.health, (s.health, ""))
                 health = Text(word + (" ⏸" if s.batch_paused else ""), style=style)
-                traffic = " ".join(f"{k.removeprefix('fallback:')}:{v:g}%" for k, v in
-                                   sorted(s.routes.items(), key=lambda kv: -kv[1]) if v)
-                key_val = f"{s.key_signal} {fmt_signal(s.key_signal, s.signals.get(s.key_signal))}"
+                traffic = format_routes(s.routes)
+                value = s.signals.get(s.key_signal)
+                key_val = f"{s.key_signal} {format_signal(s.key_signal, value)}"
                 alerts = f"{len(s.alerts)} alert{'s' if len(s.alerts) != 1 else ''}" if s.alerts \
                     else "—"
                 if s.open_incidents:
                     alerts += " · " + ", ".join(s.open_incidents)
                 if s.error:
                     alerts = f"▲ {s.error}"
-                cells = (s.model, s.production_version or "—", traffic or "—", health, key_val,
+                cells = (s.model, s.production_version or "—", traffic, health, key_val,
                          sparkline(r.spark, 24), alerts)
                 if s.model in [k.value for k in table.rows]:
                     for col, value in zip(COLUMNS, cells, strict=True):

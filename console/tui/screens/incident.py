@@ -12,9 +12,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from console.errors import RollbookError
+from console.reports.render import format_money
 from console.store import PHASES
 from console.tui.screens.base import RegistryScreen
-from console.views import IncidentView, duration, incident_view, money, sparkline
+from console.views import IncidentView, duration, incident_view, sparkline
 
 STATE_ICON = {"pending": "○", "running": "◔", "passed": "✔", "failed": "✖", "skipped": "–",
               "done": "✔"}
@@ -120,7 +121,7 @@ class IncidentScreen(RegistryScreen):
             return
         inc = v.incident
         status = inc.status.upper()
-        rph = money(v.cost, v.currency)
+        rph = format_money(v.cost, v.currency)
         narrow = self.has_class("narrow")
         drill = " · DRILL" if inc.drill else ""
         self.query_one("#title", Static).update(

@@ -10,8 +10,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
 from console.errors import RollbookError
+from console.fleet import format_signal
 from console.tui.screens.base import RegistryScreen
-from console.tui.screens.fleet import HEALTH, fmt_signal
+from console.tui.screens.fleet import HEALTH
 from console.views import ModelView, model_view
 
 
@@ -72,7 +73,7 @@ class ModelScreen(RegistryScreen):
         v = self.view
         s = v.status
         word, _ = HEALTH.get(s.health, (s.health, ""))
-        sig = " · ".join(f"{k} {fmt_signal(k, val)}" for k, val in s.signals.items()
+        sig = " · ".join(f"{k} {format_signal(k, val)}" for k, val in s.signals.items()
                          if val is not None)
         self.query_one("#model-summary", Static).update(
             f"{s.model} ({s.serving_pattern}) · production {s.production_version} · traffic "
