@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from console.cli.common import console_out, env_name, env_option, json_option, print_json
-
-
-def _workspace(ctx: click.Context):
-    from console.workspace import open_workspace
-
-    return open_workspace(env_name(ctx))
+from console.cli.common import (
+    console_out,
+    env_option,
+    json_option,
+    print_json,
+    workspace,
+)
 
 
 def action_options(f):
@@ -87,7 +87,7 @@ def rollback(ctx, model, to_version, overrides, dry_run, yes, incident_id, confi
     from console.actions.rollback import plan_rollback
     from console.actions.rollback import rollback as do_rollback
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         plan = plan_rollback(ws, model, to_version, tuple(overrides), timeout=timeout)
         preview = do_rollback(ws, model, to=plan.to_version, dry_run=True,
                               overrides=tuple(overrides), timeout=timeout)
@@ -115,7 +115,7 @@ def killswitch(ctx, model, level, dry_run, yes, incident_id, confirmed_by, timeo
     probing each rung and taking the first healthy one. Never leaves MODEL with no route."""
     from console.actions.killswitch import killswitch as ks
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         preview = ks(ws, model, level=level, dry_run=True, timeout=timeout)
         if dry_run or preview.status == "refused":
             if not as_json:
@@ -137,7 +137,7 @@ def restore(ctx, model, dry_run, yes, incident_id, confirmed_by, timeout, as_jso
     """Undo MODEL's last kill switch: put back the routes it replaced."""
     from console.actions.killswitch import restore as do_restore
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         preview = do_restore(ws, model, dry_run=True, timeout=timeout)
         if dry_run:
             _finish(ctx, preview, as_json)
@@ -159,7 +159,7 @@ def traffic(ctx, model, weights, dry_run, yes, incident_id, confirmed_by, timeou
     from console.actions.traffic import parse_weights, set_traffic
 
     w = parse_weights(weights)
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         preview = set_traffic(ws, model, w, dry_run=True, timeout=timeout)
         if dry_run:
             _finish(ctx, preview, as_json)
@@ -186,7 +186,7 @@ def pointer(ctx, model, version, yes, incident_id, confirmed_by, as_json):
     if not yes:
         click.confirm(f"Point {model}'s production at {version}?", default=False, abort=True,
                       err=True)
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         res = set_pointer(ws, model, version, incident_id=incident_id, confirmed_by=confirmed_by)
     _finish(ctx, res, as_json)
 
@@ -208,7 +208,7 @@ def stage(ctx, model, version, stage, incident_id, confirmed_by, as_json):
     from console.backends.types import STAGES
 
     canonical = {s.lower(): s for s in STAGES}[stage.lower()]
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         res = transition_stage(ws, model, version, canonical, incident_id=incident_id,
                                confirmed_by=confirmed_by)
     _finish(ctx, res, as_json)
@@ -249,7 +249,7 @@ def audit_pending(ctx, model, as_json):
     Exit 6 when there are any."""
     from console.actions.pending import incomplete_actions
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         pending = incomplete_actions(ws, model)
     if as_json:
         print_json({"pending": pending})
@@ -296,7 +296,7 @@ def rollout(ctx, model, version, stages, dwell_minutes, margin, alpha, dry_run, 
     from console.clock import ManualClock
 
     st = parse_stages(stages)
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         g = Guardrails.from_thresholds(dict(ws.config.thresholds), margin=margin, alpha=alpha)
         preview = do_rollout(ws, model, version, stages=st, dwell_minutes=dwell_minutes,
                              guardrails=g, dry_run=True, timeout=timeout)

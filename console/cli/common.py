@@ -44,6 +44,13 @@ def env_name(ctx: click.Context) -> str | None:
     return (root.obj or {}).get("env_name")
 
 
+def workspace(ctx: click.Context, env: str | None = None):
+    """The workspace of the command's environment (``--env``, else the configured default)."""
+    from console.workspace import open_workspace
+
+    return open_workspace(env or env_name(ctx))
+
+
 def to_jsonable(value: Any) -> Any:
     """Convert dataclasses, numpy scalars, datetimes, NaN/inf into JSON-safe values.
 

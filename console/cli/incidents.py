@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from console.cli.common import console_out, env_name, env_option, json_option, print_json
-
-
-def _workspace(ctx: click.Context):
-    from console.workspace import open_workspace
-
-    return open_workspace(env_name(ctx))
+from console.cli.common import (
+    console_out,
+    env_option,
+    json_option,
+    print_json,
+    workspace,
+)
 
 
 def _store(ctx: click.Context):
@@ -91,7 +91,7 @@ def open_cmd(ctx: click.Context, model: str, title: str, severity: str, runbook:
     """Open an incident by hand for MODEL."""
     from console.incidents import open_manual
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         inc = open_manual(ws, model, title, severity=severity, runbook=runbook)
     if as_json:
         print_json({"incident": inc})
@@ -109,7 +109,7 @@ def note(ctx: click.Context, incident_id: str, text: tuple[str, ...], as_json: b
     """Add a note (TEXT) to an incident's timeline."""
     from console.incidents import add_note
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         ev = add_note(ws, incident_id.upper(), " ".join(text))
     if as_json:
         print_json({"event": ev})
@@ -130,7 +130,7 @@ def alerts(ctx: click.Context, open_incidents: bool, as_json: bool) -> None:
     Exit code 0 when nothing fires, 1 when something does."""
     from console.intake import intake_alerts
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         rows = intake_alerts(ws, open_incidents=open_incidents)
     if as_json:
         print_json({"alerts": rows})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from console.cli.common import console_out, env_name, env_option, json_option, print_json
-
-
-def _workspace(ctx: click.Context):
-    from console.workspace import open_workspace
-
-    return open_workspace(env_name(ctx))
+from console.cli.common import (
+    console_out,
+    env_option,
+    json_option,
+    print_json,
+    workspace,
+)
 
 
 @click.group()
@@ -49,7 +49,7 @@ def add(ctx, matchers, duration, comment, incident_id, as_json) -> None:
     """Create a silence."""
     from console.silences import create_silence, parse_duration
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         rec = create_silence(
             ws,
             list(matchers),
@@ -84,7 +84,7 @@ def expire(ctx, silence_id, comment, incident_id, as_json) -> None:
     """Expire (lift) a silence."""
     from console.silences import expire_silence
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         rec = expire_silence(ws, silence_id, incident_id=incident_id, comment=comment)
     if as_json:
         print_json(rec)
@@ -101,7 +101,7 @@ def list_cmd(ctx, show_all, as_json) -> None:
     """Silences in Alertmanager."""
     from console.silences import list_silences
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         items = [s for s in list_silences(ws) if show_all or s.state != "expired"]
     if as_json:
         print_json({"silences": [s.to_dict() for s in items]})

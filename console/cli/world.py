@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import click
 
-from console.cli.common import console_out, env_name, env_option, json_option, print_json
+from console.cli.common import (
+    console_out,
+    env_name,
+    env_option,
+    json_option,
+    print_json,
+    workspace,
+)
 
 HEALTH_WORD = {"healthy": "✔ healthy", "degraded": "▲ degraded", "critical": "✖ CRITICAL",
                "unknown": "? unknown"}
 
-
-def _workspace(ctx: click.Context, env: str | None = None):
-    from console.workspace import open_workspace
-
-    return open_workspace(env or env_name(ctx))
 
 
 def print_fleet(statuses) -> None:
@@ -64,7 +66,7 @@ def demo(ctx: click.Context, scenario: str, speed: float | None, no_tui: bool,
         return
     from console.fleet import fleet_status
 
-    with _workspace(ctx, env) as ws:
+    with workspace(ctx, env) as ws:
         state = start_demo(ws, scenario, speed=speed)
         statuses = fleet_status(ws)
     if as_json:
@@ -105,7 +107,7 @@ def status(ctx: click.Context, model: str | None, as_json: bool) -> None:
     Exit code 0 when every model is healthy, 1 when any is degraded, critical or unknown."""
     from console.fleet import fleet_status
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         statuses = fleet_status(ws, model)
     if as_json:
         print_json({"env": ws.env.name, "models": statuses})
@@ -162,5 +164,5 @@ def open_console(ctx: click.Context) -> None:
         return
     from console.fleet import fleet_status
 
-    with _workspace(ctx) as ws:
+    with workspace(ctx) as ws:
         print_fleet(fleet_status(ws))
