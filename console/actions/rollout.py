@@ -92,23 +92,10 @@ def judge(ws: Workspace, model: str, champion: str, canary: str, weight: float,
 
     c = _window(ws, model, champion, minutes)
     t = _window(ws, model, canary, minutes)
-    reasons: list[str] = []
-    severe = False
     stats: dict[str, Any] = {"champion": c, "canary": t, "minutes": minutes}
     if t["error_rate"] is None or not t["requests"]:
         return StageJudgement(weight, False, False, ["no canary traffic measured"], stats)
-    if t["error_rate"] > 2 * g.error_rate_max:
-        severe = True
-        reasons.append(f"error-rate spike: {t['error_rate']:.1%} (> 2 × {g.error_rate_max:.0%})")
-    elif t["error_rate"] > g.error_rate_max:
-        reasons.append(f"error rate {t['error_rate']:.1%} above {g.error_rate_max:.0%}")
-    if t["latency_p99_ms"] is not None and t["latency_p99_ms"] > g.latency_p99_ms_max:
-        severe = True
-        reasons.append(f"latency SLO breach: p99 {t['latency_p99_ms']:.0f} ms "
-                       f"(> {g.latency_p99_ms_max:.0f} ms)")
-    if t["output_diversity"] is not None and t["output_diversity"] < g.output_diversity_min:
-        severe = True
-        reasons.append(f"constant output: diversity {t['output_diversity']:.3f}")
+    reasons, severe = guardrail_breaches(t, g)
     if c["error_rate"] is not None and c["requests"]:
         n_c, n_t = int(c["requests"]), int(t["requests"])
         control = Arm(round(n_c * (1 - c["error_rate"])), n_c)
@@ -240,20 +227,31 @@ def rollout(ws: Workspace, model: str, version: str, *,
     return res
 
 
+def guardrail_breaches(w: dict[str, float | None], g: Guardrails) -> tuple[list[str], bool]:
+    """What one version's window breaks: ``(reasons, severe)``. Severe — an error-rate spike
+    (over twice the limit), a latency SLO breach, constant output — aborts at once."""
+    reasons: list[str] = []
+    severe = False
+    err, p99, div = w["error_rate"], w["latency_p99_ms"], w["output_diversity"]
+    if err is not None and err > 2 * g.error_rate_max:
+        severe = True
+        reasons.append(f"error-rate spike: {err:.1%} (> 2 × {g.error_rate_max:.0%})")
+    elif err is not None and err > g.error_rate_max:
+        reasons.append(f"error rate {err:.1%} above {g.error_rate_max:.0%}")
+    if p99 is not None and p99 > g.latency_p99_ms_max:
+        severe = True
+        reasons.append(f"latency SLO breach: p99 {p99:.0f} ms (> {g.latency_p99_ms_max:.0f} ms)")
+    if div is not None and div < g.output_diversity_min:
+        severe = True
+        reasons.append(f"constant output: diversity {div:.3f}")
+    return reasons, severe
+
+
 def _judge_full(ws: Workspace, model: str, version: str, minutes: float,
                 g: Guardrails) -> StageJudgement:
     """At 100 % there is no champion traffic to compare with: guardrails only."""
     w = _window(ws, model, version, minutes)
-    reasons, severe = [], False
-    if w["error_rate"] is not None and w["error_rate"] > g.error_rate_max:
-        severe = w["error_rate"] > 2 * g.error_rate_max
-        reasons.append(f"error rate {w['error_rate']:.1%}")
-    if w["latency_p99_ms"] is not None and w["latency_p99_ms"] > g.latency_p99_ms_max:
-        severe = True
-        reasons.append(f"latency SLO breach: p99 {w['latency_p99_ms']:.0f} ms")
-    if w["output_diversity"] is not None and w["output_diversity"] < g.output_diversity_min:
-        severe = True
-        reasons.append(f"constant output: diversity {w['output_diversity']:.3f}")
+    reasons, severe = guardrail_breaches(w, g)
     return StageJudgement(100.0, not reasons, severe, reasons, {"canary": w, "minutes": minutes})
 
 
