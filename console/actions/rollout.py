@@ -152,10 +152,7 @@ def rollout(ws: Workspace, model: str, version: str, *,
 
     def abort(why: str) -> ActionResult:
         try:
-            with rec.step("traffic back to champion", before=None) as s:
-                call(t.set_routes, model, {champion: 100.0}, actor=ws.actor, timeout=timeout,
-                     what="traffic.set_routes")
-                s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
+            route(0.0)  # everything back on the champion, read back
         except RollbookError as exc:
             rec.event("partial", f"ABORT could not restore traffic: {exc.message}",
                       finish=f"rollbook traffic {model} {champion}=100 --yes",
@@ -197,10 +194,7 @@ def rollout(ws: Workspace, model: str, version: str, *,
             i -= 1  # the loop re-enters the lower stage, judges it, then advances again
             continue
         try:  # failed at the first stage: back to the champion alone, then try again
-            with rec.step("traffic 0%", before=None) as s:
-                call(t.set_routes, model, {champion: 100.0}, actor=ws.actor, timeout=timeout,
-                     what="traffic.set_routes")
-                s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
+            route(0.0)
         except RollbookError as exc:
             return abort(f"stepping back failed: {exc.message}")
         sleep(dwell_minutes * 60)
