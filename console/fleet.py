@@ -12,6 +12,9 @@ from console.workspace import Workspace
 KEY_SIGNALS = ("request_rate", "error_rate", "latency_p99_ms", "prediction_mean",
                "positive_rate", "output_diversity")
 HEALTH_ORDER = {"healthy": 0, "degraded": 1, "critical": 2, "unknown": 3}
+# Health as an icon and a word: never conveyed by colour alone.
+HEALTH_WORDS = {"healthy": "✔ ok", "degraded": "▲ degraded", "critical": "✖ CRITICAL",
+                "unknown": "? unknown"}
 
 
 @dataclass(frozen=True)

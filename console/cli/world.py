@@ -13,15 +13,11 @@ from console.cli.common import (
     workspace,
 )
 
-HEALTH_WORD = {"healthy": "✔ healthy", "degraded": "▲ degraded", "critical": "✖ CRITICAL",
-               "unknown": "? unknown"}
-
-
 
 def print_fleet(statuses) -> None:
     from rich.table import Table
 
-    from console.fleet import format_routes, format_signal
+    from console.fleet import HEALTH_WORDS, format_routes, format_signal
 
     table = Table(title="Fleet", title_justify="left")
     for col in ("model", "prod", "traffic", "health", "key signal", "alerts", "incidents"):
@@ -30,7 +26,7 @@ def print_fleet(statuses) -> None:
         key = f"{s.key_signal} {format_signal(s.key_signal, s.signals.get(s.key_signal))}"
         alerts = "; ".join(a.summary for a in s.alerts) or ("—" if not s.error else s.error)
         table.add_row(s.model, s.production_version or "—", format_routes(s.routes),
-                      HEALTH_WORD.get(s.health, s.health) + (" (batch paused)" if s.batch_paused
+                      HEALTH_WORDS.get(s.health, s.health) + (" (batch paused)" if s.batch_paused
                                                               else ""),
                       key, alerts, ", ".join(s.open_incidents) or "—")
     console_out().print(table)

@@ -8,12 +8,12 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Input, Static
 
 from console.errors import RollbookError
-from console.fleet import format_routes, format_signal
+from console.fleet import HEALTH_WORDS, format_routes, format_signal
 from console.tui.screens.base import RegistryScreen
 from console.views import FleetView, fleet_view, sparkline
 
-HEALTH = {"healthy": ("✔ ok", "green"), "degraded": ("▲ degraded", "yellow"),
-          "critical": ("✖ CRITICAL", "bold red"), "unknown": ("? unknown", "magenta")}
+HEALTH_STYLE = {"healthy": "green", "degraded": "yellow", "critical": "bold red",
+                "unknown": "magenta"}
 COLUMNS = ("model", "prod", "traffic", "health", "key signal", "last 60 min", "alerts / incidents")
 
 
@@ -64,7 +64,8 @@ class FleetScreen(RegistryScreen):
                     table.remove_row(key)
             for r in rows:
                 s = r.status
-                word, style = HEALTH.get(s.health, (s.health, ""))
+                word = HEALTH_WORDS.get(s.health, s.health)
+                style = HEALTH_STYLE.get(s.health, "")
                 health = Text(word + (" ⏸" if s.batch_paused else ""), style=style)
                 traffic = format_routes(s.routes)
                 value = s.signals.get(s.key_signal)

@@ -10,9 +10,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
 from console.errors import RollbookError
-from console.fleet import format_signal
+from console.fleet import HEALTH_WORDS, format_signal
 from console.tui.screens.base import RegistryScreen
-from console.tui.screens.fleet import HEALTH
 from console.views import ModelView, model_view
 
 
@@ -72,7 +71,7 @@ class ModelScreen(RegistryScreen):
     def render_view(self, first: bool) -> None:
         v = self.view
         s = v.status
-        word, _ = HEALTH.get(s.health, (s.health, ""))
+        word = HEALTH_WORDS.get(s.health, s.health)
         sig = " · ".join(f"{k} {format_signal(k, val)}" for k, val in s.signals.items()
                          if val is not None)
         self.query_one("#model-summary", Static).update(
