@@ -135,6 +135,31 @@ class RollbookApp(App):
         self.bridge.close()
 
 
+def follow_the_terminal(environ=None, stdout=None) -> list[str]:
+    """Drop inherited COLUMNS/LINES when stdout is a real terminal.
+
+    Textual sizes itself with `shutil.get_terminal_size()`, which prefers those variables to
+    the terminal's own size, also on every resize: a shell or CI job that exports them pins
+    the console at that size (an 80x24 console in a 200-column terminal, deaf to resizing).
+    Returns the names it removed.
+    """
+    import os
+    import sys
+
+    environ = os.environ if environ is None else environ
+    stdout = sys.__stdout__ if stdout is None else stdout
+    try:
+        tty = stdout is not None and stdout.isatty()
+    except (ValueError, OSError):
+        tty = False
+    if not tty:
+        return []
+    removed = [name for name in ("COLUMNS", "LINES") if name in environ]
+    for name in removed:
+        del environ[name]
+    return removed
+
+
 def run(env: str | None, incident: str | None = None,
         prepare: Callable[[Workspace], str | None] | None = None) -> None:
     from console.config import load
@@ -145,4 +170,5 @@ def run(env: str | None, incident: str | None = None,
     app = RollbookApp(lambda: open_workspace(envc.name, config=cfg), env_name=envc.name,
                       incident=incident, keys=dict(cfg.keys), read_only=envc.read_only,
                       prepare=prepare)
+    follow_the_terminal()
     app.run()
