@@ -79,9 +79,10 @@ def sample_tui() -> float:
     with open_workspace("demo") as ws:
         inc = start_demo(ws, "credit-score-shift").incident
     session = "rb-rollback-bench"
+    TMUX = ["tmux", "-L", "rb-bench", "-f", "/dev/null"]  # a server of our own
 
     def screen() -> str:
-        return subprocess.run(["tmux", "capture-pane", "-t", session, "-p"],
+        return subprocess.run([*TMUX, "capture-pane", "-t", session, "-p"],
                               capture_output=True, text=True).stdout
 
     def wait(text: str, timeout: float = 60) -> float:
@@ -92,29 +93,29 @@ def sample_tui() -> float:
             time.sleep(0.005)
         raise TimeoutError(f"{text!r} not on screen:\n{screen()}")
 
-    subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
+    subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
+    subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
                     f"env ROLLBOOK_HOME={home} {sys.executable} -m console"], check=True)
     try:
         wait("credit-score")
-        subprocess.run(["tmux", "send-keys", "-t", session, "/"], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", session, "/"], check=True)
         wait("filter models")
-        subprocess.run(["tmux", "send-keys", "-t", session, "-l", "credit"], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", session, "-l", "credit"], check=True)
         time.sleep(0.2)
-        subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", session, "Enter"], check=True)
         time.sleep(0.3)
-        subprocess.run(["tmux", "send-keys", "-t", session, "i"], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", session, "i"], check=True)
         wait(inc.id + " ·")
         wait("since detection")
         time.sleep(0.3)
         t = time.perf_counter()
-        subprocess.run(["tmux", "send-keys", "-t", session, "R"], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", session, "R"], check=True)
         wait("y EXECUTE")
-        subprocess.run(["tmux", "send-keys", "-t", session, "y"], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", session, "y"], check=True)
         done = wait("VERIFIED")
         return done - t
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
 
 
 def main() -> None:

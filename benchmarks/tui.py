@@ -31,8 +31,13 @@ ROOT = HERE.parent
 SESSION = "rb-bench"
 
 
+# A tmux server of our own (no user config, no foreign sessions), and no inherited
+# COLUMNS/LINES: they would pin the peer app's size (Textual prefers them to the terminal's).
+TMUX = ["tmux", "-L", "rb-bench", "-f", "/dev/null"]
+
+
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True).stdout
+    return subprocess.run([*TMUX, *args], capture_output=True, text=True).stdout
 
 
 def screen() -> str:
@@ -45,7 +50,7 @@ def start(cmd: str, env: dict[str, str], width: int = 120, height: int = 36) -> 
     t = time.perf_counter()
     subprocess.run(
         [
-            "tmux",
+            *TMUX,
             "new-session",
             "-d",
             "-s",
@@ -54,7 +59,7 @@ def start(cmd: str, env: dict[str, str], width: int = 120, height: int = 36) -> 
             str(width),
             "-y",
             str(height),
-            f"cd {ROOT} && env {envs} {cmd}",
+            f"cd {ROOT} && env -u COLUMNS -u LINES {envs} {cmd}",
         ],
         check=True,
     )
