@@ -64,12 +64,34 @@ SECTIONS = (
 def _label(event: TimelineEvent) -> str:
     if event.kind.startswith("action."):
         return f"action {event.kind.split('.', 1)[1]}"
+    p = event.payload or {}
+    if event.kind == "step.finished" and p.get("kind") and p.get("state"):
+        return f"{p['kind']} {p['state']}"  # "check failed", "action done", "manual done"
     return KIND_LABELS.get(event.kind, event.kind)
+
+
+def _folded(events: Sequence[TimelineEvent]) -> set[int]:
+    """Sequence numbers the timeline leaves out as noise: a step's start when the same step
+    finishes later (its finish row says what happened), and the engine's own "skipped, not on
+    this path" records. A step that started and never finished keeps its start row."""
+    out: set[int] = set()
+    open_start: dict[str, int] = {}
+    for e in events:
+        step = (e.payload or {}).get("step")
+        if e.kind == "step.started" and step:
+            open_start[step] = e.seq
+        elif e.kind == "step.finished" and step:
+            if step in open_start:
+                out.add(open_start.pop(step))
+            if (e.payload or {}).get("auxiliary"):
+                out.add(e.seq)
+    return out
 
 
 def timeline(incident: Incident, events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
     """Timeline rows to the minute: the onset (when known) and detection from the incident
-    record, then every event except the review's own content (tagged notes, action items).
+    record, then every event except the review's own content (tagged notes, action items)
+    and the noise `_folded` names (a step's start row when its finish row follows).
 
     Each row: ``at``, ``offset_min`` (minutes from detection; negative before it),
     ``actor``, ``kind``, ``label``, ``message``, ``seq`` (None for record milestones),
@@ -109,8 +131,9 @@ def timeline(incident: Incident, events: Sequence[TimelineEvent]) -> list[dict[s
                 "action": False,
             }
         )
+    folded = _folded(events)
     for e in events:
-        if record.is_review_content(e):
+        if record.is_review_content(e) or e.seq in folded:
             continue
         rows.append(
             {

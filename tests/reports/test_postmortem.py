@@ -79,7 +79,9 @@ def test_timeline_matches_the_events(drill_incident):
     inc, events = drill_incident
     pm = build_postmortem(inc, events, now=NOW)
     rows = [r for r in pm["timeline"] if r["seq"] is not None]
-    expected = [e for e in events if not is_review_content(e)]
+    # the one step start in this record is followed by its finish: folded into it
+    assert [e.kind for e in events].count("step.started") == 1
+    expected = [e for e in events if not is_review_content(e) and e.kind != "step.started"]
     assert [r["seq"] for r in rows] == [e.seq for e in expected]
     for row, ev in zip(rows, expected, strict=True):
         assert (row["at"], row["actor"], row["kind"], row["message"]) == (
@@ -96,6 +98,8 @@ def test_timeline_matches_the_events(drill_incident):
     assert len(table_rows) == len(pm["timeline"])
     for line, ev in zip(table_rows[2:], expected, strict=True):
         assert line.startswith(f"| {ev.ts:%H:%M} |") and f"| {ev.actor} |" in line
+    assert "step started" not in timeline
+    assert "| 06:50 | +3 | engine | check failed | avg_order_value_90d null rate" in timeline
     # every action with who and when
     assert "| 06:52 | +5 | alice | action requested | pause batch scoring for churn |" in md
     assert "| 06:53 | +6 | bob | action confirmed | confirmed by bob |" in md
@@ -152,3 +156,26 @@ def test_an_open_incident_with_little_recorded(store):
     assert pm["detection"]["how"] == "Reported by dana"
     html = render_postmortem(inc, events, now=at(9, 30), fmt="html")
     assert "charts omitted" in html
+
+
+def test_a_step_that_never_finished_keeps_its_start_and_skips_are_left_out(drill_incident):
+    from console.store import TimelineEvent
+
+    inc, events = drill_incident
+    last = events[-1]
+
+    def ev(seq, kind, message, payload):
+        return TimelineEvent(
+            incident_id=inc.id, seq=seq, ts=last.ts, actor="engine", kind=kind,
+            message=message, payload=payload, prev_hash="", hash="",
+        )
+
+    extra = [
+        ev(last.seq + 1, "step.started", "fix · retrain", {"step": "retrain", "kind": "action"}),
+        ev(last.seq + 2, "step.finished", "hotfix: skipped",
+           {"step": "hotfix", "kind": "action", "state": "skipped", "auxiliary": True}),
+    ]
+    rows = build_postmortem(inc, [*events, *extra], now=NOW)["timeline"]
+    seqs = {r["seq"] for r in rows}
+    assert last.seq + 1 in seqs  # still running when the record was taken: it stays
+    assert last.seq + 2 not in seqs  # "not on this path" is the engine's bookkeeping
