@@ -23,14 +23,16 @@ class Intake:
                 "created": self.created}
 
 
-def intake_alerts(ws: Workspace, *, open_incidents: bool = True) -> list[Intake]:
-    """Read the active alerts; with ``open_incidents`` open or update one incident per alert
-    group (a model's alerts that fire together share the incident of the most severe)."""
+def intake_alerts(ws: Workspace, *, open_incidents: bool = True,
+                  model: str | None = None) -> list[Intake]:
+    """Read the active alerts (of ``model`` only, when given); with ``open_incidents`` open or
+    update one incident per alert group (a model's alerts that fire together share the
+    incident of the most severe)."""
     from console.incidents import most_severe_first
     from console.runbooks.selection import open_incident
 
     alerts = most_severe_first([a for a in ws.backends.metrics.active_alerts()
-                                if a.state == "firing"])
+                                if a.state == "firing" and model in (None, a.model)])
     out: list[Intake] = []
     for alert in alerts:
         existing = ws.store.find_open(fingerprint=alert.fingerprint, env=ws.env.name)

@@ -120,29 +120,97 @@ def note(ctx: click.Context, incident_id: str, text: tuple[str, ...], as_json: b
 @click.command()
 @click.option("--open", "open_incidents", is_flag=True,
               help="Open (or update) an incident with its runbook for every firing alert.")
+@click.option("--model", default=None, help="Only this model's alerts.")
+@click.option("--watch", "watch", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Keep reading every SECONDS until interrupted (with --open: a small intake "
+                   "service); --json prints one JSON object per line per round.")
+@click.option("--count", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --watch: stop after N rounds.")
 @json_option
 @env_option
 @click.pass_context
-def alerts(ctx: click.Context, open_incidents: bool, as_json: bool) -> None:
+def alerts(ctx: click.Context, open_incidents: bool, model: str | None, watch: float | None,
+           count: int | None, as_json: bool) -> None:
     """Active alerts, and the incident each belongs to. With --open, alerts become incidents
     (deduplicated by fingerprint; a model's concurrent alerts share one incident).
 
-    Exit code 0 when nothing fires, 1 when something does."""
+    Exit code 0 when nothing fires, 1 when something does. With --watch, rounds whose backend
+    fails are reported on stderr and retried the next round; the exit code is that of the last
+    round (5 when its backend failed)."""
     from console.intake import intake_alerts
 
-    with workspace(ctx) as ws:
-        rows = intake_alerts(ws, open_incidents=open_incidents)
-    if as_json:
-        print_json({"alerts": rows})
-    else:
-        from rich.table import Table
+    if watch is None:
+        if count is not None:
+            raise click.UsageError("--count needs --watch")
+        with workspace(ctx) as ws:
+            rows = intake_alerts(ws, open_incidents=open_incidents, model=model)
+        if as_json:
+            print_json({"alerts": rows})
+        else:
+            _print_alerts(rows)
+        ctx.exit(1 if rows else 0)
+    ctx.exit(_watch_alerts(ctx, open_incidents, model, watch, count, as_json))
 
-        t = Table(title="Active alerts", title_justify="left")
-        for col in ("alert", "model", "severity", "since (UTC)", "incident", "summary"):
-            t.add_column(col)
-        for r in rows:
-            a = r.alert
-            inc = (r.incident.id + (" (new)" if r.created else "")) if r.incident else "—"
-            t.add_row(a.name, a.model, a.severity, f"{a.starts_at:%H:%M}", inc, a.summary)
-        console_out().print(t if rows else "No alerts firing.")
-    ctx.exit(1 if rows else 0)
+
+def _print_alerts(rows) -> None:
+    from rich.table import Table
+
+    t = Table(title="Active alerts", title_justify="left")
+    for col in ("alert", "model", "severity", "since (UTC)", "incident", "summary"):
+        t.add_column(col)
+    for r in rows:
+        a = r.alert
+        inc = (r.incident.id + (" (new)" if r.created else "")) if r.incident else "—"
+        t.add_row(a.name, a.model, a.severity, f"{a.starts_at:%H:%M}", inc, a.summary)
+    console_out().print(t if rows else "No alerts firing.")
+
+
+def _watch_alerts(ctx: click.Context, open_incidents: bool, model: str | None, every: float,
+                  count: int | None, as_json: bool) -> int:
+    """Rounds of intake until interrupted; only what changed is printed in human mode."""
+    import json
+    import sys
+    import time
+
+    from console.cli.common import to_jsonable
+    from console.errors import RollbookError
+    from console.intake import intake_alerts
+
+    out = console_out()
+    seen: dict[str, str] | None = None  # fingerprint → "alert model", as last printed
+    code = 0
+    n = 0
+    with workspace(ctx) as ws:
+        try:
+            while count is None or n < count:
+                if n:
+                    time.sleep(every)
+                n += 1
+                at = ws.now()
+                try:
+                    rows = intake_alerts(ws, open_incidents=open_incidents, model=model)
+                except RollbookError as exc:
+                    code = exc.exit_code
+                    print(f"{at:%H:%M:%S} error: {exc.message}", file=sys.stderr, flush=True)
+                    continue
+                code = 1 if rows else 0
+                if as_json:
+                    sys.stdout.write(json.dumps(to_jsonable({"at": at, "alerts": rows})) + "\n")
+                    sys.stdout.flush()
+                    continue
+                now = {r.alert.fingerprint: f"{r.alert.name} {r.alert.model}" for r in rows}
+                for r in rows:
+                    if seen is None or r.alert.fingerprint not in seen or r.created:
+                        inc = r.incident.id + (" (new)" if r.created else "") \
+                            if r.incident else "no incident"
+                        out.print(f"{at:%H:%M:%S} firing   {r.alert.name} {r.alert.model} "
+                                  f"{r.alert.severity} → {inc}: {r.alert.summary}", soft_wrap=True)
+                for fp, what in (seen or {}).items():
+                    if fp not in now:
+                        out.print(f"{at:%H:%M:%S} resolved {what}", soft_wrap=True)
+                if seen is None and not rows:
+                    out.print(f"{at:%H:%M:%S} no alerts firing")
+                seen = now
+        except KeyboardInterrupt:
+            pass
+    return code
