@@ -99,6 +99,35 @@ class RollbookApp(App):
 
         self.push_screen(IncidentScreen(incident_id))
 
+    def open_incident_of(self, model: str, open_incidents: list[str], firing: int) -> None:
+        """`i` on a model: its open incident; else, when its alerts fire, the incident the
+        intake opens for them (with its runbook); else say there is none."""
+        if open_incidents:
+            self.open_incident(open_incidents[-1])
+        elif firing:
+            self.intake_and_open(model)
+        else:
+            self.notify(f"{model}: no open incident and no alert firing", timeout=4)
+
+    @work(exclusive=True, group="intake")
+    async def intake_and_open(self, model: str) -> None:
+        from console.errors import RollbookError
+        from console.intake import intake_alerts
+
+        try:
+            rows = await self.bridge.run(intake_alerts, model=model)
+        except RollbookError as exc:
+            self.notify(f"could not open an incident for {model}: {exc.message}",
+                        severity="error", timeout=10)
+            return
+        first = next((r for r in rows if r.incident is not None), None)
+        if first is None:
+            self.notify(f"{model}: its alerts stopped firing; no incident opened", timeout=6)
+            return
+        verb = "opened" if any(r.created for r in rows) else "joined"
+        self.notify(f"{verb} {first.incident.id} from {first.alert.name}", timeout=6)
+        self.open_incident(first.incident.id)
+
     def open_model(self, model: str) -> None:
         from console.tui.screens.model import ModelScreen
 

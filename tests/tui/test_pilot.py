@@ -28,6 +28,32 @@ async def test_fleet_lists_every_model_and_opens_the_incident(make_app, demo):
         assert "avg_order_value_90d" in inc.view.incident.title
 
 
+async def test_i_on_a_firing_model_opens_its_incident_from_the_alerts(make_app, clock):
+    with open_workspace("demo", clock=clock) as ws:
+        ws.backends.world.inject("pricing-zero")
+        ws.backends.world.advance()
+        assert ws.store.find_open(model="pricing", env="demo") is None
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        fleet = app.screen
+        await settle(pilot, lambda: fleet.view is not None)
+        order = [r.status.model for r in fleet.view.rows]
+        table = fleet.query_one("DataTable")
+        table.move_cursor(row=order.index("fraud"))  # nothing fires for fraud
+        await pilot.press("i")
+        await pilot.pause(0.2)
+        assert app.screen is fleet
+        table.move_cursor(row=order.index("pricing"))
+        await pilot.press("i")
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                     and app.screen.view is not None)
+        view = app.screen.view
+        assert view.incident.model == "pricing" and view.incident.runbook == "pricing-zero"
+    with open_workspace("demo", clock=clock) as ws:
+        assert ws.store.find_open(model="pricing", env="demo").id == view.incident.id
+        assert ws.store.find_open(model="fraud", env="demo") is None
+
+
 async def test_filter_narrows_the_fleet(make_app, demo):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:

@@ -119,7 +119,6 @@ class FleetScreen(RegistryScreen):
         if self.view is None or model is None:
             return
         row = next((r for r in self.view.rows if r.status.model == model), None)
-        if row and row.status.open_incidents:
-            self.app.open_incident(row.status.open_incidents[-1])  # type: ignore[attr-defined]
-        else:
-            self.notify(f"{model} has no open incident", severity="information")
+        if row is not None:
+            self.app.open_incident_of(  # type: ignore[attr-defined]
+                model, row.status.open_incidents, len(row.status.alerts))

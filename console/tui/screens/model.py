@@ -116,8 +116,10 @@ class ModelScreen(RegistryScreen):
             self.action_diff()
 
     def action_open_incident(self) -> None:
-        if self.view and self.view.status.open_incidents:
-            self.app.open_incident(self.view.status.open_incidents[-1])  # type: ignore
+        if self.view:
+            st = self.view.status
+            self.app.open_incident_of(  # type: ignore[attr-defined]
+                self.model, st.open_incidents, len(st.alerts))
 
     def _mitigate(self, kind: str) -> None:
         from console.tui.screens.confirm import MitigationModal
