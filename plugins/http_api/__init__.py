@@ -10,7 +10,8 @@ auth); secrets never sit in the config file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -140,6 +141,10 @@ class JsonApi:
     def delete(self, path: str, body: Any = None) -> Any:
         return self.request("DELETE", path, json=body)
 
+    def put_bytes(self, path: str, content: bytes | Iterable[bytes]) -> Any:
+        """PUT a raw body (bytes, or an iterable of chunks so a large file is not read whole)."""
+        return self.request("PUT", path, content=content)
+
     def request(
         self,
         method: str,
@@ -148,23 +153,15 @@ class JsonApi:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         data: Mapping[str, Any] | None = None,
+        content: bytes | Iterable[bytes] | None = None,
     ) -> Any:
         where = f"{self.server} at {self.base_url}"
-        try:
+        with self._transport_errors(method, path):
             # httpx's delete() takes no body; build the request by hand (MLflow's DELETE
             # alias endpoint reads its parameters from a JSON body).
-            resp = self._client.request(method, path, params=params, json=json, data=data)
-        except httpx.TimeoutException as exc:
-            raise BackendError(
-                f"{where} did not answer {method} {path} within {self.timeout:g}s",
-                hint="the server is slow or stuck; a write may still apply: read the state "
-                "back before retrying",
-            ) from exc
-        except httpx.TransportError as exc:
-            raise BackendError(
-                f"cannot reach {where}: {type(exc).__name__}: {exc}",
-                hint=f"is {self.server} running and the URL right?",
-            ) from exc
+            resp = self._client.request(
+                method, path, params=params, json=json, data=data, content=content
+            )
         if resp.status_code >= 400:
             raise self._error(method, path, resp)
         if not resp.content:
@@ -176,6 +173,39 @@ class JsonApi:
                 f"{where} answered {method} {path} with something that is "
                 f"not JSON: {resp.text[:200]!r}",
                 hint="is the URL pointing at the right server?",
+            ) from exc
+
+    @contextlib.contextmanager
+    def stream(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> Iterator[httpx.Response]:
+        """GET ``path`` without reading the body: iterate ``response.iter_bytes()`` inside the
+        ``with``. Errors (also while reading) are raised as by ``request``; the timeout
+        applies to each read, not to the whole body."""
+        with (
+            self._transport_errors("GET", path),
+            self._client.stream("GET", path, params=params) as resp,
+        ):
+            if resp.status_code >= 400:
+                resp.read()
+                raise self._error("GET", path, resp)
+            yield resp
+
+    @contextlib.contextmanager
+    def _transport_errors(self, method: str, path: str) -> Iterator[None]:
+        where = f"{self.server} at {self.base_url}"
+        try:
+            yield
+        except httpx.TimeoutException as exc:
+            raise BackendError(
+                f"{where} did not answer {method} {path} within {self.timeout:g}s",
+                hint="the server is slow or stuck; a write may still apply: read the state "
+                "back before retrying",
+            ) from exc
+        except httpx.TransportError as exc:
+            raise BackendError(
+                f"cannot reach {where}: {type(exc).__name__}: {exc}",
+                hint=f"is {self.server} running and the URL right?",
             ) from exc
 
     def _error(self, method: str, path: str, resp: httpx.Response) -> ApiError:
