@@ -9,7 +9,8 @@ Read from a **model version** (its lineage; write them when you register the ver
 ``rollbook.data_description``      what that snapshot is, in words
 ``rollbook.data_sources``          comma-separated tables/paths it was built from
 ``rollbook.feature_version``       feature pipeline / feature store version
-``rollbook.artifact_hash``         hash of the model artifact when it was registered
+``rollbook.artifact_hash``         digest of the model artifact when it was registered
+                                   (see below); rollback preflight recomputes it
 ``rollbook.param.<name>``          a training parameter (numbers parsed)
 ``rollbook.env.<name>``            environment: ``python``, key package versions
 ``rollbook.metric.<name>``         a validation metric (a number)
@@ -18,6 +19,14 @@ Read from a **model version** (its lineage; write them when you register the ver
 ``rollbook.stage``                 Rollbook's stage (None, Staging, Shadow, Canary, …), since
                                    MLflow's own stages know no Shadow or Canary
 =================================  ==========================================================
+
+**The artifact digest** (``rollbook.artifact_hash``; ``plugins.mlflow.digest`` computes it
+from a local directory): SHA-256 over the artifact's files sorted by their relative POSIX
+path, feeding for each file ``relpath + "\0" + sha256hex(content) + "\n"`` (UTF-8); the
+value is the lowercase hex digest, 64 characters (a ``sha256:`` prefix is accepted and
+dropped). A single-file artifact's relpath is its file name. Rollback preflight recomputes it
+through MLflow's artifact proxy from the version's ``source`` (``mlflow-artifacts:/…``,
+``runs:/<run_id>/…``, ``models:/m-<id>``) and refuses a mismatch unless overridden.
 
 Read from a **registered model**: ``rollbook.owner``, ``rollbook.serving_pattern``
 (batch | realtime), ``rollbook.key_signal``, ``rollbook.features`` (comma-separated).
@@ -91,6 +100,16 @@ def gate_result(value: str) -> bool | None:
     return True if v in _TRUE else False if v in _FALSE else None
 
 
+def artifact_digest_tag(value: str) -> str:
+    """A recorded artifact digest as compared: ``sha256:<64 hex>`` and upper-case hex are
+    read as the bare lowercase hex digest; any other value is kept as written."""
+    v = value.strip()
+    bare = v[len("sha256:") :] if v.lower().startswith("sha256:") else v
+    if len(bare) == 64 and all(c in "0123456789abcdefABCDEF" for c in bare):
+        return bare.lower()
+    return value
+
+
 def lineage_from_tags(tags: Mapping[str, str]) -> Lineage:
     """Lineage from version tags. Unparseable metric or gate values are skipped, never
     fatal: a hand-written tag must not hide the rest of the registry."""
@@ -117,7 +136,7 @@ def lineage_from_tags(tags: Mapping[str, str]) -> Lineage:
         feature_importance=importance,
         params=params,
         environment=env,
-        artifact_hash=tags.get(ARTIFACT_HASH, ""),
+        artifact_hash=artifact_digest_tag(tags.get(ARTIFACT_HASH, "")),
         validation_metrics=metrics,
         gates=gates,
     )
