@@ -69,14 +69,8 @@ def preflight(ws: Workspace, model: str, target: str, overrides: tuple[str, ...]
     except NotFound:
         return [check("exists", False, f"{model} has no version {target}")]
     checks = [check("exists", True, f"{model} {target} is in the registry (stage {mv.stage})")]
-    stored = call(reg.artifact_hash, model, target, timeout=timeout, what="registry.artifact")
-    recorded = mv.lineage.artifact_hash
-    if stored is None or not recorded:
-        checks.append(check("artifact", True, "artifact hash not available to compare"))
-    else:
-        checks.append(check("artifact", stored == recorded,
-                            "artifact hash matches lineage" if stored == recorded else
-                            f"artifact hash {stored[:12]} ≠ lineage {recorded[:12]}"))
+    checks.append(_artifact_check(reg, model, target, mv.lineage.artifact_hash, check,
+                                  timeout))
     failed = [g for g, ok in mv.lineage.gates.items() if not ok]
     checks.append(check("gates", bool(mv.lineage.gates) and not failed,
                         "all gates passed" if mv.lineage.gates and not failed else
@@ -88,6 +82,29 @@ def preflight(ws: Workspace, model: str, target: str, overrides: tuple[str, ...]
     except RollbookError as exc:
         checks.append(check("health", False, f"probe failed: {exc.message}"))
     return checks
+
+
+def _artifact_check(reg, model: str, target: str, recorded: str, check, timeout: float
+                    ) -> Check:
+    """The stored artifact's hash against the lineage record. A hash that cannot be had
+    (none recorded, the registry cannot compute one, or computing it failed or ran out of
+    time) passes as "not available", with the reason: it proves nothing either way."""
+    unavailable = "artifact hash not available to compare"
+    if not recorded:
+        # Nothing to compare with: do not make the registry fetch the artifact for nothing.
+        return check("artifact", True, f"{unavailable}: the lineage records none")
+    try:
+        stored = call(reg.artifact_check, model, target, timeout=timeout,
+                      what="registry.artifact")
+    except RollbookError as exc:
+        return check("artifact", True, f"{unavailable}: {exc.message}")
+    if stored.value is None:
+        return check("artifact", True, unavailable + (f": {stored.reason}" if stored.reason
+                                                      else ""))
+    if stored.value == recorded:
+        return check("artifact", True, f"artifact hash matches lineage ({recorded[:12]})")
+    return check("artifact", False, f"artifact hash {stored.value[:12]} ≠ lineage "
+                 f"{recorded[:12]}")
 
 
 def plan_rollback(ws: Workspace, model: str, to: str | None = None,

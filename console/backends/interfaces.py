@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from console.backends.types import (
     Alert,
+    ArtifactHash,
     FallbackLevel,
     Health,
     ModelInfo,
@@ -82,6 +83,11 @@ class Registry(Backend):
         """Hash of the stored artifact as the registry sees it now (capability
         ``artifact_hash``), to compare with the lineage record. None if unknown."""
         return None
+
+    def artifact_check(self, model: str, version: str) -> ArtifactHash:
+        """``artifact_hash`` with, when there is none, the reason. Rollback preflight calls
+        this; override it when the registry can say why (default: no reason)."""
+        return ArtifactHash(self.artifact_hash(model, version))
 
 
 class Metrics(Backend):

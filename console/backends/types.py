@@ -49,6 +49,16 @@ class Lineage:
 
 
 @dataclass(frozen=True)
+class ArtifactHash:
+    """The stored artifact's hash as the registry computes it now (``value``), or None with
+    ``reason`` saying why it cannot tell (e.g. "source s3://… is not served by MLflow's
+    artifact proxy")."""
+
+    value: str | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     name: str
     description: str = ""

@@ -152,3 +152,22 @@ def test_versions_are_tagged_with_the_incident(ws, world):
     tags = {v.version: v.tags for v in ws.backends.registry.versions("pricing")}
     assert tags["v3"][f"rollbook.incident.{inc.id}"] == "rolled back from"
     assert tags["v2"][f"rollbook.incident.{inc.id}"] == "rolled back to"
+
+
+@pytest.mark.parametrize("mode", ["error", "timeout"])
+def test_artifact_check_failing_does_not_fail_preflight(ws, world, mode):
+    # A registry that cannot tell the artifact's hash (it failed, or ran past the deadline)
+    # proves nothing either way: the check passes as "not available", saying why.
+    world.break_backend("registry", "artifact_hash", mode=mode, times=1, delay_s=1.5)
+    plan = plan_rollback(ws, "credit-score", "v4", timeout=0.5)
+    art = next(c for c in plan.checks if c.name == "artifact")
+    assert art.ok and art.detail.startswith("artifact hash not available to compare: ")
+    assert ("timed out" if mode == "timeout" else "registry") in art.detail, art.detail
+    assert not plan.blocked
+
+
+def test_artifact_check_names_both_hashes(ws, world):
+    recorded = ws.backends.registry.version("credit-score", "v4").lineage.artifact_hash
+    bad = world.corrupt_artifact("credit-score", "v4")
+    art = next(c for c in plan_rollback(ws, "credit-score", "v4").checks if c.name == "artifact")
+    assert not art.ok and art.detail == f"artifact hash {bad[:12]} ≠ lineage {recorded[:12]}"
