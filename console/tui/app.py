@@ -22,12 +22,18 @@ class RegistryCommands(Provider):
     async def search(self, query: str) -> Hits:
         app: RollbookApp = self.app  # type: ignore[assignment]
         matcher = self.matcher(query)
-        scope = getattr(app.screen, "scope", "app")
-        for cmd in app.commands_for(scope) + app.commands_for("app"):
+        # self.screen is the screen the palette was opened on (app.screen is the palette)
+        target = self.screen
+        scope = getattr(target, "scope", "app")
+        seen: set[tuple[str, str]] = set()
+        for cmd in app.commands_for(scope) + (app.commands_for("app") if scope != "app" else []):
+            if (cmd.action, cmd.description) in seen:
+                continue  # one entry per command, under its first key
+            seen.add((cmd.action, cmd.description))
             score = matcher.match(f"{cmd.description} ({key_label(cmd.key)})")
             if score > 0:
                 yield Hit(score, matcher.highlight(f"{cmd.description} ({key_label(cmd.key)})"),
-                          partial(app.run_command, cmd), help=cmd.id)
+                          partial(app.run_command, cmd, target), help=cmd.id)
 
 
 class RollbookApp(App):
@@ -133,12 +139,13 @@ class RollbookApp(App):
 
         self.push_screen(ModelScreen(model))
 
-    def run_command(self, cmd: Command) -> None:
-        target = cmd.action
-        if target.startswith("app."):
-            self.run_action(target.removeprefix("app."))
+    def run_command(self, cmd: Command, screen=None) -> None:
+        action = cmd.action
+        # run_action is a coroutine: call_later awaits it (calling it bare did nothing)
+        if action.startswith("app."):
+            self.call_later(self.run_action, action.removeprefix("app."))
         else:
-            self.screen.run_action(target)
+            self.call_later((screen or self.screen).run_action, action)
 
     # app-wide actions
     def action_help(self) -> None:
