@@ -102,7 +102,7 @@ def _artifact_check(reg, model: str, target: str, recorded: str, check, timeout:
         return check("artifact", True, unavailable + (f": {stored.reason}" if stored.reason
                                                       else ""))
     if stored.value == recorded:
-        return check("artifact", True, f"artifact hash matches lineage ({recorded[:12]})")
+        return check("artifact", True, "artifact hash matches lineage")
     return check("artifact", False, f"artifact hash {stored.value[:12]} ≠ lineage "
                  f"{recorded[:12]}")
 
