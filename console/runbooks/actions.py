@@ -289,7 +289,7 @@ def stage(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> 
     "clear_fault",
     params={"scenario": Param("string", False, "default: the drill's")},
     world_only=True,
-    help="Drills only: deploy the fix in the simulated world (the fault is cleared).",
+    help="Simulated worlds only (drills, the demo): deploy the fix (the fault is cleared).",
 )
 def clear_fault(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
     from console.actions.policy import guard

@@ -150,6 +150,8 @@ class StepContext:
             "facts": self.facts,
             "scenario": inc.data.get("scenario"),
             "drill": inc.drill,
+            # the environment is a simulated world (the demo, drills): faults can be "fixed"
+            "simulated": self.backends.world is not None,
             "runbook": {"id": runbook.id, "title": runbook.title} if runbook else {},
             "now": self.now().isoformat(),
         }

@@ -188,7 +188,7 @@ class Engine:
             )
         if step.when and not dry_run and not self._wanted(step, jinja):
             return self._finish(
-                step, state, StepResult("skipped", f"skipped: {step.when} is false")
+                step, state, StepResult("skipped", f"does not apply here (only when {step.when})")
             )
         params = self._params(step, ctx)
         if step.kind == "action" and not dry_run:

@@ -32,6 +32,7 @@ TOP_KEYS = {
     "select": True,
     "phases": True,
     "drill": False,
+    "simulated": False,
 }
 SELECT_KEYS = ("alerts", "labels", "models", "scenarios", "fallback")
 DRILL_KEYS = ("scenario", "targets")

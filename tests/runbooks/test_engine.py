@@ -99,9 +99,15 @@ def test_notes_and_action_items_go_on_the_timeline(ws, athena):
 def test_skip_and_when(ws, athena):
     view = athena.run_step("tell_consumers", answer="skip")
     assert view.state == "skipped" and athena.current().id == "breaker"
-    # deploy_fix only runs in drills: this incident is not one
-    view = athena.run_step("deploy_fix")
-    assert view.state == "skipped" and "false" in view.summary
+    # the batch is paused only when a null-rate check failed: none has run yet
+    view = athena.run_step("pause_batch")
+    assert view.state == "skipped" and "only when results.breaker.failed" in view.summary
+    # not a drill, but a simulated world: the fix can be deployed (the demo can be fixed)
+    assert ws.backends.world.active_faults()
+    assert athena.run_step("deploy_fix").state == "pending"  # an action: confirm first
+    view = athena.run_step("deploy_fix", confirm=True)
+    assert view.state == "done", view.summary
+    assert not ws.backends.world.active_faults()
 
 
 def test_a_check_that_hangs_fails_with_a_timeout(ws, athena, monkeypatch):
@@ -167,3 +173,10 @@ def test_answer_yes_confirms_an_action(ws, athena):
     assert athena.run_step("resume_batch").needs_confirmation
     view = athena.run_step("resume_batch", answer="yes")
     assert view.state == "done" and view.summary == "batch job already running"
+
+
+def test_a_failing_fix_check_holds_the_flow_before_the_batch_resumes(ws, athena):
+    # the fault is still live: the feature stays null, so the batch must not resume
+    view = athena.run_step("verify_fix")
+    assert view.state == "failed"
+    assert athena.current().id == "verify_fix"  # not resume_batch
