@@ -97,7 +97,9 @@ class MlflowServer:
                 "1",
                 "--backend-store-uri",
                 f"sqlite:///{self.workdir / 'mlflow.db'}",
-                "--default-artifact-root",
+                # Artifacts behind the server's own proxy (mlflow-artifacts:/…), so Rollbook
+                # can list and hash them over HTTP for the rollback artifact check.
+                "--artifacts-destination",
                 str(self.workdir / "artifacts"),
             ],
             self.workdir / "mlflow.log",

@@ -108,10 +108,12 @@ class Stack:
         base = dict(
             feature_version="fs-2026.10", environment={"python": "3.11.7", "scikit-learn": "1.5.2"}
         )
-        seed.register_version(
+        # Each version's artifact is a small directory uploaded through MLflow's artifact
+        # proxy; register_directory tags it with its digest, so rollback preflight checks it.
+        v1 = seed.register_directory(
             api,
             self.model,
-            source=f"s3://models/{self.model}/1",
+            self.model_artifact("1", max_depth=6),
             lineage=Lineage(
                 code_commit="4f1c2ab",
                 data_snapshot_hash="sha256:91d0",
@@ -119,14 +121,13 @@ class Stack:
                 params={"max_depth": 6},
                 validation_metrics={"auc": 0.861},
                 gates={"auc_min": True, "bias": True},
-                artifact_hash="sha256:aa01",
                 **base,
             ),
         )
-        v2 = seed.register_version(
+        v2 = seed.register_directory(
             api,
             self.model,
-            source=f"s3://models/{self.model}/2",
+            self.model_artifact("2", max_depth=8),
             lineage=Lineage(
                 code_commit="9e77d10",
                 data_snapshot_hash="sha256:b3c4",
@@ -134,12 +135,20 @@ class Stack:
                 params={"max_depth": 8},
                 validation_metrics={"auc": 0.874},
                 gates={"auc_min": True, "bias": True},
-                artifact_hash="sha256:bb02",
                 **base,
             ),
         )
+        assert (v1, v2) == ("1", "2"), (v1, v2)
         seed.set_alias(api, self.model, self.alias, v2)
         api.close()
+
+    def model_artifact(self, version: str, **params) -> Path:
+        """A stand-in model directory (an MLmodel file and the "weights")."""
+        root = self.workdir / "artifacts-to-upload" / f"{self.model}-{version}"
+        (root / "data").mkdir(parents=True, exist_ok=True)
+        (root / "MLmodel").write_text(f"flavors: {{}}\nversion: {version}\n")
+        (root / "data" / "model.json").write_text(json.dumps({"version": version, **params}))
+        return root
 
     def rollbook_config(self, env: str = "local", window: str = "2m") -> str:
         servers = {v: (f"v{v}" if v.isdigit() else v) for v in self.servers}

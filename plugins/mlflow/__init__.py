@@ -10,11 +10,16 @@ Options (``[env.NAME.registry]``)::
     models = ["churn"]                 # optional: only these registered models
     sync_stages = false                # mirror Rollbook stages into MLflow stages
     timeout = 5                        # seconds per HTTP call
+    artifact_check_max_mb = 512        # rollback preflight: larger artifacts are not hashed
+    artifact_check_timeout = 8         # seconds for the whole artifact check (0 < t)
     token_env = "MLFLOW_TRACKING_TOKEN"         # bearer token, or:
     username_env = "MLFLOW_TRACKING_USERNAME"   # basic auth
     password_env = "MLFLOW_TRACKING_PASSWORD"
 
-Tag names read and written: see ``plugins.mlflow.tags``.
+Tag names read and written: see ``plugins.mlflow.tags``. The artifact check (rollback
+preflight) recomputes ``rollbook.artifact_hash`` through MLflow's artifact proxy: see
+``plugins.mlflow.digest`` (the definition) and ``plugins.mlflow.artifacts`` (the sources it
+resolves). ``artifact_check_max_mb = 0`` turns it off.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ OPTIONS = (
     "models",
     "sync_stages",
     "timeout",
+    "artifact_check_max_mb",
+    "artifact_check_timeout",
     "token_env",
     "username_env",
     "password_env",
@@ -71,6 +78,25 @@ def make_registry(ctx: PluginContext, options: Mapping[str, Any]):
         raise ConfigError(
             ctx.config_path, f"env.{ctx.env_name}.{key}.sync_stages", "expected true or false"
         )
+    limits = {}
+    for name in ("artifact_check_max_mb", "artifact_check_timeout"):
+        value = options.get(name)
+        if value is None:
+            continue
+        zero_ok = name == "artifact_check_max_mb"  # 0 turns the check off
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value < 0
+            or (value == 0 and not zero_ok)
+        ):
+            raise ConfigError(
+                ctx.config_path,
+                f"env.{ctx.env_name}.{key}.{name}",
+                f"expected a {'non-negative' if zero_ok else 'positive'} number, got {value!r}",
+                hint="megabytes (0 turns the artifact check off)" if zero_ok else "seconds",
+            )
+        limits[name] = float(value)
     api = JsonApi(
         "MLflow",
         url,
@@ -78,7 +104,13 @@ def make_registry(ctx: PluginContext, options: Mapping[str, Any]):
         auth=auth_from_options(ctx, options, key),
     )
     return MlflowRegistry(
-        api, alias=alias, pointer=pointer, models=tuple(models), sync_stages=sync, clock=ctx.clock
+        api,
+        alias=alias,
+        pointer=pointer,
+        models=tuple(models),
+        sync_stages=sync,
+        clock=ctx.clock,
+        **limits,
     )
 
 

@@ -18,14 +18,17 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 from console.backends.interfaces import Registry
-from console.backends.types import STAGES, ModelInfo, ModelVersion
-from console.errors import ActionRefused, BackendError, NotFound
+from console.backends.types import STAGES, ArtifactHash, ModelInfo, ModelVersion
+from console.errors import ActionRefused, BackendError, NotFound, RollbookError
 from plugins.http_api import ApiError, JsonApi
 from plugins.mlflow import tags as T
+from plugins.mlflow.artifacts import ArtifactProxy, Unavailable
 
 API = "/api/2.0/mlflow"
 MLFLOW_STAGES = ("None", "Staging", "Production", "Archived")
 PAGE = 1000
+ARTIFACT_CHECK_MAX_MB = 512  # above this an artifact is not downloaded to be hashed
+ARTIFACT_CHECK_TIMEOUT_S = 8.0  # under the rollback preflight's default 10 s deadline
 
 Pointer = Literal["alias", "stage"]
 
@@ -64,7 +67,7 @@ def _quote(name: str) -> str:
 
 
 class MlflowRegistry(Registry):
-    capabilities: ClassVar[frozenset[str]] = frozenset({"tags", "aliases"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"tags", "aliases", "artifact_hash"})
 
     def __init__(
         self,
@@ -75,8 +78,12 @@ class MlflowRegistry(Registry):
         models: tuple[str, ...] = (),
         sync_stages: bool | None = None,
         clock=None,
+        artifact_check_max_mb: float = ARTIFACT_CHECK_MAX_MB,
+        artifact_check_timeout: float = ARTIFACT_CHECK_TIMEOUT_S,
     ) -> None:
         self.api = api
+        self.artifact_max_bytes = int(artifact_check_max_mb * 1_000_000)
+        self.artifact_budget_s = artifact_check_timeout
         self.alias = alias
         self.pointer = pointer
         self.only_models = models
@@ -171,9 +178,30 @@ class MlflowRegistry(Registry):
         return self._production_by_stage(model)
 
     def artifact_hash(self, model: str, version: str) -> str | None:
-        # MLflow exposes no artifact checksum; the lineage tag is all there is, and
-        # comparing it with itself proves nothing, so report "unknown".
-        return None
+        return self.artifact_check(model, version).value
+
+    def artifact_check(self, model: str, version: str) -> ArtifactHash:
+        """The digest (``plugins.mlflow.digest``) of the version's artifact as MLflow's
+        artifact proxy serves it now. MLflow keeps no checksum of its own, so the files are
+        listed and streamed; None, with the reason, when the source is not behind the proxy,
+        the artifact is above ``artifact_check_max_mb``, the check runs past
+        ``artifact_check_timeout`` or the server fails."""
+        if self.artifact_max_bytes <= 0:
+            return ArtifactHash(None, "artifact check turned off (artifact_check_max_mb = 0)")
+        try:
+            body = self.api.get(
+                f"{API}/model-versions/get", {"name": model, "version": str(version)}
+            )
+            mv = body.get("model_version") or {}
+        except RollbookError as exc:
+            return ArtifactHash(None, f"cannot read {model} {version} from MLflow: {exc.message}")
+        proxy = ArtifactProxy(
+            self.api, max_bytes=self.artifact_max_bytes, budget_s=self.artifact_budget_s
+        )
+        try:
+            return ArtifactHash(proxy.digest(mv.get("source") or ""))
+        except Unavailable as why:
+            return ArtifactHash(None, str(why))
 
     # ---- writes -----------------------------------------------------------------------
     def set_production(self, model: str, version: str, *, actor: str, reason: str) -> None:

@@ -55,6 +55,11 @@ def test_stack_up_status_history_down(tmp_path, monkeypatch):
             )
             assert history and all(p.value == pytest.approx(600.0) for p in history)
             assert ws.backends.traffic.probe("churn", "1").healthy
+            # the versions' artifacts went through MLflow's proxy with their digests
+            from console.actions.rollback import preflight
+
+            art = next(c for c in preflight(ws, "churn", "1") if c.name == "artifact")
+            assert art.ok and art.detail.startswith("artifact hash matches lineage"), art.detail
     finally:
         down = subprocess.run(
             [sys.executable, str(STACK), "down", "--dir", str(workdir)],
