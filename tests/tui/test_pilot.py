@@ -265,3 +265,68 @@ async def test_slow_backend_shows_degraded_with_last_good_time(make_app, demo, c
         assert "last good data 06:52:00 UTC" in str(line.render())
         await pilot.press("slash")  # the UI is responsive while the backend hangs
         assert fleet.query_one("#filter").has_class("visible")
+
+
+def table_text(table) -> str:
+    """What the DataTable draws right now (through its render caches)."""
+    return "\n".join(table.render_line(y).text for y in range(table.size.height))
+
+
+async def test_fleet_columns_widen_when_a_cell_grows_on_refresh(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        fleet = app.screen
+        await settle(pilot, lambda: fleet.view is not None)
+        assert "CRITICAL" not in table_text(fleet.query_one("DataTable"))
+        with open_workspace("demo", clock=clock) as ws:
+            ws.backends.world.inject("constant-recommendations")
+            ws.backends.world.advance()
+            from console.intake import intake_alerts
+
+            intake_alerts(ws, model="recommendations")
+        fleet.refresh_data()
+        await settle(pilot, lambda: any(r.status.health == "critical"
+                                        for r in fleet.view.rows))
+        await pilot.pause(0.2)
+        row = next(r for r in fleet.view.rows if r.status.model == "recommendations")
+        [inc] = row.status.open_incidents
+        text = table_text(fleet.query_one("DataTable"))
+        assert "✖ CRITICAL" in text
+        assert f"alert · {inc}" in text or f"alerts · {inc}" in text
+
+
+async def test_fleet_at_80_columns_shows_health_prod_and_alerts(make_app, demo):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        fleet = app.screen
+        await settle(pilot, lambda: fleet.view is not None)
+        await pilot.pause(0.2)
+        table = fleet.query_one("DataTable")
+        header = table_text(table).splitlines()[0]
+        for col in ("model", "health", "prod", "alerts / incidents"):
+            assert col in header
+        assert demo.incident.id in table_text(table)
+
+
+async def test_fleet_filter_shows_itself_says_no_match_and_esc_clears_it(make_app, demo):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        fleet = app.screen
+        await settle(pilot, lambda: fleet.view is not None)
+        table = fleet.query_one("DataTable")
+        title = fleet.query_one("#title")
+        await pilot.press("slash", *"pri", "enter")
+        assert [k.value for k in table.rows] == ["pricing"]
+        assert "filter: pri · 1 of 5 models" in str(title.render())
+        await pilot.press("slash", "ctrl+u", *"zzz", "enter")
+        await pilot.pause(0.1)
+        assert not table.display
+        empty = fleet.query_one("#fleet-empty")
+        assert empty.display and "no model matches" in str(empty.render())
+        await pilot.press("slash", "escape")
+        await pilot.pause(0.1)
+        box = fleet.query_one("#filter")
+        assert not box.has_class("visible") and box.value == ""
+        assert fleet.filter_text == "" and table.display and table.row_count == 5
+        assert "filter" not in str(title.render())
+        assert app.focused is table

@@ -5,16 +5,55 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
 from console.errors import RollbookError
 from console.fleet import HEALTH_WORDS, format_routes, format_signal
 from console.tui.screens.base import RegistryScreen
-from console.views import FleetView, fleet_view, sparkline
+from console.views import FleetRow, FleetView, fleet_view, sparkline
 
 HEALTH_STYLE = {"healthy": "green", "degraded": "yellow", "critical": "bold red",
                 "unknown": "magenta"}
-COLUMNS = ("model", "prod", "traffic", "health", "key signal", "last 60 min", "alerts / incidents")
+# What the operator needs first comes first, so that at 80 columns model, health, production
+# version and alerts/incidents are on screen without scrolling sideways.
+COLUMNS = ("model", "health", "prod", "alerts / incidents", "traffic", "key signal",
+           "last 60 min")
+SPARK_WIDTH = 24
+NARROW_SPARK_WIDTH = 12  # below WIDE_COLUMNS terminal columns
+WIDE_COLUMNS = 100
+
+
+def fleet_cells(row: FleetRow, spark_width: int) -> tuple:
+    """One table row, in COLUMNS order; every status is a word and an icon, never colour
+    alone."""
+    s = row.status
+    word = HEALTH_WORDS.get(s.health, s.health)
+    health = Text(word + (" ⏸" if s.batch_paused else ""),
+                  style=HEALTH_STYLE.get(s.health, ""))
+    value = s.signals.get(s.key_signal)
+    key_val = f"{s.key_signal} {format_signal(s.key_signal, value)}"
+    n = len(s.alerts)
+    alerts = f"{n} alert{'s' if n != 1 else ''}" if n else "—"
+    if s.open_incidents:
+        alerts = (alerts + " · " if n else "") + ", ".join(s.open_incidents)
+    if s.error:
+        alerts = f"▲ {s.error}"
+    return (s.model, health, s.production_version or "—", alerts, format_routes(s.routes),
+            key_val, sparkline(row.spark, spark_width))
+
+
+class FilterInput(Input):
+    """The fleet filter box: esc closes it and clears the filter."""
+
+    BINDINGS = [Binding("escape", "cancel", "Clear filter", id="filter_cancel")]
+
+    class Cancelled(Message):
+        pass
+
+    def action_cancel(self) -> None:
+        self.post_message(self.Cancelled())
 
 
 class FleetScreen(RegistryScreen):
@@ -27,8 +66,10 @@ class FleetScreen(RegistryScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("Rollbook · fleet", id="title")
-        yield Input(placeholder="filter models (enter to apply)", id="filter", disabled=True)
+        yield FilterInput(placeholder="filter models (enter apply · esc clear)", id="filter",
+                          disabled=True)
         yield DataTable(id="fleet", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="fleet-empty")
         yield Static("loading…", id="statusline")
         yield Footer()
 
@@ -56,36 +97,43 @@ class FleetScreen(RegistryScreen):
             return
         view = self.view
         table = self.query_one(DataTable)
-        rows = [r for r in view.rows if self.filter_text.lower() in r.status.model.lower()]
+        needle = self.filter_text.lower()
+        rows = [r for r in view.rows if needle in r.status.model.lower()]
         wanted = [r.status.model for r in rows]
+        spark_width = SPARK_WIDTH if self.app.size.width >= WIDE_COLUMNS else NARROW_SPARK_WIDTH
         with self.app.batch_update():
             for key in [k.value for k in list(table.rows)]:
                 if key not in wanted:
                     table.remove_row(key)
+            present = {k.value for k in table.rows}
             for r in rows:
-                s = r.status
-                word = HEALTH_WORDS.get(s.health, s.health)
-                style = HEALTH_STYLE.get(s.health, "")
-                health = Text(word + (" ⏸" if s.batch_paused else ""), style=style)
-                traffic = format_routes(s.routes)
-                value = s.signals.get(s.key_signal)
-                key_val = f"{s.key_signal} {format_signal(s.key_signal, value)}"
-                alerts = f"{len(s.alerts)} alert{'s' if len(s.alerts) != 1 else ''}" if s.alerts \
-                    else "—"
-                if s.open_incidents:
-                    alerts += " · " + ", ".join(s.open_incidents)
-                if s.error:
-                    alerts = f"▲ {s.error}"
-                cells = (s.model, s.production_version or "—", traffic, health, key_val,
-                         sparkline(r.spark, 24), alerts)
-                if s.model in [k.value for k in table.rows]:
+                cells = fleet_cells(r, spark_width)
+                if r.status.model in present:
+                    # update_width: a cell that grows ("✔ ok" → "✖ CRITICAL") widens its
+                    # column instead of being cut to the width of the first render
                     for col, value in zip(COLUMNS, cells, strict=True):
-                        table.update_cell(s.model, col, value)
+                        table.update_cell(r.status.model, col, value, update_width=True)
                 else:
-                    table.add_row(*cells, key=s.model)
+                    table.add_row(*cells, key=r.status.model)
+        self.show_filter_state(len(rows), len(view.rows))
         bad = sum(1 for r in view.rows if r.status.health != "healthy")
         self.set_status(f"env {view.env} · {len(view.rows)} models · {bad} need attention · "
                         f"as of {view.as_of:%H:%M:%S} UTC · ? help · ctrl+p commands")
+
+    def show_filter_state(self, shown: int, total: int) -> None:
+        """The active filter is always visible; a filter that matches nothing says so
+        instead of showing an empty table."""
+        title = "Rollbook · fleet"
+        if self.filter_text:
+            title += f" · filter: {self.filter_text} · {shown} of {total} models"
+        self.query_one("#title", Static).update(Text(title))
+        empty = self.query_one("#fleet-empty", Static)
+        none = bool(self.filter_text) and shown == 0
+        if none:
+            empty.update(Text(f"no model matches “{self.filter_text}” — / to change the "
+                              "filter, then esc to clear it"))
+        empty.display = none
+        self.query_one(DataTable).display = not none
 
     def selected_model(self) -> str | None:
         table = self.query_one(DataTable)
@@ -96,15 +144,24 @@ class FleetScreen(RegistryScreen):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.disabled = False
+        box.value = self.filter_text
         box.add_class("visible")
         box.focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.filter_text = event.value.strip()
-        event.input.remove_class("visible")
-        event.input.disabled = True
-        self.query_one(DataTable).focus()
+    def close_filter(self, text: str) -> None:
+        self.filter_text = text
+        box = self.query_one("#filter", Input)
+        box.remove_class("visible")
+        box.disabled = True
         self.render_view()
+        self.query_one(DataTable).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.close_filter(event.value.strip())
+
+    def on_filter_input_cancelled(self, _event: FilterInput.Cancelled) -> None:
+        self.query_one("#filter", Input).value = ""
+        self.close_filter("")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_open_model()
