@@ -32,6 +32,9 @@ SKIP = "skip"
 YES = ("yes", "y")
 
 
+VERIFICATIONS = ("recovery", "alert_cleared")  # checks whose failure means "not fixed yet"
+
+
 @dataclass
 class StepView:
     """One step as the TUI and the CLI show it."""
@@ -61,7 +64,16 @@ class StepView:
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
-        return asdict(self)
+        return {**asdict(self), "settled": self.settled}
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to do here: done, passed, skipped, or a check that found the problem
+        it looks for. A verification (``recovery``, ``alert_cleared``) or an action that
+        failed, and a step not run yet, are not settled."""
+        if self.state in ("done", "passed", "skipped"):
+            return True
+        return self.state == "failed" and self.kind == "check" and self.name not in VERIFICATIONS
 
 
 class Engine:
@@ -205,7 +217,10 @@ class Engine:
             view.plan = self._plan(step, ctx, params) if step.kind == "action" else None
             return view
         answer, note = prepare(step, answer=answer, note=note, automatic=automatic, jinja=jinja)
-        self._enter_phase(step.phase)
+        if step.id == state.cursor or step.kind == "action":
+            # following the flow, or acting on the world, moves the incident into the step's
+            # phase; a note or check taken ahead of the flow (a why written early) does not
+            self._enter_phase(step.phase)
         self._event(
             "step.started",
             f"{step.phase} · {self._title(step)}",

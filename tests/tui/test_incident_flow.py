@@ -28,3 +28,56 @@ async def test_palette_offers_the_screens_commands_once_and_runs_them(make_app, 
         await pilot.press("down", "enter")
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
         assert app.screen.model == "churn"
+
+
+async def test_a_second_space_while_a_step_runs_does_not_run_it_twice(make_app, demo, clock,
+                                                                       monkeypatch):
+    import time
+
+    import console.tui.intents as intents
+    from console.workspace import open_workspace
+
+    slow = intents.run_step
+
+    def run_step(ws, *a, **kw):
+        time.sleep(0.8)  # a check that takes a while (a recovery check watches its signal)
+        return slow(ws, *a, **kw)
+
+    monkeypatch.setattr(intents, "run_step", run_step)
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _incident(pilot, app)
+        await pilot.press("j")  # off the acknowledge action, onto the null-rate check
+        step = screen.focused_step()
+        assert step.kind == "check"
+        await pilot.press("space")
+        await pilot.pause(0.1)
+        assert screen.running and screen.running[0] == step.id
+        assert "running for" in str(screen.render_step(screen.view).renderables[0])
+        await pilot.press("space")
+        await settle(pilot, lambda: screen.running is None)
+        await pilot.pause(0.3)
+    with open_workspace("demo", clock=clock) as ws:
+        started = [e for e in ws.store.events(demo.incident.id)
+                   if e.kind == "step.started" and e.payload["step"] == step.id]
+    assert len(started) == 1
+
+
+async def test_a_note_written_ahead_keeps_the_phase_and_phases_tick_by_their_steps(
+        make_app, demo):
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _incident(pilot, app)
+        ids = [s.id for s in screen.view.steps]
+        await pilot.press(*["j"] * ids.index("why_1"))
+        assert screen.focused_step().id == "why_1"
+        phases = screen.render_phases(screen.view).plain
+        assert "why" in phases.lower()  # the compact list follows the selection
+        await pilot.press("space")
+        await pilot.pause(0.3)
+        await pilot.press(*"scored nulls", "enter")
+        await settle(pilot, lambda: screen.view and any(
+            s.id == "why_1" and s.state == "done" for s in screen.view.steps))
+        assert screen.view.incident.phase == "detect"
+        first_line = screen.render_phases(screen.view).plain.splitlines()[0]
+        assert first_line.startswith("▶detect") and "✔" not in first_line

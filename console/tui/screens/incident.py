@@ -22,6 +22,16 @@ STATE_ICON = {"pending": "○", "running": "◔", "passed": "✔", "failed": "�
 TIMELINE_LINES = 200
 
 
+def phase_icon(steps, phase: str) -> str:
+    """✔ every step of the phase settled, ◐ some, ○ none (a phase is never ticked because
+    the incident moved past it)."""
+    mine = [s for s in steps if getattr(s, "phase", None) == phase]
+    settled = sum(1 for s in mine if getattr(s, "settled", False))
+    if mine and settled == len(mine):
+        return "✔"
+    return "◐" if settled else "○"
+
+
 def chart(view: IncidentView, width: int = 56) -> Text:
     """The key signal across the incident window, actions marked ▲ under the moment."""
     if not view.series:
@@ -79,6 +89,7 @@ class IncidentScreen(RegistryScreen):
         self.incident_id = incident_id
         self.view: IncidentView | None = None
         self.selected: str | None = None  # step id chosen with j/k; None = current
+        self.running: tuple[str, float] | None = None  # (step id, monotonic start) in flight
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.incident_id} · loading…", id="title")
@@ -149,14 +160,17 @@ class IncidentScreen(RegistryScreen):
     def render_phases(self, v: IncidentView) -> Text:
         t = Text()
         current_id = getattr(v.current, "id", None)
-        if self.has_class("narrow"):  # one line of phases, then this phase's steps
+        focus = self.focused_step()
+        # the compact list follows the step j/k selects, else the incident's phase
+        shown = getattr(focus, "phase", None) if self.selected else v.incident.phase
+        if self.has_class("narrow"):  # one line of phases, then one phase's steps
             for phase in PHASES:
                 here = phase == v.incident.phase
-                done = PHASES.index(phase) < PHASES.index(v.incident.phase)
-                icon = "▶" if here else ("✔" if done else "○")
-                t.append(f"{icon}{phase} ", style="bold reverse" if here else "")
+                icon = "▶" if here else phase_icon(v.steps, phase)
+                t.append(f"{icon}{phase} ", style="bold reverse" if here else
+                         ("underline" if phase == shown else ""))
             t.append("\n")
-            for s in [s for s in v.steps if getattr(s, "phase", None) == v.incident.phase]:
+            for s in [s for s in v.steps if getattr(s, "phase", None) == shown]:
                 mark = STATE_ICON.get(getattr(s, "state", "pending"), "?")
                 pointer = "›" if s.id == (self.selected or current_id) else " "
                 t.append(f"{pointer}{mark} {getattr(s, 'title', s.id)}\n")
@@ -164,8 +178,7 @@ class IncidentScreen(RegistryScreen):
             return t
         for phase in PHASES:
             here = phase == v.incident.phase
-            done = PHASES.index(phase) < PHASES.index(v.incident.phase)
-            icon = "▶" if here else ("✔" if done else "○")
+            icon = "▶" if here else phase_icon(v.steps, phase)
             t.append(f"{icon} {phase.upper()}\n", style="bold reverse" if here else "bold")
             for s in [s for s in v.steps if getattr(s, "phase", None) == phase]:
                 mark = STATE_ICON.get(getattr(s, "state", "pending"), "?")
@@ -207,7 +220,12 @@ class IncidentScreen(RegistryScreen):
                         style="italic")
         head.append(f"[{getattr(s, 'phase', '?').upper()}] {getattr(s, 'title', s.id)}",
                     style="bold")
-        head.append(f"  ({getattr(s, 'kind', '?')} · {getattr(s, 'state', 'pending')})\n")
+        state = getattr(s, "state", "pending")
+        if self.running and self.running[0] == s.id:
+            import time
+
+            state = f"running for {time.monotonic() - self.running[1]:.0f} s"
+        head.append(f"  ({getattr(s, 'kind', '?')} · {state})\n")
         text = getattr(s, "text", "") or ""
         if text:
             head.append(text.strip() + "\n")
@@ -221,14 +239,24 @@ class IncidentScreen(RegistryScreen):
         options = getattr(s, "options", None) or []
         nxt = Text("\nnext: ", style="bold")
         kind = getattr(s, "kind", "")
-        if kind == "decision" and options:
+        if kind == "decision" and options and not (self.running and self.running[0] == s.id):
             for i, o in enumerate(options, 1):
                 label = o.get("label") if isinstance(o, dict) else str(o)
                 nxt.append(f"\n  {i}  {label}")
+        if self.running and self.running[0] == s.id:
+            from console.runbooks.engine import VERIFICATIONS
+
+            nxt.append("wait: watching the signal until it recovers or the check's deadline "
+                       "passes" if getattr(s, "name", None) in VERIFICATIONS else
+                       "wait: the step is running")
+            nxt.append(" (the screen stays live)")
+        elif kind == "decision" and options:
+            pass
         elif kind == "check":
-            nxt.append("space run the check")
+            nxt.append("space run the check" if getattr(s, "state", "pending") == "pending"
+                       else "space run the check again")
         elif kind == "action":
-            nxt.append("space request the action (a confirmation follows)")
+            nxt.append("space run the action (one that changes production asks y first)")
         elif kind in ("manual", "note"):
             nxt.append("space mark done · n write the note")
         parts.append(nxt)
@@ -247,6 +275,11 @@ class IncidentScreen(RegistryScreen):
     def action_run_step(self) -> None:
         s = self.focused_step()
         if s is None:
+            return
+        if self.running:
+            title = next((x.title for x in self.view.steps if x.id == self.running[0]),
+                         self.running[0]) if self.view else self.running[0]
+            self.notify(f"still running: {title}", severity="warning", timeout=4)
             return
         if getattr(s, "kind", "") == "decision":
             self.notify("press 1–9 to choose an option", severity="information")
@@ -267,12 +300,17 @@ class IncidentScreen(RegistryScreen):
                                      if isinstance(o, dict) else str(o))
                 event.stop()
 
-    @work(exclusive=True, group="incident-step")
+    @work(group="incident-step")  # not exclusive: a second press must not cancel the first
     async def run_step_worker(self, step_id: str, *, answer: str | None = None,
                               note: str | None = None, confirm: bool = False) -> None:
+        import time
+
         from console.tui.intents import run_step
 
-        self.notify(f"running {step_id}…")
+        if self.running:
+            return  # one step at a time: a second press must not start a second run
+        self.running = (step_id, time.monotonic())
+        self.render_view()
         try:
             view = await self.app.bridge.run(run_step, self.incident_id, step_id,  # type: ignore
                                              answer=answer, note=note, confirm=confirm,
@@ -280,6 +318,8 @@ class IncidentScreen(RegistryScreen):
         except RollbookError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             view = None
+        finally:
+            self.running = None
         if view is not None and getattr(view, "needs_confirmation", False) and not confirm:
             from console.tui.screens.step_confirm import StepConfirmModal
 
@@ -306,8 +346,10 @@ class IncidentScreen(RegistryScreen):
                 else:
                     self.add_note_worker(text)
 
+        title = next((x.title for x in self.view.steps if x.id == step_id), step_id) \
+            if (step_id and self.view) else step_id
         self.app.push_screen(NoteModal("Note for the timeline" if not step_id else
-                                       f"Note for step {step_id}"), done)
+                                       f"Note for: {title}"), done)
 
     @work(group="incident-note")
     async def add_note_worker(self, text: str) -> None:
