@@ -149,7 +149,8 @@ def _action(
     if spec.world_only and ctx.backends.world is None:
         return StepResult(
             "failed",
-            f"{step.name} only exists in drills (no simulated world in {ctx.ws.env.name!r})",
+            f"{step.name} only exists in simulated worlds (drills, the demo); "
+            f"{ctx.ws.env.name!r} has none",
             note=note,
         )
     try:
@@ -157,7 +158,7 @@ def _action(
     except RollbookError as exc:
         return StepResult(
             "failed",
-            f"{step.name} refused: {exc.message}",
+            f"{step.name} did not run: {exc.message}",
             {"error": exc.message, "hint": exc.hint},
             {"status": "refused"},
             note=note,

@@ -52,6 +52,14 @@ class RollbookApp(App):
         for c in for_scope(self.commands, "app"):
             self._bindings.bind(c.key, c.action.removeprefix("app."), c.description,
                                 show=c.show)
+        if read_only:  # the mitigation keys are gone; pressing one says why instead of nothing
+            from console.tui.commands import COMMANDS
+
+            for c in COMMANDS:
+                if c.dangerous:
+                    key = (keys or {}).get(c.id, c.key)
+                    self._bindings.bind(key, f"read_only_notice('{c.description}')",
+                                        c.description, show=False)
         self.bridge = Bridge(open_workspace)
         self.env_name = env_name
         self.start_incident = incident
@@ -153,6 +161,10 @@ class RollbookApp(App):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_read_only_notice(self, what: str) -> None:
+        self.notify(f"{what} is disabled: environment {self.env_name!r} is read-only",
+                    severity="warning", timeout=5)
 
     def action_back(self) -> None:
         if len(self.screen_stack) > 2:

@@ -81,3 +81,28 @@ async def test_a_note_written_ahead_keeps_the_phase_and_phases_tick_by_their_ste
         assert screen.view.incident.phase == "detect"
         first_line = screen.render_phases(screen.view).plain.splitlines()[0]
         assert first_line.startswith("▶detect") and "✔" not in first_line
+
+
+async def test_read_only_says_so_and_offers_no_action(make_app, demo):
+    app = make_app(incident=demo.incident.id, read_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _incident(pilot, app)
+        assert "READ-ONLY" in str(screen.query_one("#title").render())
+        status = str(screen.query_one("#statusline").render())
+        assert status.startswith("READ-ONLY") and "rollback" not in status
+        await pilot.press("R")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, MitigationModal)
+        assert any("read-only" in n.message for n in app._notifications)
+        # the runbook's action step is not offered for a y either
+        await pilot.press("space")  # acknowledge: not a production change, it runs
+        await settle(pilot, lambda: screen.running is None and screen.view.current.id
+                     != "acknowledge")
+        ids = [s.id for s in screen.view.steps]
+        await pilot.press(*["j"] * (ids.index("rollback") - ids.index(
+            screen.view.current.id)))
+        assert screen.focused_step().id == "rollback"
+        await pilot.press("space")
+        await pilot.pause(1.0)
+        assert app.screen is screen
+        assert any("not offered here" in n.message for n in app._notifications)

@@ -32,6 +32,8 @@ class RegistryScreen(Screen):
 
     def set_status(self, text: str, *, degraded: bool = False) -> None:
         line = self.query_one("#statusline", Static)
+        if getattr(self.app, "read_only", False):
+            text = "READ-ONLY (no actions) · " + text
         line.update(text)
         line.set_class(degraded, "degraded")
 
@@ -42,3 +44,18 @@ class RegistryScreen(Screen):
         last = f"last good data {self._last_good:%H:%M:%S} UTC" if self._last_good else \
             "no data yet"
         self.set_status(f"▲ DEGRADED: {error} — {last}", degraded=True)
+
+
+def key_hints(app, scope: str, *, limit: int = 7) -> str:
+    """'space run step · n note · …' from the command registry: what the footer shows, in
+    the order registered, so remapped keys and read-only mode are reflected."""
+    from console.tui.commands import key_label
+
+    seen: list[str] = []
+    commands = app.commands_for(scope)
+    # the mitigations first: at 3 AM they are what the line is read for
+    for c in sorted(commands, key=lambda c: not c.dangerous):
+        hint = f"{key_label(c.key)} {c.description.lower()}"
+        if c.show and hint not in seen:
+            seen.append(hint)
+    return " · ".join(seen[:limit])

@@ -134,7 +134,8 @@ class IncidentScreen(RegistryScreen):
         status = inc.status.upper()
         rph = format_money(v.cost, v.currency)
         narrow = self.has_class("narrow")
-        drill = " · DRILL" if inc.drill else ""
+        drill = (" · DRILL" if inc.drill else "") + \
+            (" · READ-ONLY" if getattr(self.app, "read_only", False) else "")
         self.query_one("#title", Static).update(
             f"{inc.id} {inc.severity} {inc.model} {status} {inc.phase.upper()} "
             f"T+{duration(v.elapsed)} cost {rph}{drill}" if narrow else
@@ -154,8 +155,10 @@ class IncidentScreen(RegistryScreen):
             tl.append(f"  {e.message}\n")
         self.query_one("#timeline-text", Static).update(tl)
         self.query_one("#timeline", VerticalScroll).scroll_end(animate=False)
+        from console.tui.screens.base import key_hints
+
         self.set_status(f"as of {v.now:%H:%M:%S} UTC · {v.total_events} events · "
-                        "space run step · n note · a ack · R rollback · K kill switch · ? help")
+                        + key_hints(self.app, "incident"))
 
     def render_phases(self, v: IncidentView) -> Text:
         t = Text()
@@ -322,6 +325,13 @@ class IncidentScreen(RegistryScreen):
             self.running = None
         if view is not None and getattr(view, "needs_confirmation", False) and not confirm:
             from console.tui.screens.step_confirm import StepConfirmModal
+
+            if getattr(self.app, "read_only", False):
+                self.notify(f"read-only environment: “{view.title}” changes production and is "
+                            "not offered here; run it from a writable environment",
+                            severity="warning", timeout=8)
+                self.refresh_data()
+                return
 
             def decided(yes: bool | None) -> None:
                 if yes:
