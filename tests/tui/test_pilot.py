@@ -330,3 +330,82 @@ async def test_fleet_filter_shows_itself_says_no_match_and_esc_clears_it(make_ap
         assert fleet.filter_text == "" and table.display and table.row_count == 5
         assert "filter" not in str(title.render())
         assert app.focused is table
+
+
+async def open_review(app, pilot):
+    from console.tui.screens.review import ReviewScreen
+
+    await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
+    await pilot.press("v")
+    await settle(pilot, lambda: isinstance(app.screen, ReviewScreen)
+                 and app.screen.view is not None, timeout=60)
+    await pilot.pause(0.2)
+    return app.screen
+
+
+async def test_review_draft_scrolls_with_the_keyboard(make_app, demo):
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        review = await open_review(app, pilot)
+        draft = review.query_one("#review-md")
+        assert draft.max_scroll_y > 0
+        await pilot.press("tab")
+        assert app.focused is draft
+        await pilot.press("pagedown")
+        await settle(pilot, lambda: draft.scroll_y > 0)
+        await pilot.press("end")
+        await settle(pilot, lambda: draft.scroll_y == draft.max_scroll_y)
+        await pilot.press("home")
+        await settle(pilot, lambda: draft.scroll_y == 0)
+
+
+async def test_review_items_are_sized_to_their_content(make_app, demo):
+    from console.tui.screens.note import NoteModal
+
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(120, 36)) as pilot:
+        review = await open_review(app, pilot)
+        await pilot.press("plus")
+        await settle(pilot, lambda: isinstance(app.screen, NoteModal))
+        app.screen.query_one("Input").value = "schema validation; ana; 2026-12-15; prevent"
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.screen is review and review.view.action_items)
+        await pilot.pause(0.2)
+        text = table_text(review.query_one("#items"))
+        assert "schema validation" in text and "2026-12-15" in text and "prevent" in text
+
+
+async def test_review_blameless_warning_is_whole(make_app, demo, clock):
+    from console.incidents import add_note
+
+    with open_workspace("demo", clock=clock) as ws:
+        add_note(ws, demo.incident.id, "the on-call forgot to check the schema")
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        review = await open_review(app, pilot)
+        finding = review.view.findings[0]
+        assert finding.suggestion in str(review.query_one("#blame").render())
+
+
+async def test_review_refused_edit_keeps_the_text_and_shows_why(make_app, demo, clock):
+    from console.incidents import add_action_item
+    from console.tui.screens.note import NoteModal
+
+    with open_workspace("demo", clock=clock) as ws:
+        add_action_item(ws, demo.incident.id, what="schema validation", type="prevent")
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(120, 36)) as pilot:
+        review = await open_review(app, pilot)
+        typed = "schema validation; ana; next week; prevent"
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, NoteModal))
+        app.screen.query_one("Input").value = typed
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, NoteModal)
+                     and "next week" in app.screen.prompt)
+        assert app.screen.query_one("Input").value == typed
+        assert "not YYYY-MM-DD" in app.screen.prompt
+        app.screen.query_one("Input").value = typed.replace("next week", "2026-12-20")
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.screen is review and review.view.action_items
+                     and review.view.action_items[0].due == "2026-12-20")

@@ -3,8 +3,12 @@ action items editable (owner, due date), `e` exports."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.markup import escape
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Markdown, Static
 
 from console.errors import RollbookError
@@ -25,6 +29,25 @@ def export_postmortem(ws, incident_id: str) -> str:
     return str(out)
 
 
+ITEM_COLUMNS = ("action item", "owner", "due", "type")
+MAX_WHAT = 60  # the "what" column; longer items are cut in the table, whole in the editor
+ITEM_PROMPT = "what; owner; due (YYYY-MM-DD); type (prevent|detect|mitigate)"
+
+
+def blame_text(findings) -> Text:
+    """The blameless-check banner: the first finding in full (the widget wraps it) and how
+    many more there are; all of them are in the draft."""
+    if not findings:
+        return Text("✔ blameless check: no blame-oriented wording")
+    f = findings[0]
+    t = Text(f"▲ blameless check: {len(findings)} finding(s) · line {f.line}: “{f.match}” → ",
+             style="bold")
+    t.append(f.suggestion)
+    if len(findings) > 1:
+        t.append(f" (+{len(findings) - 1} more in the draft)")
+    return t
+
+
 class ReviewScreen(RegistryScreen):
     scope = "review"
 
@@ -36,36 +59,51 @@ class ReviewScreen(RegistryScreen):
     def compose(self) -> ComposeResult:
         yield Static(f"Rollbook · review · {self.incident_id}", id="title")
         yield Static("", id="blame")
-        yield Markdown("rendering the post-mortem draft…", id="review-md")
+        # a focusable scroll container, so the draft scrolls with the keyboard
+        # (tab to it, then up/down/pgup/pgdn/home/end)
+        with VerticalScroll(id="review-md"):
+            yield Markdown("rendering the post-mortem draft…", id="review-doc")
         yield DataTable(id="items", cursor_type="row")
         yield Static("", id="statusline")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#items", DataTable).add_columns("action item", "owner", "due", "type")
+        self.query_one("#items", DataTable).add_columns(*ITEM_COLUMNS)
+        self.query_one("#review-md").border_title = "post-mortem draft (tab here to scroll)"
         self.load()
 
     @work(exclusive=True, group="review")
     async def load(self) -> None:
+        first = self.view is None
         try:
             self.view = await self.app.bridge.run(review_view, self.incident_id)  # type: ignore
         except RollbookError as exc:
             self.degraded(exc.message)
             return
         await self.query_one(Markdown).update(self.view.markdown)
-        f = self.view.findings
-        self.query_one("#blame", Static).update(
-            "✔ blameless check: no blame-oriented wording" if not f else
-            f"▲ blameless check: {len(f)} finding(s) — " + "; ".join(
-                f"line {x.line}: “{x.match}” → {x.suggestion[:60]}" for x in f[:2]))
-        table = self.query_one("#items", DataTable)
-        table.clear()
-        for item in self.view.action_items:
-            table.add_row(item.what, item.owner or "—", item.due or "—", item.type or "—",
-                          key=str(item.seq))
-        table.focus()
+        self.query_one("#blame", Static).update(blame_text(self.view.findings))
+        self.fill_items()
+        if first:  # the items first (enter edits); tab goes to the draft
+            self.query_one("#items", DataTable).focus()
         self.set_status(f"{len(self.view.action_items)} action items · enter edit · + add · "
-                        "e export · esc back")
+                        "e export · tab scroll the draft · esc back")
+
+    def fill_items(self) -> None:
+        """The action items, with every column sized to its content. The widths are set
+        here, not left to the table's own measuring on idle, which can draw the first rows
+        at header width ("due" → "202")."""
+        table = self.query_one("#items", DataTable)
+        rows = [(item.what, item.owner or "—", item.due or "—", item.type or "—", item.seq)
+                for item in self.view.action_items]
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        for i, label in enumerate(ITEM_COLUMNS):
+            width = max([cell_len(label), *(cell_len(r[i]) for r in rows)])
+            table.add_column(label, width=min(width, MAX_WHAT) if i == 0 else width)
+        for r in rows:
+            table.add_row(*r[:4], key=str(r[4]))
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
 
     def selected_item(self):
         table = self.query_one("#items", DataTable)
@@ -75,25 +113,28 @@ class ReviewScreen(RegistryScreen):
         return next((i for i in self.view.action_items if i.seq == seq), None)
 
     def action_edit_item(self) -> None:
-        from console.tui.screens.note import NoteModal
-
         item = self.selected_item()
         if item is None:
             return self.action_add_item()
         value = "; ".join([item.what, item.owner, item.due, item.type])
-        self.app.push_screen(NoteModal("Edit: what; owner; due (YYYY-MM-DD); "
-                                       "type (prevent|detect|mitigate)", value),
-                             lambda text: text and self.save_item(text, item.seq))
+        self.ask_item(item.seq, value)
 
     def on_data_table_row_selected(self, _event) -> None:
         self.action_edit_item()
 
     def action_add_item(self) -> None:
+        self.ask_item(None)
+
+    def ask_item(self, supersedes: int | None, value: str = "", error: str = "") -> None:
+        """The item editor; after a refused edit it comes back with what was typed and
+        the reason, so nothing typed is lost."""
         from console.tui.screens.note import NoteModal
 
-        self.app.push_screen(NoteModal("New action item: what; owner; due (YYYY-MM-DD); "
-                                       "type (prevent|detect|mitigate)"),
-                             lambda text: text and self.save_item(text, None))
+        prompt = ("Edit: " if supersedes is not None else "New action item: ") + ITEM_PROMPT
+        if error:
+            prompt += f"\n✖ {escape(error)}"
+        self.app.push_screen(NoteModal(prompt, value),
+                             lambda text: text and self.save_item(text, supersedes))
 
     @work(group="review-item")
     async def save_item(self, text: str, supersedes: int | None) -> None:
@@ -103,7 +144,7 @@ class ReviewScreen(RegistryScreen):
             await self.app.bridge.run(add_action_item, self.incident_id,  # type: ignore
                                       supersedes=supersedes, **parse_item(text))
         except RollbookError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.ask_item(supersedes, text, exc.message)
             return
         self.load()
 
