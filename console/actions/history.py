@@ -4,7 +4,7 @@ alias, so the audit log is the source of truth where both speak."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from console.workspace import Workspace
 
@@ -50,3 +50,39 @@ def previous_good(ws: Workspace, model: str, current: str | None) -> str | None:
         if v.version not in bad and v.lineage.gates_passed:
             return v.version
     return None
+
+
+RECENT = timedelta(hours=6)
+MITIGATIONS = ("rollback", "killswitch", "restore", "rollout")
+
+
+def recent_mitigations(ws: Workspace, model: str, *, within: timedelta = RECENT
+                       ) -> list[dict]:
+    """The mitigations Rollbook applied to ``model`` in the last ``within``, newest first:
+    ``{"action", "from", "to", "at", "actor", "minutes_ago"}`` — so a second R at 3 AM says
+    that the first one already happened."""
+    now = ws.now()
+    out = []
+    for ev in ws.store.events(all_incidents=True, kind_prefix="action.finished"):
+        p = ev.payload
+        if p.get("model") != model or p.get("action") not in MITIGATIONS:
+            continue
+        if now - ev.ts > within:
+            continue
+        out.append({"action": p.get("action"), "from": p.get("from"), "to": p.get("to"),
+                    "at": ev.ts, "actor": ev.actor,
+                    "minutes_ago": round((now - ev.ts).total_seconds() / 60.0, 1)})
+    out.sort(key=lambda r: r["at"], reverse=True)
+    return out
+
+
+def describe_recent(recent: list[dict]) -> list[str]:
+    """One warning line per recent mitigation, for the CLI plan and the console's modal."""
+    verbs = {"rollback": "rolled back", "killswitch": "kill switch", "restore": "restored",
+             "rollout": "rolled out"}
+    out = []
+    for r in recent:
+        move = f" {r['from']} → {r['to']}" if r.get("from") or r.get("to") else ""
+        out.append(f"⚠ {verbs.get(r['action'], r['action'])}{move} {r['minutes_ago']:g} min "
+                   f"ago by {r['actor']}")
+    return out

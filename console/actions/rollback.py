@@ -30,6 +30,7 @@ class RollbackPlan:
     routes_before: dict[str, float]
     routes_after: dict[str, float]
     checks: list[Check] = field(default_factory=list)
+    recent: list[dict] = field(default_factory=list)  # history.recent_mitigations
 
     @property
     def blocked(self) -> bool:
@@ -44,7 +45,7 @@ class RollbackPlan:
         return {"model": self.model, "from": self.from_version, "to": self.to_version,
                 "traffic_before": self.routes_before, "traffic_after": self.routes_after,
                 "registry_before": self.from_version, "registry_after": self.to_version,
-                "checks": [c.to_dict() for c in self.checks]}
+                "checks": [c.to_dict() for c in self.checks], "recent": self.recent}
 
 
 def same_routes(a: dict[str, float], b: dict[str, float]) -> bool:
@@ -117,8 +118,11 @@ def plan_rollback(ws: Workspace, model: str, to: str | None = None,
         raise ActionRefused(f"no earlier good version of {model} to roll back to",
                             hint="name one with --to VERSION, or use the kill switch")
     routes = call(traffic.routes, model, timeout=timeout, what="traffic.routes")
+    from console.actions.history import recent_mitigations
+
     return RollbackPlan(model, current, target, routes, {target: 100.0},
-                        preflight(ws, model, target, overrides, timeout=timeout))
+                        preflight(ws, model, target, overrides, timeout=timeout),
+                        recent_mitigations(ws, model))
 
 
 def commands(model: str, plan: RollbackPlan) -> tuple[str, str]:

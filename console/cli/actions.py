@@ -33,9 +33,18 @@ def _show_plan(res) -> None:
     out = console_out()
     plan = res.plan
     out.print(f"[bold]{res.action}[/] {res.model}", markup=True)
+    from console.actions.history import describe_recent
+    from console.fleet import format_routes
+
+    for line in describe_recent(plan.get("recent") or []):
+        out.print(f"  {line}" + (" — this goes further back" if res.action == "rollback"
+                                 else ""), markup=False)
     for key in ("from", "to", "level", "route", "traffic_before", "traffic_after"):
         if plan.get(key) is not None:
-            out.print(f"  {key:<15} {plan[key]}", markup=False)
+            value = plan[key]
+            out.print(f"  {key:<15} "
+                      f"{format_routes(value) if isinstance(value, dict) else value}",
+                      markup=False)
     for c in res.checks:
         mark = "PASS" if c.ok else ("OVERRIDDEN" if c.overridden else "FAIL")
         out.print(f"  check {c.name:<10} {mark:<10} {c.detail}", markup=False)

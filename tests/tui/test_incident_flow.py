@@ -106,3 +106,31 @@ async def test_read_only_says_so_and_offers_no_action(make_app, demo):
         await pilot.pause(1.0)
         assert app.screen is screen
         assert any("not offered here" in n.message for n in app._notifications)
+
+
+async def test_rollback_at_80x24_shows_the_verdict_and_a_second_R_names_the_first(
+        make_app, demo):
+    from textual.containers import VerticalScroll
+
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _incident(pilot, app)
+        await pilot.press("R")
+        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
+                     and app.screen.state == "ready")
+        await pilot.press("y")
+        modal = app.screen
+        await settle(pilot, lambda: modal.state == "done")
+        await pilot.pause(0.3)
+        body = modal.query_one("#dialog-body", VerticalScroll)
+        # the verdict is scrolled into view and the hint below it stays on screen
+        assert body.scroll_y == body.max_scroll_y
+        hint = modal.query_one("#dialog-hint")
+        assert hint.region.bottom <= 24 and "close" in str(hint.render())
+        assert "ROLLED BACK churn" in str(modal.query_one("#dialog-title").render())
+        await pilot.press("enter")
+        await pilot.press("R")
+        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
+                     and app.screen.state in ("ready", "blocked"))
+        plan = str(app.screen.query_one("#dialog-plan").render())
+        assert "rolled back v13 → v12" in plan and "further" in plan

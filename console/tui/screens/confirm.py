@@ -11,7 +11,7 @@ import asyncio
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -71,8 +71,10 @@ class MitigationModal(ModalScreen[ActionResult | None]):
         title = "ROLL BACK" if self.kind == "rollback" else "KILL SWITCH"
         with Vertical(id="dialog"):
             yield Static(f"⚠ {title} {self.model}?", id="dialog-title")
-            yield Static("reading current state and running preflight checks…", id="dialog-plan")
-            yield Static("", id="dialog-progress")
+            with VerticalScroll(id="dialog-body"):  # scrolls when the terminal is small
+                yield Static("reading current state and running preflight checks…",
+                             id="dialog-plan")
+                yield Static("", id="dialog-progress")
             yield Static("n / esc cancel", id="dialog-hint")
 
     def on_mount(self) -> None:
@@ -89,6 +91,11 @@ class MitigationModal(ModalScreen[ActionResult | None]):
             return
         p = self.plan.plan
         lines = []
+        from console.actions.history import describe_recent
+
+        for line in describe_recent(p.get("recent") or []):
+            lines.append(line + (" — this rolls back further" if self.kind == "rollback"
+                                 else ""))
         if self.kind == "rollback":
             lines.append(f"version   {p.get('from')}  →  {p.get('to')}")
             lines.append(f"registry  production pointer {p.get('registry_before')} → "
@@ -150,7 +157,11 @@ class MitigationModal(ModalScreen[ActionResult | None]):
             lines.append(f"  finish: {r.finish}\n  undo:   {r.undo}")
         progress.update("\n".join(lines))
         self.state = "done"
-        self.query_one("#dialog-hint", Static).update("enter / esc close")
+        done = {"rollback": "ROLLED BACK", "killswitch": "KILL SWITCH"}.get(self.kind, "")
+        if r.status == "applied" and done:
+            self.query_one("#dialog-title", Static).update(f"{done} {self.model}")
+        self.query_one("#dialog-hint", Static).update("enter / esc close · ↑↓ scroll")
+        self.query_one("#dialog-body", VerticalScroll).scroll_end(animate=False)
 
     def action_cancel(self) -> None:
         if self.state == "running":
