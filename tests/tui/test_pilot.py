@@ -409,3 +409,15 @@ async def test_review_refused_edit_keeps_the_text_and_shows_why(make_app, demo, 
         await pilot.press("enter")
         await settle(pilot, lambda: app.screen is review and review.view.action_items
                      and review.view.action_items[0].due == "2026-12-20")
+
+
+async def test_help_title_names_the_keys_table_and_lists_the_decision_keys(make_app, demo):
+    from console.tui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("question_mark")
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "config.toml [keys])" in str(app.screen.query_one("#title").render())
+        extra = str(app.screen.query_one("#help-extra").render())
+        assert "1–9" in extra and "decision" in extra
