@@ -10,6 +10,7 @@ from console.actions.recorder import ActionRecorder, incident_for
 from console.actions.results import ActionResult, Check
 from console.actions.rollback import same_routes
 from console.errors import ActionRefused, RollbookError
+from console.fleet import format_routes
 from console.workspace import Workspace
 
 LEVELS = ("previous", "rules", "manual")
@@ -84,7 +85,8 @@ def killswitch(ws: Workspace, model: str, *, level: str | None = None, dry_run: 
                  what="traffic.set_routes")
             s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
             if not same_routes(s.after, after):
-                raise RollbookError(f"traffic read back {s.after}, expected {after}")
+                raise RollbookError(f"traffic read back {format_routes(s.after)}, expected "
+                                   f"{format_routes(after)}")
     except RollbookError as exc:
         try:
             now = call(t.routes, model, timeout=timeout, what="traffic.routes")

@@ -17,6 +17,7 @@ from console.actions.policy import guard
 from console.actions.recorder import ActionRecorder, incident_for
 from console.actions.results import ActionResult, Check
 from console.errors import ActionRefused, NotFound, RollbookError
+from console.fleet import format_routes
 from console.workspace import Workspace
 
 OVERRIDABLE = ("exists", "artifact", "gates", "health")
@@ -280,7 +281,7 @@ def _verify(ws, rec: ActionRecorder, plan: RollbackPlan, res: ActionResult,
     agree = same_routes(routes, plan.routes_after) and prod == plan.to_version
     res.verified = agree and healthy
     rec.event("verified" if res.verified else "failed",
-              f"{plan.model}: traffic {routes}, registry {prod}, target "
+              f"{plan.model}: traffic {format_routes(routes)}, registry {prod}, target "
               f"{'healthy' if healthy else 'UNHEALTHY: ' + detail}",
               routes=routes, production=prod, healthy=healthy)
     rec.event("finished", f"rolled back {plan.model} {plan.from_version} → {plan.to_version}",

@@ -10,6 +10,7 @@ from console.actions.recorder import ActionRecorder, incident_for
 from console.actions.results import ActionResult
 from console.backends.types import STAGES
 from console.errors import InvalidInput, InvalidTransition, RollbookError
+from console.fleet import format_routes
 from console.workspace import Workspace
 
 # Normal promotions and demotions. Archived → Production is not among them: that is an
@@ -77,7 +78,8 @@ def set_traffic(ws: Workspace, model: str, weights: Mapping[str, float], *,
         rec.event("noop", f"{model} traffic already {dict(weights)}")
         res.status, res.message, res.verified = "noop", "traffic already as asked", True
         return res
-    rec.event("requested", f"set {model} traffic {before} → {dict(weights)}", plan=plan)
+    rec.event("requested", f"set {model} traffic {format_routes(before)} → "
+              f"{format_routes(dict(weights))}", plan=plan)
     try:
         with rec.step("traffic", before=before) as s:
             call(t.set_routes, model, dict(weights), actor=ws.actor, timeout=timeout,
