@@ -35,8 +35,31 @@ def env_option(f: Callable) -> Callable:
     )(f)
 
 
+def _note_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    # Remembered on the root context so an error that ends the command can still be
+    # printed as JSON (see ``console.cli.main``).
+    if value:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["as_json"] = True
+    return value
+
+
 def json_option(f: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(f)
+    return click.option("--json", "as_json", is_flag=True, callback=_note_json,
+                        help="Print machine-readable JSON.")(f)
+
+
+def error_json(exc: BaseException, exit_code: int) -> dict[str, Any]:
+    """What ``--json`` prints on stdout when an error ends the command."""
+    if isinstance(exc, click.ClickException):
+        message = exc.format_message()
+    else:
+        message = getattr(exc, "message", None) or str(exc)
+    return {"error": {"message": message,
+                      "hint": getattr(exc, "hint", None),
+                      "exit_code": exit_code,
+                      "type": type(exc).__name__}}
 
 
 def env_name(ctx: click.Context) -> str | None:

@@ -59,6 +59,16 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module_name), attr)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (RollbookError, click.ClickException) as exc:
+            # The command's context is gone by the time main() sees the error: note here
+            # whether it asked for --json (see common.json_option).
+            if (ctx.obj or {}).get("as_json"):
+                exc.rollbook_json = True  # type: ignore[union-attr]
+            raise
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
         for name in self.list_commands(ctx):
@@ -98,6 +108,14 @@ def cli(ctx: click.Context, env_name: str | None) -> None:
         ctx.invoke(open_console)
 
 
+def _json_error(exc: BaseException, exit_code: int) -> None:
+    """With ``--json``, an error still answers JSON on stdout (the message stays on stderr)."""
+    if getattr(exc, "rollbook_json", False):
+        from console.cli.common import error_json, print_json
+
+        print_json(error_json(exc, exit_code))
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         # With standalone_mode=False click *returns* the code of ctx.exit(n) instead of exiting.
@@ -107,11 +125,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
+        _json_error(exc, exc.exit_code)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except RollbookError as exc:
         click.echo(f"error: {exc}", err=True)
+        _json_error(exc, exc.exit_code)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
