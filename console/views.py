@@ -140,12 +140,35 @@ class ModelView:
     status: ModelStatus
     versions: list[Any]
     incidents: list[Incident]
+    rollback_target: str | None = None  # what R would roll back to (the previous good prod)
+    rolled_back_from: list[str] = field(default_factory=list)  # versions rolled back from
+    # the lineage diff worth seeing first, (older, newer): after a rollback, what moved from
+    # the version serving now to the one rolled back from; else rollback target → production
+    default_diff: tuple[str, str] | None = None
 
 
 def model_view(ws: Workspace, model: str) -> ModelView:
+    from console.actions.history import known_bad, previous_good
+
     [st] = fleet_status(ws, model)
-    return ModelView(st, ws.backends.registry.versions(model),
-                     ws.store.list(model=model, env=ws.env.name))
+    versions = ws.backends.registry.versions(model)
+    prod = st.production_version
+    target = bad = None
+    try:
+        target = previous_good(ws, model, prod)
+        bad = known_bad(ws, model)
+    except Exception:  # noqa: BLE001 - the history only picks a default; the table stands
+        target, bad = None, set()
+    order = [v.version for v in versions]
+    diff = None
+    after_rollback = [v for v in order if v in bad and prod in order
+                      and order.index(v) > order.index(prod)]
+    if after_rollback and prod:
+        diff = (prod, after_rollback[-1])
+    elif target in order and prod in order and target != prod:
+        diff = tuple(sorted((target, prod), key=order.index))
+    return ModelView(st, versions, ws.store.list(model=model, env=ws.env.name), target,
+                     sorted(bad, key=lambda v: order.index(v) if v in order else -1), diff)
 
 
 def duration(td: timedelta) -> str:

@@ -421,3 +421,59 @@ async def test_help_title_names_the_keys_table_and_lists_the_decision_keys(make_
         assert "config.toml [keys])" in str(app.screen.query_one("#title").render())
         extra = str(app.screen.query_one("#help-extra").render())
         assert "1–9" in extra and "decision" in extra
+
+
+async def open_model_screen(app, pilot, model: str):
+    from console.tui.screens.model import ModelScreen
+
+    await settle(pilot, lambda: isinstance(app.screen, FleetScreen)
+                 and app.screen.view is not None)
+    app.open_model(model)
+    await settle(pilot, lambda: isinstance(app.screen, ModelScreen)
+                 and app.screen.view is not None)
+    await pilot.pause(0.2)
+    return app.screen
+
+
+def serving_of(screen) -> dict[str, str]:
+    table = screen.query_one("#versions")
+    return {k.value: str(table.get_cell(k, "serving")) for k in table.rows}
+
+
+async def test_model_header_diff_and_space_at_80x24(make_app, demo):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        model = await open_model_screen(app, pilot, "churn")
+        summary = str(model.query_one("#model-summary").render())
+        assert "traffic v13:100%" in summary and "{" not in summary
+        # the default diff: the rollback target (previous production) → production
+        assert model.view.rollback_target == "v12"
+        assert str(model.query_one("#lineage-text").render()).startswith(
+            "what moved v12 → v13")
+        assert serving_of(model)["v13"].startswith("◆ serving")
+        table = model.query_one("#versions")
+        # the versions table takes its rows, the lineage diff takes the rest
+        assert table.size.height <= table.row_count + 2
+        assert model.query_one("#lineage").size.height >= 10
+
+
+async def test_model_versions_follow_a_rollback(make_app, demo):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        model = await open_model_screen(app, pilot, "churn")
+        await pilot.press("R")
+        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
+                     and app.screen.state == "ready")
+        modal = app.screen
+        await pilot.press("y")
+        await settle(pilot, lambda: modal.state == "done", timeout=60)
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.screen is model
+                     and model.view.status.production_version == "v12")
+        await pilot.pause(0.2)
+        serving = serving_of(model)
+        assert serving["v12"].startswith("◆ serving") and "rollback" in serving["v12"]
+        assert not serving["v13"].startswith("◆") and "rolled back from" in serving["v13"]
+        assert "production v12" in str(model.query_one("#model-summary").render())
+        assert str(model.query_one("#lineage-text").render()).startswith(
+            "what moved v12 → v13")

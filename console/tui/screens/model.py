@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
 from console.errors import RollbookError
-from console.fleet import HEALTH_WORDS, format_signal
+from console.fleet import HEALTH_WORDS, format_routes, format_signal
 from console.tui.screens.base import RegistryScreen
 from console.views import ModelView, model_view
 
@@ -33,6 +33,36 @@ def what_moved(older, newer) -> Text:
     return t
 
 
+VERSION_COLUMNS = ("version", "stage", "serving", "created", "code", "data", "features",
+                   "gates")
+
+
+def serving_cell(mv, view: ModelView) -> str:
+    """Which version serves production, said plainly. The registry stage and the production
+    pointer can differ on purpose: an emergency rollback moves the pointer (and traffic),
+    not the stages, so a rolled-back-to version can be "Archived" while it serves."""
+    s = view.status
+    share = s.routes.get(mv.version, 0.0)
+    if mv.version == s.production_version:
+        text = "◆ serving" + (f" {share:g}%" if share else "")
+        if mv.stage != "Production":
+            text += " (rollback)" if view.rolled_back_from else " (pointer)"
+        return text
+    if mv.version in view.rolled_back_from:
+        return "rolled back from" + (f" · {share:g}%" if share else "")
+    if share:
+        return f"{share:g}% traffic"
+    return "not serving" if mv.stage == "Production" else "—"
+
+
+def version_cells(mv, view: ModelView) -> tuple:
+    lin = mv.lineage
+    gates = "✔ all" if lin.gates_passed else ("✖ " + ",".join(
+        g for g, ok in lin.gates.items() if not ok) if lin.gates else "—")
+    return (mv.version, mv.stage, serving_cell(mv, view), f"{mv.created_at:%Y-%m-%d}",
+            lin.code_commit[:8], lin.data_snapshot_hash[:8], lin.feature_version, gates)
+
+
 class ModelScreen(RegistryScreen):
     scope = "model"
 
@@ -50,8 +80,9 @@ class ModelScreen(RegistryScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("version", "stage", "created", "code", "data",
-                                              "features", "gates")
+        table = self.query_one(DataTable)
+        for col in VERSION_COLUMNS:
+            table.add_column(col, key=col)
         self.query_one("#lineage").border_title = "lineage diff (l: selected vs production)"
         self.refresh_data()
         self.set_interval(self.app.refresh_seconds * 2, self.tick)  # type: ignore
@@ -69,51 +100,67 @@ class ModelScreen(RegistryScreen):
         self.render_view(first)
 
     def render_view(self, first: bool) -> None:
+        """Draw the whole view, the versions table included, every time it changes (after
+        a rollback the serving version moves)."""
         v = self.view
         s = v.status
         word = HEALTH_WORDS.get(s.health, s.health)
         sig = " · ".join(f"{k} {format_signal(k, val)}" for k, val in s.signals.items()
                          if val is not None)
-        self.query_one("#model-summary", Static).update(
+        self.query_one("#model-summary", Static).update(Text(
             f"{s.model} ({s.serving_pattern}) · production {s.production_version} · traffic "
-            f"{s.routes} · {word}\n{sig}\nincidents: "
-            + (", ".join(f"{i.id} {i.status}" for i in v.incidents[-4:]) or "none"))
+            f"{format_routes(s.routes)} · {word}\n{sig}\nincidents: "
+            + (", ".join(f"{i.id} {i.status}" for i in v.incidents[-4:]) or "none")))
         table = self.query_one(DataTable)
-        if first:
+        wanted = [mv.version for mv in v.versions]
+        with self.app.batch_update():
+            for key in [k.value for k in list(table.rows)]:
+                if key not in wanted:
+                    table.remove_row(key)
+            present = {k.value for k in table.rows}
             for mv in v.versions:
-                lin = mv.lineage
-                gates = "✔ all" if lin.gates_passed else ("✖ " + ",".join(
-                    g for g, ok in lin.gates.items() if not ok) if lin.gates else "—")
-                table.add_row(mv.version, mv.stage + (" ◆prod" if mv.version ==
-                                                      s.production_version else ""),
-                              f"{mv.created_at:%Y-%m-%d}", lin.code_commit[:8],
-                              lin.data_snapshot_hash[:8], lin.feature_version, gates,
-                              key=mv.version)
-            self.action_diff()
+                cells = version_cells(mv, v)
+                if mv.version in present:
+                    for col, value in zip(VERSION_COLUMNS, cells, strict=True):
+                        table.update_cell(mv.version, col, value, update_width=True)
+                else:
+                    table.add_row(*cells, key=mv.version)
+        if first and v.default_diff and v.default_diff[0] in wanted:
+            # start on the older side of the default diff (see ModelView.default_diff)
+            table.move_cursor(row=wanted.index(v.default_diff[0]))
+        self.show_diff(default=first)
         self.set_status(f"as of {s.as_of:%H:%M:%S} UTC · l lineage diff · R rollback · "
                         "K kill switch · d drift · esc back")
 
     def action_diff(self) -> None:
+        self.show_diff()
+
+    def show_diff(self, *, default: bool = False) -> None:
+        """The selected version against production; on the first draw (and when the
+        selected version is production itself) the view's default pair."""
         v = self.view
         if v is None or not v.versions:
             return
         table = self.query_one(DataTable)
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        chosen = next((x for x in v.versions if x.version == key), v.versions[-1])
-        prod = next((x for x in v.versions if x.version == v.status.production_version),
-                    v.versions[-1])
-        if chosen.version == prod.version:
+        by_name = {x.version: x for x in v.versions}
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value \
+            if table.row_count else None
+        prod = by_name.get(v.status.production_version, v.versions[-1])
+        chosen = by_name.get(key, v.versions[-1])
+        if (default or chosen.version == prod.version) and v.default_diff:
+            chosen, prod = (by_name[x] for x in v.default_diff)
+        elif chosen.version == prod.version:
             idx = v.versions.index(prod)
             if idx == 0:
                 self.query_one("#lineage-text", Static).update("only one version")
                 return
-            chosen, prod = v.versions[idx - 1], prod
+            chosen = v.versions[idx - 1]
         older, newer = sorted((chosen, prod), key=lambda m: m.created_at)
         self.query_one("#lineage-text", Static).update(what_moved(older, newer))
 
     def on_data_table_row_highlighted(self, _event) -> None:
         if self.view is not None:
-            self.action_diff()
+            self.show_diff()
 
     def action_open_incident(self) -> None:
         if self.view:
