@@ -17,9 +17,17 @@ def guard(ws: Workspace, action: str, *, confirmed_by: str | None = None,
         raise ActionRefused(f"environment {env.name!r} does not allow automatic actions",
                             hint="confirm the action by hand, or set allow_auto_actions = true")
     if env.two_person:
-        if not confirmed_by:
+        # A blank name ("", " ") is no person: refuse it like a missing one. Names compare
+        # without case or surrounding whitespace, so " Ana " cannot confirm ana's action.
+        confirmer = _person(confirmed_by)
+        if not confirmer:
             raise ActionRefused(
                 f"environment {env.name!r} needs a second person to confirm {action}",
                 hint="pass --confirmed-by NAME (a different person than the one acting)")
-        if confirmed_by.strip().lower() == ws.actor.strip().lower():
-            raise ActionRefused("the second confirmation must come from a different person")
+        if confirmer == _person(ws.actor):
+            raise ActionRefused("the second confirmation must come from a different person",
+                                hint=f"{ws.actor!r} is acting; ask someone else to confirm")
+
+
+def _person(name: str | None) -> str:
+    return " ".join((name or "").split()).casefold()

@@ -165,9 +165,9 @@ def rollback(ws: Workspace, model: str, *, to: str | None = None, dry_run: bool 
     rec.event("requested", f"rollback {model} {plan.from_version} → {plan.to_version}",
               plan=plan.to_dict(), reason=reason,
               overrides=[c.name for c in plan.checks if c.overridden])
-    rec.event("confirmed", f"confirmed by {confirmed_by or ws.actor}" +
-              (" (automatic)" if automatic else ""), confirmed_by=confirmed_by or ws.actor,
-              automatic=automatic)
+    confirmer = (confirmed_by or "").strip() or ws.actor
+    rec.event("confirmed", f"confirmed by {confirmer}" + (" (automatic)" if automatic else ""),
+              confirmed_by=confirmer, automatic=automatic)
     if not _shift_traffic(ws, rec, plan, res, timeout):
         return res
     if not _move_pointer(ws, rec, plan, res, timeout, reason):
