@@ -123,7 +123,11 @@ def show(runbook_id: str, as_json: bool) -> None:
             out.print(f"  {'':<20}   · {o.id}: {o.label} → {o.goto}", markup=False)
 
 
-def _print_view(view, nxt) -> None:
+def _print_view(view, nxt, incident_id: str = "INCIDENT", *, listing: bool = False) -> None:
+    """One step: its state, text, evidence summary, plan; then what comes next (not in a
+    listing of every step)."""
+    from console.plans import plan_lines
+
     out = console_out()
     mark = {
         "passed": "✔",
@@ -133,15 +137,23 @@ def _print_view(view, nxt) -> None:
         "running": "…",
         "pending": "·",
     }.get(view.state, "?")
-    out.print(f"{mark} [{view.phase}] {view.id}: {view.title} — {view.state}", markup=False)
+    here = "  ← current" if listing and view.current else ""
+    out.print(f"{mark} [{view.phase}] {view.id}: {view.title} — {view.state}{here}",
+              markup=False)
+    if listing:
+        if view.summary and view.state != "pending":
+            out.print(f"    {view.summary}", markup=False)
+        return
     if view.text:
         out.print(f"    {view.text}", markup=False)
     if view.summary:
         out.print(f"    {view.summary}", markup=False)
+    if view.plan:
+        for line in plan_lines(view.plan):
+            out.print(f"    {line}", markup=False)
     if view.needs_confirmation:
-        plan = view.plan or {}
-        out.print(f"    needs confirmation: {plan.get('summary', '')}", markup=False)
-        out.print(f"    confirm with: rollbook run INCIDENT --step {view.id} --yes", markup=False)
+        out.print(f"    needs confirmation: confirm with: rollbook run {incident_id} "
+                  f"--step {view.id} --yes", markup=False)
     if view.options and view.state == "pending":
         for o in view.options:
             out.print(f"    · {o['id']}: {o['label']}", markup=False)
@@ -201,8 +213,7 @@ def run(
                 )
                 return
             for v in steps:
-                if v.state != "pending" or v.current:
-                    _print_view(v, None)
+                _print_view(v, None, iid, listing=True)
             cur = engine.current()
             console_out().print(f"current: {cur.id if cur else '— (ended)'}", markup=False)
             return
@@ -220,7 +231,7 @@ def run(
                 }
             )
         else:
-            _print_view(view, nxt)
+            _print_view(view, nxt, iid)
     ok = view.state in ("passed", "done", "skipped") or (dry_run and view.plan is not None)
     sys.exit(0 if ok and not view.needs_confirmation else 1)
 

@@ -105,7 +105,7 @@ class Engine:
     def _replay(self) -> Replay:
         events = self.ws.store.events(self.incident_id, kind_prefix="step.")
         first = self.runbook.steps[0].id if self.runbook.steps else None
-        return replay(events, first)
+        return replay(events, first, runbook=self.runbook.id)
 
     def context(self, step: Step | None = None, state: Replay | None = None) -> StepContext:
         state = state or self._replay()
@@ -275,7 +275,8 @@ class Engine:
             message,
             actor=self.ws.actor,
             at=self.ws.now(),
-            payload={"step": step.id, "phase": step.phase, "kind": step.kind, **payload},
+            payload={"step": step.id, "phase": step.phase, "kind": step.kind,
+                     "runbook": self.runbook.id, **payload},
         )
 
     def _finish(

@@ -4,6 +4,12 @@ The store is the only memory: each ``step.started`` / ``step.finished`` event ca
 step id, and ``step.finished`` also names the step the flow goes to next. Replaying them
 gives every step's latest state and the cursor, so the TUI, the CLI and a process restarted
 after a crash all agree on where an incident stands.
+
+The cursor is found by walking the flow from the first step along each finished step's
+recorded next step, stopping at the first step not finished (or finished but holding the
+flow: a failed ``stop_on_fail`` step names itself as next). So a step taken ahead of the flow
+(a why written early, a decision made early) is remembered without dragging the flow past the
+steps before it, and the flow passes over it when it gets there.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ class StepRecord:
     finished_at: datetime | None = None
     actor: str | None = None
     runs: int = 0
+    next: str | None = None  # where the flow went after this step's latest finish
 
     def as_result(self) -> dict[str, Any]:
         """What Jinja sees as ``results.<step id>``."""
@@ -56,15 +63,18 @@ class Replay:
         return {sid: rec.as_result() for sid, rec in self.records.items() if rec.state != "pending"}
 
 
-def replay(events: list[TimelineEvent], first_step: str | None) -> Replay:
+def replay(events: list[TimelineEvent], first_step: str | None, *,
+           runbook: str | None = None) -> Replay:
+    """Step states and the cursor of ``runbook`` (events of another runbook attached before
+    are left out; events recorded before runbook ids were stored count for any)."""
     records: dict[str, StepRecord] = {}
-    cursor, started, ended = first_step, False, False
+    started = False
     for ev in events:
         if ev.kind not in ("step.started", "step.finished"):
             continue
         p = ev.payload
         sid = p.get("step")
-        if not sid:
+        if not sid or (runbook and p.get("runbook") not in (None, runbook)):
             continue
         rec = records.setdefault(sid, StepRecord())
         if ev.kind == "step.started":
@@ -79,8 +89,22 @@ def replay(events: list[TimelineEvent], first_step: str | None) -> Replay:
         rec.finished_at, rec.actor = ev.ts, ev.actor
         rec.runs += 1
         if p.get("auxiliary"):
-            continue  # passed over by a jump: does not move the cursor
+            continue  # passed over by a jump: not on the path
         started = True
-        cursor = p.get("next")
-        ended = cursor is None
+        rec.next = p.get("next")
+    cursor, ended = walk(records, first_step)
     return Replay(records, cursor, started, ended)
+
+
+def walk(records: dict[str, StepRecord], first_step: str | None) -> tuple[str | None, bool]:
+    """``(cursor, ended)``: follow finished steps' recorded next steps from the first step."""
+    cursor, seen = first_step, set()
+    while cursor is not None:
+        rec = records.get(cursor)
+        if rec is None or rec.state not in FINISHED or rec.runs == 0 or cursor in seen:
+            return cursor, False  # not run yet, running, or a loop back: the flow is here
+        if rec.next == cursor:
+            return cursor, False  # finished but holding the flow (failed, stop_on_fail)
+        seen.add(cursor)
+        cursor = rec.next
+    return None, first_step is not None

@@ -105,7 +105,8 @@ def test_run_drives_an_incident_step_by_step(capsys, seeded_home):
     code, out, _ = cli(capsys, "run", iid, "--step", "decide")
     assert code == 7  # a decision needs --answer (InvalidInput)
     code, out, _ = cli(capsys, "run", iid, "--step", "decide", "--answer", "hotfix")
-    assert code == 0 and "next: hotfix_mapping" in out
+    # decided ahead of the flow: the flow stays on the first step still to do
+    assert code == 0 and "decided: Hotfix the pipeline" in out and "next: confirm_nulls" in out
 
     code, out, _ = cli(capsys, "run", iid, "--step", "why_1", "--note", "nulls", "--json")
     assert json.loads(out)["step"]["note"] == "nulls"
@@ -114,7 +115,8 @@ def test_run_drives_an_incident_step_by_step(capsys, seeded_home):
     data = json.loads(out)
     states = {s["id"]: s["state"] for s in data["steps"]}
     assert states["acknowledge"] == "done" and states["decide"] == "done"
-    assert data["current"]["id"] == "why_2"
+    assert states["why_1"] == "done" and states["confirm_nulls"] == "pending"
+    assert data["current"]["id"] == "confirm_nulls"  # steps taken ahead do not drag the flow
 
 
 def test_drill_lists_scenarios(capsys, seeded_home):

@@ -88,9 +88,13 @@ def test_decisions_need_an_answer_and_jump(ws, athena):
     assert kinds(ws, athena.incident_id, "step.") == []  # nothing half-recorded
     view = athena.run_step("decide", answer="hotfix", note="the upstream rename")
     assert view.answer == "hotfix" and "the upstream rename" in view.summary
-    assert athena.current().id == "hotfix_mapping"
+    # decided ahead of the flow: remembered, but the steps before it are still to do
+    assert athena.current().id == "acknowledge"
     states = {v.id: v.state for v in athena.steps()}
     assert states["rollback"] == "skipped" and states["retrain"] == "skipped"
+    # when the flow gets there it follows the decision
+    skip_to(athena, "decide")
+    assert athena.current().id == "hotfix_mapping"
 
 
 def test_notes_and_action_items_go_on_the_timeline(ws, athena):
@@ -105,7 +109,24 @@ def test_notes_and_action_items_go_on_the_timeline(ws, athena):
     assert all(i["owner"] == "growth-ml" and i["due"] for i in items)
 
 
+def skip_to(engine, step_id: str) -> None:
+    """Skip every step from the flow's current one until the flow passes ``step_id``'s
+    predecessors (stops at ``step_id`` or wherever the flow goes past it)."""
+    order = [s.id for s in engine.steps()]
+    while (cur := engine.current()) is not None and cur.id != step_id \
+            and order.index(cur.id) < order.index(step_id):
+        engine.run_step(cur.id, answer="skip")
+
+
+def test_a_step_taken_ahead_keeps_the_flow_where_it_was(ws, athena):
+    assert athena.run_step("why_1", note="early").state == "done"
+    assert athena.current().id == "acknowledge"
+    skip_to(athena, "why_1")
+    assert athena.current().id == "why_2"  # the flow passes over the why written early
+
+
 def test_skip_and_when(ws, athena):
+    skip_to(athena, "tell_consumers")
     view = athena.run_step("tell_consumers", answer="skip")
     assert view.state == "skipped" and athena.current().id == "breaker"
     # the batch is paused only when a null-rate check failed: none has run yet
@@ -144,6 +165,7 @@ def test_a_step_that_started_and_never_finished_reads_running(ws, athena):
 
 
 def test_the_ended_runbook_refuses_to_run(ws, athena):
+    skip_to(athena, "publish_review")
     athena.run_step("publish_review")
     with pytest.raises(InvalidTransition, match="ended"):
         athena.run_step()
@@ -186,6 +208,7 @@ def test_answer_yes_confirms_an_action(ws, athena):
 
 def test_a_failing_fix_check_holds_the_flow_before_the_batch_resumes(ws, athena):
     # the fault is still live: the feature stays null, so the batch must not resume
+    skip_to(athena, "verify_fix")
     view = athena.run_step("verify_fix")
     assert view.state == "failed"
     assert athena.current().id == "verify_fix"  # not resume_batch
