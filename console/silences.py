@@ -1,20 +1,78 @@
 """Silences (e.g. during a drill), recorded on the timeline with their author and comment.
 
 The metrics plugin does the work when it can (capability ``silences``: the ``prometheus``
-plugin with ``alertmanager_url``, or the ``alertmanager`` plugin); the core only records.
+plugin with ``alertmanager_url``, the ``alertmanager`` plugin, or the ``embedded`` world);
+the core validates the matchers and records.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.errors import ActionRefused, InvalidInput
-from console.workspace import Workspace
 
+if TYPE_CHECKING:
+    from console.workspace import Workspace
+
+_MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """One Alertmanager-style label matcher. A label the alert lacks reads as ``""``;
+    regexes match the whole value (Alertmanager anchors them)."""
+
+    name: str
+    op: str  # = | != | =~ | !~
+    value: str
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        have = str(labels.get(self.name, ""))
+        if self.op in ("=", "!="):
+            hit = have == self.value
+        else:
+            hit = re.fullmatch(self.value, have) is not None
+        return hit if self.op in ("=", "=~") else not hit
+
+    def __str__(self) -> str:
+        return f'{self.name}{self.op}"{self.value}"'
+
+
+def parse_matcher(text: str) -> Matcher:
+    """``alertname=ModelErrorRateHigh``, ``model!=churn``, ``severity=~"crit.*"`` → a
+    ``Matcher`` (quotes around the value are optional). Raises ``InvalidInput`` for anything
+    else, and for a regex that does not compile."""
+    m = _MATCHER.match(text)
+    if not m:
+        raise InvalidInput(
+            f"bad matcher {text!r}",
+            hint="write LABEL=VALUE, LABEL!=VALUE, LABEL=~REGEX or LABEL!~REGEX",
+        )
+    name, op, value = m.groups()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    if op in ("=~", "!~"):
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise InvalidInput(f"bad regex in matcher {text!r}: {exc}") from None
+    return Matcher(name, op, value)
+
+
+def parse_matchers(texts: list[str] | tuple[str, ...]) -> list[Matcher]:
+    """Every matcher parsed (at least one), before any backend is called."""
+    if not texts:
+        raise InvalidInput(
+            "a silence needs at least one matcher",
+            hint="e.g. --match alertname=ModelErrorRateHigh",
+        )
+    return [parse_matcher(t) for t in texts]
 
 
 def parse_duration(text: str) -> timedelta:
@@ -67,6 +125,7 @@ def create_silence(
         raise InvalidInput(
             "a silence needs a comment saying why", hint='--comment "drill: rollback of churn"'
         )
+    parse_matchers(matchers)
     m = _silencer(ws)
     inc = _incident(ws, incident_id, matchers)
     sid = m.create_silence(

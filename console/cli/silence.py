@@ -1,4 +1,5 @@
-"""`rollbook silence add | expire | list`: Alertmanager silences, recorded on the timeline."""
+"""`rollbook silence add | expire | list`: silences (Alertmanager's, or the embedded world's),
+recorded on the timeline."""
 
 from __future__ import annotations
 
@@ -47,8 +48,15 @@ def silence() -> None:
 @click.pass_context
 def add(ctx, matchers, duration, comment, incident_id, as_json) -> None:
     """Create a silence."""
-    from console.silences import create_silence, parse_duration
+    from console.errors import InvalidInput
+    from console.silences import create_silence, parse_duration, parse_matchers
 
+    try:  # a usage error, before any backend is called
+        parse_matchers(list(matchers))
+        parse_duration(duration)
+    except InvalidInput as exc:
+        param = "'--match' / '-m'" if "matcher" in exc.message else "'--duration' / '-d'"
+        raise click.BadParameter(str(exc), ctx=ctx, param_hint=param) from None
     with workspace(ctx) as ws:
         rec = create_silence(
             ws,
@@ -98,7 +106,7 @@ def expire(ctx, silence_id, comment, incident_id, as_json) -> None:
 @env_option
 @click.pass_context
 def list_cmd(ctx, show_all, as_json) -> None:
-    """Silences in Alertmanager."""
+    """Silences (in Alertmanager, or in the embedded world)."""
     from console.silences import list_silences
 
     with workspace(ctx) as ws:

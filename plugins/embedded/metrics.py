@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from console.backends.interfaces import Metrics
 from console.backends.types import Alert, Point
 from console.errors import InvalidInput, NotFound
 from plugins.embedded import alerts as rules
+from plugins.embedded import silences as silence_store
 from plugins.embedded.fleet import FLEET
 from plugins.embedded.guard import guarded
 from plugins.embedded.simulator import AGGREGATE, sole_route
@@ -33,9 +34,10 @@ class EmbeddedMetrics(Metrics):
     ``false_positive_rate:mobile_new`` (fraud). ``version=None`` is the traffic-weighted
     model aggregate; a route key (version or fallback) gives that route's own series, which
     only exists while it serves traffic. ``query_range`` points sit at start, start+step, …
-    ≤ end, each the mean of the 1-minute ticks in (t − step, t]."""
+    ≤ end, each the mean of the 1-minute ticks in (t − step, t]. Alerts an active silence
+    matches are left out of ``active_alerts``, as Alertmanager leaves them out."""
 
-    capabilities = frozenset({"per_version", "fleet_query", "alerts"})
+    capabilities = frozenset({"per_version", "fleet_query", "alerts", "silences"})
 
     def __init__(self, world: EmbeddedWorld) -> None:
         self.world = world
@@ -130,9 +132,27 @@ class EmbeddedMetrics(Metrics):
 
     @guarded("metrics")
     def active_alerts(self) -> list[Alert]:
-        """Firing alerts (see ``plugins.embedded.alerts`` for names, labels and rules)."""
+        """Firing alerts no active silence matches (see ``plugins.embedded.alerts`` for
+        names, labels and rules)."""
         self.world.catch_up()
-        return list(self.world.cached("alerts", self._evaluate))
+        firing = self.world.cached("alerts", self._evaluate)
+        return silence_store.unsilenced(firing, silence_store.active_matchers(self.world))
+
+    @guarded("metrics")
+    def create_silence(self, matchers, *, author: str, comment: str, duration: timedelta) -> str:
+        """Silence alerts matching all ``matchers`` for ``duration`` from now (world time);
+        returns its id."""
+        return silence_store.create(
+            self.world, matchers, author=author, comment=comment, duration=duration
+        )
+
+    @guarded("metrics")
+    def expire_silence(self, silence_id: str) -> None:
+        silence_store.expire(self.world, silence_id)
+
+    @guarded("metrics")
+    def silences(self) -> list[silence_store.Silence]:
+        return silence_store.all_silences(self.world)
 
     def _evaluate(self) -> list[Alert]:
         th = rules.thresholds(self.world.thresholds)
