@@ -5,15 +5,29 @@ from __future__ import annotations
 
 
 def plain(value) -> str:
-    """A value as a person reads it: no braces, quotes or True/False."""
+    """A value as a person reads it: no braces, quotes or True/False; numbers to 4
+    significant digits; timestamps as HH:MM:SS."""
+    from datetime import datetime
+
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, datetime):
+        return f"{value:%H:%M:%S}"
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return f"{datetime.fromisoformat(value):%H:%M:%S}"
+        except ValueError:
+            return value
     if isinstance(value, dict):
         if value and all(isinstance(v, int | float) and not isinstance(v, bool)
                          for v in value.values()):
             from console.fleet import format_routes
 
             return format_routes(value)  # routes: v13:100%
+        if set(value) == {"at", "value"}:  # a point of a series
+            return f"{plain(value['at'])} {plain(value['value'])}"
         return ", ".join(f"{k}: {plain(v)}" for k, v in value.items()) or "—"
     if isinstance(value, list | tuple):
         return ", ".join(plain(v) for v in value) or "—"

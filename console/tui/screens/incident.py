@@ -72,11 +72,13 @@ def evidence_table(evidence: dict) -> Table | Text | None:
                       str(f.get("severity", "")).upper())
         return t
     if isinstance(evidence, dict) and evidence:
+        from console.plans import plain
+
         lines = []
         for k, v in list(evidence.items())[:10]:
-            if isinstance(v, list) and v and isinstance(v[0], dict):
-                v = "; ".join(", ".join(f"{a}={b}" for a, b in item.items()) for item in v[:3])
-            lines.append(f"{k}: {v}")
+            if isinstance(v, list) and len(v) > 3:
+                v = [*v[:3], f"… {len(v) - 3} more"]
+            lines.append(f"{k.replace('_', ' ')}: {plain(v)}")
         return Text("\n".join(lines))
     return None
 
