@@ -477,3 +477,31 @@ async def test_model_versions_follow_a_rollback(make_app, demo):
         assert "production v12" in str(model.query_one("#model-summary").render())
         assert str(model.query_one("#lineage-text").render()).startswith(
             "what moved v12 → v13")
+
+
+async def test_drift_severity_fits_at_80x24_and_the_title_names_the_window(make_app, demo):
+    from console.tui.screens.drift import SEV, DriftScreen
+
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                     and app.screen.view is not None)
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, DriftScreen)
+                     and app.screen.view is not None, timeout=60)
+        await pilot.pause(0.2)
+        drift = app.screen
+        text = table_text(drift.query_one("DataTable"))
+        for f in drift.view.report.features[:5]:
+            line = next(x for x in text.splitlines() if f.name in x)
+            assert SEV[f.severity] in line
+        title = str(drift.query_one("#title").render())
+        assert f"{demo.incident.id} window" in title
+        assert drift.view.windows["current"] in title
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_model_screen(app, pilot, "churn")
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, DriftScreen)
+                     and app.screen.view is not None, timeout=60)
+        assert "last 60 min" in str(app.screen.query_one("#title").render())

@@ -14,6 +14,10 @@ from console.tui.screens.base import RegistryScreen
 from console.views import DriftView, drift_view
 
 SEV = {"significant": "✖ SIGNIFICANT", "moderate": "▲ moderate", "stable": "✔ stable"}
+KIND = {"numeric": "num", "categorical": "cat"}
+# severity right after the feature, and short kinds, so that no severity word is cut at 80
+# columns
+DRIFT_COLUMNS = ("feature", "severity", "PSI", "KS", "null ref", "null now", "kind")
 
 
 def _num(v, fmt: str) -> str:
@@ -44,15 +48,26 @@ class DriftScreen(RegistryScreen):
         self.view: DriftView | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Rollbook · drift · {self.model}", id="title")
+        yield Static(self.title_text(), id="title")
         yield DataTable(id="drift-table", cursor_type="row")
         yield VerticalScroll(Static(id="histogram-text"), id="histogram")
         yield Static("computing drift…", id="statusline")
         yield Footer()
 
+    def title_text(self) -> Text:
+        """The window is in the title: the model's drift (the last hour) and an incident's
+        (since its onset) differ, and must not look like the same numbers."""
+        title = f"Rollbook · drift · {self.model} · "
+        if self.incident_id is None:
+            title += "last 60 min"
+        else:
+            title += f"{self.incident_id} window"
+            if self.view is not None:
+                title += f" {self.view.windows['current']}"
+        return Text(title)
+
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("feature", "kind", "PSI", "KS", "null ref",
-                                              "null now", "severity")
+        self.query_one(DataTable).add_columns(*DRIFT_COLUMNS)
         self.load()
 
     @work(exclusive=True, group="drift")
@@ -68,9 +83,10 @@ class DriftScreen(RegistryScreen):
         for f in rep.features:
             def pct(v):
                 return f"{v * 100:.1f}%" if isinstance(v, int | float) else "—"
-            table.add_row(f.name, f.kind, _num(f.psi, ".3f"), _num(f.ks_statistic, ".3f"),
-                          pct(f.null_rate_reference), pct(f.null_rate_current),
-                          SEV.get(f.severity, str(f.severity)), key=f.name)
+            table.add_row(f.name, SEV.get(f.severity, str(f.severity)), _num(f.psi, ".3f"),
+                          _num(f.ks_statistic, ".3f"), pct(f.null_rate_reference),
+                          pct(f.null_rate_current), KIND.get(f.kind, f.kind), key=f.name)
+        self.query_one("#title", Static).update(self.title_text())
         self.set_status(f"status {rep.status.upper()} · reference {self.view.windows['reference']}"
                         f" · current {self.view.windows['current']} · rows "
                         f"{rep.rows_reference}/{rep.rows_current} · esc back")
