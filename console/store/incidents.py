@@ -18,7 +18,14 @@ from typing import Any
 
 from console.clock import parse_ts
 from console.errors import InvalidTransition, NotFound
-from console.store.audit import GENESIS, ChainReport, canonical, event_hash, verify_rows
+from console.store.audit import (
+    GENESIS,
+    MISSING,
+    ChainReport,
+    canonical,
+    event_hash,
+    verify_rows,
+)
 from console.store.models import (
     MILESTONES,
     PHASES,
@@ -58,6 +65,7 @@ class IncidentStore:
         with self._tx():
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                              (str(SCHEMA_VERSION),))
+            self._anchor_head()
 
         self._incident_cols = [
             d[0] for d in self._db.execute("SELECT * FROM incidents LIMIT 0").description
@@ -158,10 +166,30 @@ class IncidentStore:
             row = self._db.execute("SELECT MAX(seq) FROM events").fetchone()
         return row[0] or 0
 
+    def _anchor_head(self) -> None:
+        # A store from before the anchor gets one from its current last record (the trigger
+        # in DDL moves it from then on). The meta flag tells "never had one" from "deleted".
+        if self._db.execute("SELECT 1 FROM meta WHERE key = 'audit_head'").fetchone():
+            return
+        if not self._db.execute("SELECT 1 FROM audit_head").fetchone():
+            row = self._db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+                                   ).fetchone()
+            self._db.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)",
+                             row or (0, GENESIS))
+        self._db.execute("INSERT INTO meta VALUES ('audit_head', 'anchored')")
+
     def verify_chain(self) -> ChainReport:
+        """The hash chain checked link by link, and its end against the head anchor."""
         with self._lock:
-            rows = self._db.execute(f"SELECT {_EVENT_COLS} FROM events ORDER BY seq").fetchall()
-        return verify_rows(rows)
+            self._db.execute("BEGIN")  # one snapshot for the rows and the anchor
+            try:
+                rows = self._db.execute(
+                    f"SELECT {_EVENT_COLS} FROM events ORDER BY seq").fetchall()
+                head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1"
+                                        ).fetchone()
+            finally:
+                self._db.execute("COMMIT")
+        return verify_rows(rows, tuple(head) if head else MISSING)
 
     # ---- incidents ----------------------------------------------------------------------
     def create_incident(self, *, title: str, model: str, severity: str, env: str,

@@ -1,5 +1,7 @@
 """SQLite schema of the incident store. Events are append-only: triggers refuse UPDATE and
-DELETE, and every event carries the hash of the one before it (see ``audit.py``)."""
+DELETE, and every event carries the hash of the one before it (see ``audit.py``). The chain's
+head (last seq and hash) is anchored in ``audit_head``, moved by a trigger in the same
+transaction as each insert, so deleting the last records is caught too."""
 
 SCHEMA_VERSION = 1
 
@@ -44,4 +46,16 @@ CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'timeline events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'timeline events are append-only'); END;
+CREATE TABLE IF NOT EXISTS audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS events_move_head AFTER INSERT ON events
+BEGIN UPDATE audit_head SET seq = NEW.seq, hash = NEW.hash WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS audit_head_forward_only BEFORE UPDATE ON audit_head
+WHEN NEW.seq <= OLD.seq
+BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END;
+CREATE TRIGGER IF NOT EXISTS audit_head_no_delete BEFORE DELETE ON audit_head
+BEGIN SELECT RAISE(ABORT, 'the audit head is never deleted'); END;
 """

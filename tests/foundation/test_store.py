@@ -136,3 +136,76 @@ def test_tail_reads_only_the_end(store):
     assert total == 31
     assert [e.message for e in last] == [f"n{i}" for i in range(25, 30)]
     assert store.tail(None, 5) == ([], 0)
+
+
+def test_head_anchor_catches_a_deleted_last_record(store):
+    inc = make(store)
+    for i in range(3):
+        store.append(inc.id, "note", f"n{i}", actor="a", at=T0)
+    last = store.last_seq()
+    good = store.verify_chain()
+    assert good.ok and good.head_seq == last and good.to_dict()["head"]["seq"] == last
+    store._db.executescript("DROP TRIGGER events_no_delete;"
+                            f"DELETE FROM events WHERE seq = {last};")
+    report = store.verify_chain()
+    assert not report.ok and report.first_bad_seq == last
+    assert report.problem == f"record {last} (the last) is missing"
+    store._db.execute(f"DELETE FROM events WHERE seq = {last - 1}")
+    report = store.verify_chain()
+    assert report.first_bad_seq == last - 1 and "(the last) are missing" in report.problem
+
+
+def test_head_anchor_catches_a_replaced_last_record_and_its_own_deletion(store):
+    inc = make(store)
+    store.append(inc.id, "note", "n", actor="a", at=T0)
+    last = store.last_seq()
+    store._db.executescript("DROP TRIGGER events_no_delete;"
+                            f"DELETE FROM events WHERE seq = {last};")
+    with pytest.raises(sqlite3.IntegrityError):  # the anchor never moves back
+        store.append(inc.id, "note", "forged", actor="a", at=T0)
+    store._db.executescript("DROP TRIGGER events_move_head;")
+    store.append(inc.id, "note", "forged", actor="a", at=T0)  # a valid link, a new hash
+    report = store.verify_chain()
+    assert not report.ok and report.first_bad_seq == last and "replaced" in report.problem
+    store._db.executescript("DROP TRIGGER audit_head_no_delete; DELETE FROM audit_head;")
+    report = store.verify_chain()
+    assert not report.ok and "anchor is missing" in report.problem
+
+
+def test_a_store_from_before_the_anchor_gets_one_on_open(tmp_path):
+    path = tmp_path / "old.db"
+    with IncidentStore(path) as s:
+        inc = make(s)
+        s.append(inc.id, "note", "n", actor="a", at=T0)
+        last = s.last_seq()
+        s._db.executescript("DROP TRIGGER events_move_head; DROP TRIGGER audit_head_no_delete;"
+                            "DROP TABLE audit_head; DELETE FROM meta WHERE key = 'audit_head';")
+    with IncidentStore(path) as s:
+        report = s.verify_chain()
+        assert report.ok and report.head_seq == last
+        s.append(inc.id, "note", "after", actor="a", at=T0)
+        assert s.verify_chain().ok
+        s._db.executescript("DROP TRIGGER events_no_delete;"
+                            f"DELETE FROM events WHERE seq = {last + 1};")
+        assert s.verify_chain().problem == f"record {last + 1} (the last) is missing"
+
+
+def test_audit_verify_cli_names_the_missing_last_record_and_prints_the_head(rollbook_home):
+    import json
+
+    from click.testing import CliRunner
+
+    from console.cli.main import cli
+
+    with IncidentStore(rollbook_home / "data" / "incidents.db") as s:
+        inc = make(s)
+        ev = s.append(inc.id, "note", "n", actor="a", at=T0)
+    r = CliRunner().invoke(cli, ["audit", "verify", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["head"] == {"seq": ev.seq, "hash": ev.hash}
+    db = sqlite3.connect(rollbook_home / "data" / "incidents.db")
+    db.executescript(f"DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = {ev.seq};")
+    db.close()
+    r = CliRunner().invoke(cli, ["audit", "verify"])
+    assert r.exit_code == 1
+    assert f"record {ev.seq} (the last) is missing" in r.output
