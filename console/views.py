@@ -191,7 +191,7 @@ def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> Dri
     import numpy as np
 
     from console.diagnostics.report import drift_report
-    from console.runbooks.checks.data import inputs, windows
+    from console.runbooks.checks.data import features_of, inputs, windows
     from console.runbooks.context import StepContext
 
     now = ws.now()
@@ -200,9 +200,11 @@ def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> Dri
     else:  # a synthetic incident record, only to position the windows
         inc = Incident("", "", model, "SEV4", "open", "detect", ws.env.name,
                        detected_at=now - timedelta(hours=1), onset_at=now - timedelta(hours=1))
-    ref, cur, where = windows(StepContext(ws, inc), {})
+    ctx = StepContext(ws, inc)
+    ref, cur, where = windows(ctx, {})
     ref, cur = inputs(ref), inputs(cur)
-    report = drift_report(ref, cur)
+    # the model's declared features, as the runbook's drift check uses (no ids, no extras)
+    report = drift_report(ref, cur, columns=features_of(ctx, ref, cur))
     hists: dict[str, tuple[list[str], list[float], list[float]]] = {}
     for f in report.features[:12]:
         if f.name not in ref.columns or f.name not in cur.columns or f.kind != "numeric":

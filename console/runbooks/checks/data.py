@@ -107,6 +107,11 @@ def schema_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
     )
 
 
+def features_of(ctx: StepContext, ref: pd.DataFrame, cur: pd.DataFrame) -> list[str]:
+    """The model's declared features present in the reference window (else every input)."""
+    return _features(ctx, {}, ref, cur)
+
+
 def _features(
     ctx: StepContext, params: dict[str, Any], ref: pd.DataFrame, cur: pd.DataFrame
 ) -> list[str]:
