@@ -76,6 +76,29 @@ def recent_mitigations(ws: Workspace, model: str, *, within: timedelta = RECENT
     return out
 
 
+def standing_rollback(ws: Workspace, model: str, current: str | None, *,
+                      within: timedelta = RECENT) -> dict | None:
+    """The Rollbook rollback that brought ``model`` to ``current`` in the last ``within`` and
+    is still its last production move (no promotion, rollout or pointer move since), as
+    ``{"from", "to", "at", "actor", "minutes_ago"}``; else None. Rolling back again without
+    naming a version is then a no-op: a repeated rollback must not walk further back."""
+    if current is None:
+        return None
+    last = None
+    for ev in ws.store.events(all_incidents=True, kind_prefix="action.finished"):
+        p = ev.payload
+        if p.get("model") == model and p.get("action") in (*MOVES_PRODUCTION, "pointer"):
+            last = ev
+    if last is None or last.payload.get("action") != "rollback" or \
+            str(last.payload.get("to")) != current:
+        return None
+    now = ws.now()
+    if now - last.ts > within:
+        return None
+    return {"from": last.payload.get("from"), "to": current, "at": last.ts, "actor": last.actor,
+            "minutes_ago": round((now - last.ts).total_seconds() / 60.0, 1)}
+
+
 def describe_recent(recent: list[dict]) -> list[str]:
     """One warning line per recent mitigation, for the CLI plan and the console's modal."""
     verbs = {"rollback": "rolled back", "killswitch": "kill switch", "restore": "restored",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.actions.calls import DEFAULT_TIMEOUT_S, call
-from console.actions.history import previous_good
+from console.actions.history import previous_good, recent_mitigations, standing_rollback
 from console.actions.policy import guard
 from console.actions.recorder import ActionRecorder, incident_for
 from console.actions.results import ActionResult, Check
@@ -32,6 +32,9 @@ class RollbackPlan:
     routes_after: dict[str, float]
     checks: list[Check] = field(default_factory=list)
     recent: list[dict] = field(default_factory=list)  # history.recent_mitigations
+    # history.standing_rollback: the rollback that already brought the model to to_version
+    already: dict | None = None
+    further: str | None = None  # the version a rollback past ``already`` would go to
 
     @property
     def blocked(self) -> bool:
@@ -46,7 +49,17 @@ class RollbackPlan:
         return {"model": self.model, "from": self.from_version, "to": self.to_version,
                 "traffic_before": self.routes_before, "traffic_after": self.routes_after,
                 "registry_before": self.from_version, "registry_after": self.to_version,
-                "checks": [c.to_dict() for c in self.checks], "recent": self.recent}
+                "checks": [c.to_dict() for c in self.checks], "recent": self.recent,
+                "already_rolled_back": self.already, "further": self.further}
+
+    def noop_message(self) -> str:
+        if not self.already:
+            return f"{self.model} already on {self.to_version}; nothing changed"
+        a = self.already
+        further = (f"to go further back name the version: --to {self.further}" if self.further
+                   else "there is no earlier good version to go further back to")
+        return (f"{self.model} was already rolled back {a['from']} → {a['to']} "
+                f"{a['minutes_ago']:g} min ago by {a['actor']}; nothing changed — {further}")
 
 
 def same_routes(a: dict[str, float], b: dict[str, float]) -> bool:
@@ -114,16 +127,21 @@ def plan_rollback(ws: Workspace, model: str, to: str | None = None,
                   ) -> RollbackPlan:
     reg, traffic = ws.backends.registry, ws.backends.traffic
     current = call(reg.production_version, model, timeout=timeout, what="registry.production")
-    target = to or previous_good(ws, model, current)
+    routes = call(traffic.routes, model, timeout=timeout, what="traffic.routes")
+    # Idempotent: when the last production move was a rollback to the current version and
+    # traffic is still all on it, rolling back again (without naming a version) changes
+    # nothing. Going further back takes an explicit --to.
+    already = None
+    if current and (to is None or to == current) and same_routes(routes, {current: 100.0}):
+        already = standing_rollback(ws, model, current)
+    target = to or (current if already else previous_good(ws, model, current))
     if target is None:
         raise ActionRefused(f"no earlier good version of {model} to roll back to",
                             hint="name one with --to VERSION, or use the kill switch")
-    routes = call(traffic.routes, model, timeout=timeout, what="traffic.routes")
-    from console.actions.history import recent_mitigations
-
     return RollbackPlan(model, current, target, routes, {target: 100.0},
                         preflight(ws, model, target, overrides, timeout=timeout),
-                        recent_mitigations(ws, model))
+                        recent_mitigations(ws, model), already=already,
+                        further=previous_good(ws, model, current) if already else None)
 
 
 def commands(model: str, plan: RollbackPlan) -> tuple[str, str]:
@@ -142,17 +160,18 @@ def rollback(ws: Workspace, model: str, *, to: str | None = None, dry_run: bool 
     plan = plan_rollback(ws, model, to, overrides, timeout=timeout)
     res = ActionResult("rollback", model, "dry-run", "", plan=plan.to_dict(), checks=plan.checks)
     if dry_run:
-        res.message = f"would roll {model} back {plan.from_version} → {plan.to_version}"
+        res.message = f"would do nothing: {plan.noop_message()}" if plan.noop else \
+            f"would roll {model} back {plan.from_version} → {plan.to_version}"
         return res
     guard(ws, "rollback", confirmed_by=confirmed_by, automatic=automatic)
     rec = ActionRecorder(ws, "rollback", model, incident_for(ws, model, incident_id))
     res.incident_id, res.action_id, res.steps = rec.incident_id, rec.action_id, rec.steps
     res.finish, res.undo = commands(model, plan)
     if plan.noop:
-        rec.event("noop", f"{model} already on {plan.to_version}: nothing to do",
-                  **{"from": plan.from_version, "to": plan.to_version})
-        res.status, res.message, res.verified = "noop", f"{model} already on {plan.to_version}; " \
-            "nothing changed", True
+        res.status, res.message, res.verified = "noop", plan.noop_message(), True
+        rec.event("noop", res.message, **{"from": plan.from_version, "to": plan.to_version,
+                                          "already_rolled_back": plan.already,
+                                          "further": plan.further})
         return res
     if plan.blocked:
         bad = [c for c in plan.checks if c.blocking]

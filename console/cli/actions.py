@@ -36,9 +36,10 @@ def _show_plan(res) -> None:
     from console.actions.history import describe_recent
     from console.fleet import format_routes
 
+    further = res.action == "rollback" and not plan.get("already_rolled_back")
     for line in describe_recent(plan.get("recent") or []):
-        out.print(f"  {line}" + (" — this goes further back" if res.action == "rollback"
-                                 else ""), markup=False)
+        out.print(f"  {line}" + (" — this goes further back" if further else ""),
+                  markup=False)
     for key in ("from", "to", "level", "route", "traffic_before", "traffic_after"):
         if plan.get(key) is not None:
             value = plan[key]

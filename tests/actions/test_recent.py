@@ -34,8 +34,50 @@ def test_cli_dry_run_warns_and_prints_routes_plainly(ws, clock):
 def test_a_second_real_rollback_records_its_plan(ws, clock):
     rollback(ws, "churn")
     clock.advance(minutes=2)
-    second = rollback(ws, "churn")
+    second = rollback(ws, "churn", to="v11")  # going further back takes an explicit --to
     assert second.status == "applied", second.message
     requested = [e for e in ws.store.events(all_incidents=True, kind_prefix="action.requested")
                  if e.payload.get("action") == "rollback"]
     assert requested[-1].payload["plan"]["recent"][0]["to"] == "v12"
+
+
+def test_rolling_back_twice_changes_nothing_the_second_time(ws, clock):
+    first = rollback(ws, "churn")
+    assert first.status == "applied" and (first.plan["from"], first.plan["to"]) == ("v13", "v12")
+    clock.advance(minutes=4)
+    second = rollback(ws, "churn")
+    assert second.status == "noop" and second.exit_code == 0, second.message
+    assert second.message == ("churn was already rolled back v13 → v12 4 min ago by tester; "
+                              "nothing changed — to go further back name the version: --to v11")
+    assert ws.backends.registry.production_version("churn") == "v12"
+    assert ws.backends.traffic.routes("churn") == {"v12": 100.0}
+    noop = [e for e in ws.store.events(all_incidents=True, kind_prefix="action.noop")
+            if e.payload.get("action_id") == second.action_id]
+    assert noop and noop[0].payload["further"] == "v11"
+    # the dry run says the same, and an explicit --to still goes further back
+    dry = rollback(ws, "churn", dry_run=True)
+    assert dry.plan["to"] == "v12" and dry.message.startswith("would do nothing: churn was")
+    assert rollback(ws, "churn", to="v11").status == "applied"
+    assert ws.backends.registry.production_version("churn") == "v11"
+
+
+def test_the_no_op_ends_with_the_window_or_a_later_move(ws, clock):
+    from console.actions.traffic import set_traffic
+
+    rollback(ws, "churn")
+    set_traffic(ws, "churn", {"v12": 50, "v13": 50})  # traffic no longer where it left it
+    assert rollback(ws, "churn", dry_run=True).plan["to"] == "v11"
+    set_traffic(ws, "churn", {"v12": 100})
+    assert rollback(ws, "churn", dry_run=True).plan["to"] == "v12"
+    clock.advance(hours=7)  # past RECENT: a new rollback is a new decision
+    assert rollback(ws, "churn", dry_run=True).plan["to"] == "v11"
+
+
+def test_cli_rollback_twice_is_a_no_op(ws, rollbook):
+    assert rollbook("rollback", "churn", "--yes")[0] == 0
+    code, out, _ = rollbook("rollback", "churn", "--yes")
+    assert code == 0 and "NOOP: churn was already rolled back v13 → v12" in out
+    assert "--to v11" in out
+    code, out, _ = rollbook("rollback", "churn", "--dry-run")
+    assert code == 0 and "further back" not in out.split("DRY-RUN")[0]
+    assert ws.backends.registry.production_version("churn") == "v12"

@@ -133,4 +133,6 @@ async def test_rollback_at_80x24_shows_the_verdict_and_a_second_R_names_the_firs
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
                      and app.screen.state in ("ready", "blocked"))
         plan = str(app.screen.query_one("#dialog-plan").render())
-        assert "rolled back v13 → v12" in plan and "further" in plan
+        assert "rolled back v13 → v12" in plan and "v12  →  v12" in plan and \
+            app.screen.plan.message.startswith("would do nothing: churn was already rolled "
+                                               "back v13 → v12")
