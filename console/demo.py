@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from console.errors import RollbookError
+from console.errors import NotFound, RollbookError
 from console.incidents import most_severe_first
 from console.store import Incident
 from console.workspace import Workspace
@@ -36,8 +36,8 @@ def start_demo(ws: Workspace, scenario: str = DEFAULT_SCENARIO, *, drill: bool =
                             hint="use the demo environment: rollbook demo --env demo")
     known = world.scenarios()
     if scenario not in known:
-        raise RollbookError(f"unknown scenario {scenario!r}",
-                            hint=f"scenarios: {', '.join(sorted(known))}")
+        raise NotFound(f"unknown scenario {scenario!r}",
+                       hint=f"scenarios: {', '.join(sorted(known))}")
     if speed is not None:
         try:
             world.set_speed(speed)

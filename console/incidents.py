@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from console.backends.types import Alert
-from console.errors import InvalidInput
+from console.errors import InvalidInput, NotFound
 from console.store import Incident
 from console.workspace import Workspace
 
@@ -60,8 +60,8 @@ def open_manual(ws: Workspace, model: str, title: str, *, severity: str = "SEV3"
                 runbook: str | None = None, drill: bool = False) -> Incident:
     names = {m.name for m in ws.backends.registry.models()}
     if model not in names:
-        raise InvalidInput(f"no model {model!r} in environment {ws.env.name!r}",
-                           hint=f"models: {', '.join(sorted(names))}")
+        raise NotFound(f"no model {model!r} in environment {ws.env.name!r}",
+                       hint=f"models: {', '.join(sorted(names))}")
     if not title.strip():
         raise InvalidInput("an incident needs a title", hint='--title "what is wrong"')
     if runbook is not None:

@@ -31,6 +31,8 @@ def incidents(ctx: click.Context, open_only: bool, model: str | None, as_json: b
     """List incidents, oldest first."""
     with _store(ctx) as store:
         rows = store.list(open_only=open_only, model=model)
+    if model is not None and not rows:
+        _require_model_lenient(ctx, model)
     if as_json:
         print_json({"incidents": rows})
         return
@@ -143,6 +145,7 @@ def alerts(ctx: click.Context, open_incidents: bool, model: str | None, watch: f
         if count is not None:
             raise click.UsageError("--count needs --watch")
         with workspace(ctx) as ws:
+            _require_model(ws, model)
             rows = intake_alerts(ws, open_incidents=open_incidents, model=model)
         if as_json:
             print_json({"alerts": rows})
@@ -150,6 +153,33 @@ def alerts(ctx: click.Context, open_incidents: bool, model: str | None, watch: f
             _print_alerts(rows)
         ctx.exit(1 if rows else 0)
     ctx.exit(_watch_alerts(ctx, open_incidents, model, watch, count, as_json))
+
+
+def _require_model(ws, model: str | None) -> None:
+    """A ``--model`` filter naming no model of the registry is an error (exit 4), not an
+    empty answer."""
+    from console.errors import NotFound
+
+    if model is None:
+        return
+    names = {m.name for m in ws.backends.registry.models()}
+    if model not in names:
+        raise NotFound(f"no model {model!r}", hint=f"models: {', '.join(sorted(names))}")
+
+
+def _require_model_lenient(ctx: click.Context, model: str) -> None:
+    """``_require_model`` for a listing that matched nothing; the store may hold incidents of
+    models the registry has since dropped, so only an empty answer asks, and a registry
+    that cannot answer leaves the answer empty rather than failing it."""
+    from console.errors import NotFound, RollbookError
+
+    try:
+        with workspace(ctx) as ws:
+            _require_model(ws, model)
+    except NotFound:
+        raise
+    except RollbookError:
+        pass
 
 
 def _print_alerts(rows) -> None:
@@ -173,7 +203,7 @@ def _watch_alerts(ctx: click.Context, open_incidents: bool, model: str | None, e
     import time
 
     from console.cli.common import to_jsonable
-    from console.errors import RollbookError
+    from console.errors import NotFound, RollbookError
     from console.intake import intake_alerts
 
     out = console_out()
@@ -181,6 +211,12 @@ def _watch_alerts(ctx: click.Context, open_incidents: bool, model: str | None, e
     code = 0
     n = 0
     with workspace(ctx) as ws:
+        try:
+            _require_model(ws, model)
+        except NotFound:
+            raise
+        except RollbookError:
+            pass  # a dead registry is no reason not to watch: the rounds report it
         try:
             while count is None or n < count:
                 if n:

@@ -52,5 +52,5 @@ def test_open_manual_checks_the_runbook(ws):
         open_manual(ws, "churn", "odd scores", runbook="no-such-runbook")
     inc = open_manual(ws, "churn", "odd scores", runbook="model-misbehaving")
     assert inc.runbook == "model-misbehaving"
-    with pytest.raises(InvalidInput, match="no model"):
+    with pytest.raises(NotFound, match="no model"):
         open_manual(ws, "nope", "x")

@@ -11,10 +11,13 @@ from console.cli.main import main
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_:
+    try:
         main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
     out, err = capsys.readouterr()
-    return exit_.value.code, out, err
+    return code, out, err
 
 
 def test_json_error_for_an_unknown_model(capsys):
@@ -44,3 +47,22 @@ def test_json_error_for_a_usage_error_inside_a_group(capsys):
 def test_without_json_errors_stay_off_stdout(capsys):
     code, out, err = run(capsys, "status", "nosuch")
     assert code == 4 and out == "" and "no model 'nosuch'" in err
+
+
+@pytest.mark.parametrize("args", [
+    ("alerts", "--model", "nosuch"),
+    ("incidents", "--model", "nosuch"),
+    ("incident", "open", "nosuch", "--title", "broken"),
+    ("demo", "--no-tui", "--scenario", "nosuch"),
+    ("drill", "nosuch"),
+])
+def test_not_found_is_exit_4(capsys, args):
+    code, out, err = run(capsys, *args, *(() if args[0] == "demo" else ("--json",)))
+    assert code == 4, err
+    if args[0] != "demo":
+        assert json.loads(out)["error"]["type"] == "NotFound"
+
+
+def test_a_known_model_with_nothing_to_show_is_not_an_error(capsys):
+    code, out, _ = run(capsys, "incidents", "--model", "churn", "--json")
+    assert code == 0 and json.loads(out) == {"incidents": []}
