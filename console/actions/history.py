@@ -37,10 +37,18 @@ def known_bad(ws: Workspace, model: str) -> set[str]:
 
 
 def previous_good(ws: Workspace, model: str, current: str | None) -> str | None:
-    """The last version that served production before ``current`` and was not rolled back
-    from; else the newest earlier version whose gates passed."""
+    """The last version that served production before ``current`` took over and was not
+    rolled back from; else the newest earlier version whose gates passed.
+
+    Only entries older than ``current``'s latest entry in the production history count: a
+    version labelled Production after that (a canary promoted by stage label while pointer
+    and traffic stayed put) never served, and is no rollback target."""
     bad = known_bad(ws, model) | ({current} if current else set())
-    for _, version, _ in reversed(production_history(ws, model)):
+    history = production_history(ws, model)
+    took_over = max((at for at, version, _ in history if version == current), default=None)
+    for at, version, _ in reversed(history):
+        if took_over is not None and at >= took_over:
+            continue
         if version not in bad:
             return version
     versions = ws.backends.registry.versions(model)

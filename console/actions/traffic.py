@@ -8,8 +8,9 @@ from console.actions.calls import DEFAULT_TIMEOUT_S, call
 from console.actions.policy import guard
 from console.actions.recorder import ActionRecorder, incident_for
 from console.actions.results import ActionResult
+from console.actions.rollback import same_routes
 from console.backends.types import STAGES
-from console.errors import InvalidInput, InvalidTransition, RollbookError
+from console.errors import ActionRefused, InvalidInput, InvalidTransition, RollbookError
 from console.fleet import format_routes
 from console.workspace import Workspace
 
@@ -62,8 +63,6 @@ def set_traffic(ws: Workspace, model: str, weights: Mapping[str, float], *,
                 dry_run: bool = False, incident_id: str | None = None,
                 confirmed_by: str | None = None, automatic: bool = False,
                 action: str = "traffic", timeout: float = DEFAULT_TIMEOUT_S) -> ActionResult:
-    from console.actions.rollback import same_routes
-
     t = ws.backends.traffic
     before = call(t.routes, model, timeout=timeout, what="traffic.routes")
     plan = {"model": model, "traffic_before": before, "traffic_after": dict(weights)}
@@ -135,9 +134,20 @@ def set_pointer(ws: Workspace, model: str, version: str, *, incident_id: str | N
 def transition_stage(ws: Workspace, model: str, version: str, stage: str, *,
                      incident_id: str | None = None, confirmed_by: str | None = None,
                      reason: str = "") -> ActionResult:
-    reg = ws.backends.registry
+    reg, traffic = ws.backends.registry, ws.backends.traffic
     current = reg.version(model, version).stage
     check_transition(current, stage)
+    production = call(reg.production_version, model, what="registry.production")
+    routes = call(traffic.routes, model, what="traffic.routes")
+    serving = (routes.get(version) or 0) > 0
+    if stage == "Archived" and current != stage and (version == production or serving):
+        holds = " and ".join(x for x in (
+            "holds the production pointer" if version == production else "",
+            f"receives {routes[version]:g}% of traffic" if serving else "") if x)
+        raise ActionRefused(f"{model} {version} {holds}: archiving it is refused",
+                            hint=f"move production off it first (rollbook rollback {model} "
+                                 f"--to VERSION, or rollbook rollout {model} VERSION), then "
+                                 "archive it")
     guard(ws, "stage", confirmed_by=confirmed_by)
     rec = ActionRecorder(ws, "stage", model, incident_for(ws, model, incident_id))
     res = ActionResult("stage", model, "noop", f"{model} {version} already {stage}",
@@ -152,4 +162,19 @@ def transition_stage(ws: Workspace, model: str, version: str, stage: str, *,
               before=current, after=s.after)
     res.status, res.verified = "applied", s.after == stage
     res.message = f"{model} {version}: {current} → {stage}"
+    if stage == "Production":
+        res.message += _label_only(ws, model, version)
     return res
+
+
+def _label_only(ws: Workspace, model: str, version: str) -> str:
+    """A Production *label* does not serve: say where the pointer and traffic still are and
+    which command serves ``version`` (empty when both are already on it)."""
+    production = call(ws.backends.registry.production_version, model,
+                      what="registry.production")
+    routes = call(ws.backends.traffic.routes, model, what="traffic.routes")
+    if production == version and same_routes(routes, {version: 100.0}):
+        return ""
+    return (f" (label only: the production pointer stays on {production} and traffic on "
+            f"{format_routes(routes)}; to serve it: rollbook rollout {model} {version}, or "
+            f"rollbook pointer {model} {version} and rollbook traffic {model} {version}=100)")
