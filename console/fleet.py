@@ -31,6 +31,7 @@ class ModelStatus:
     batch_paused: bool = False
     error: str | None = None  # backend problem while reading this model
     as_of: datetime | None = None
+    killswitch: str | None = None  # the fallback level a kill switch left it on, if any
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +41,7 @@ class ModelStatus:
             "alerts": [a.to_dict() for a in self.alerts],
             "open_incidents": self.open_incidents, "batch_paused": self.batch_paused,
             "error": self.error, "as_of": self.as_of.isoformat() if self.as_of else None,
+            "killswitch": self.killswitch,
         }
 
 
@@ -67,6 +69,19 @@ def health_from_alerts(alerts: list[Alert]) -> str:
     return "degraded" if alerts else "healthy"
 
 
+def active_killswitches(ws: Workspace) -> dict[str, str]:
+    """model → fallback level, for every model a kill switch left on a fallback (no restore
+    since), from the audit log in one pass."""
+    active: dict[str, str] = {}
+    for ev in ws.store.events(all_incidents=True, kind_prefix="action.finished"):
+        p = ev.payload
+        if p.get("action") == "killswitch" and p.get("model"):
+            active[p["model"]] = str(p.get("level") or "fallback")
+        elif p.get("action") in ("restore", "rollback", "rollout") and p.get("model"):
+            active.pop(p["model"], None)  # traffic routed away from the fallback again
+    return active
+
+
 def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:
     """Read every model (or one). A backend error on one model marks that row ``unknown``
     with the error; the others are still reported."""
@@ -85,6 +100,7 @@ def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:
         alerts_error = None
     except RollbookError as exc:
         alerts, alerts_error = [], str(exc)
+    switched = active_killswitches(ws)
     open_by_model: dict[str, list[str]] = {}
     for inc in ws.store.list(open_only=True, env=ws.env.name):
         open_by_model.setdefault(inc.model, []).append(inc.id)
@@ -105,5 +121,5 @@ def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:
             health, error = "unknown", str(exc)
         out.append(ModelStatus(info.name, info.serving_pattern, prod, routes, health, signals,
                                info.key_signal, mine, open_by_model.get(info.name, []), paused,
-                               error, now))
+                               error, now, switched.get(info.name)))
     return out

@@ -88,6 +88,7 @@ class IncidentView:
     signal: str | None = None
     series: list[tuple[datetime, float | None]] = field(default_factory=list)
     action_marks: list[tuple[datetime, str]] = field(default_factory=list)
+    killswitch: str | None = None  # the model sits on this fallback level (a kill switch)
 
 
 def incident_cost(ws: Workspace, inc: Incident, now: datetime) -> float | None:
@@ -131,8 +132,11 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200
     marks = [(e.ts, e.payload.get("action", e.kind))
              for e in ws.store.events(inc.id, kind_prefix="action.finished")]
     detected = inc.detected_at or inc.created_at or now
+    from console.fleet import active_killswitches
+
     return IncidentView(inc, events, now, now - detected, incident_cost(ws, inc, now),
-                        ws.config.currency, total, steps, current, signal, series, marks)
+                        ws.config.currency, total, steps, current, signal, series, marks,
+                        active_killswitches(ws).get(inc.model))
 
 
 @dataclass

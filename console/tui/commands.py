@@ -44,6 +44,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("rollback", "R", "Rollback", "rollback", ("incident", "model"), dangerous=True),
     Command("killswitch", "K", "Kill switch", "killswitch", ("incident", "model"),
             dangerous=True),
+    Command("restore", "U", "Undo kill switch", "restore", ("incident", "model"),
+            dangerous=True, show=False),  # the title says "U undoes" while one is active
     Command("diff", "l", "Lineage diff", "diff", ("model",)),
     Command("export", "e", "Export", "export", ("review",)),
     Command("edit_item", "enter", "Edit item", "edit_item", ("review",)),

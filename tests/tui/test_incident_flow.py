@@ -136,3 +136,34 @@ async def test_rollback_at_80x24_shows_the_verdict_and_a_second_R_names_the_firs
         assert "rolled back v13 → v12" in plan and "v12  →  v12" in plan and \
             app.screen.plan.message.startswith("would do nothing: churn was already rolled "
                                                "back v13 → v12")
+
+
+async def test_kill_switch_is_named_on_screen_and_U_undoes_it(make_app, demo, clock):
+    from console.workspace import open_workspace
+
+    with open_workspace("demo", clock=clock) as ws:
+        before = ws.backends.traffic.routes("churn")
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _incident(pilot, app)
+        await pilot.press("K")
+        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
+                     and app.screen.state == "ready")
+        await pilot.press("y")
+        modal = app.screen
+        await settle(pilot, lambda: modal.state == "done")
+        assert modal.result.status == "applied"
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.view is not None and screen.view.killswitch)
+        assert "KILL SWITCH" in str(screen.query_one("#title").render())
+        await pilot.press("U")
+        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
+                     and app.screen.state == "ready")
+        await pilot.press("y")
+        modal = app.screen
+        await settle(pilot, lambda: modal.state == "done")
+        assert modal.result.status == "applied" and modal.kind == "restore"
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.view is not None and not screen.view.killswitch)
+    with open_workspace("demo", clock=clock) as ws:
+        assert ws.backends.traffic.routes("churn") == before

@@ -28,6 +28,10 @@ def preview(ws, kind: str, model: str) -> ActionResult:
         from console.actions.rollback import rollback
 
         return rollback(ws, model, dry_run=True)
+    if kind == "restore":
+        from console.actions.killswitch import restore
+
+        return restore(ws, model, dry_run=True)
     from console.actions.killswitch import killswitch
 
     return killswitch(ws, model, dry_run=True)
@@ -39,6 +43,10 @@ def execute(ws, kind: str, model: str, target: str | None, incident_id: str | No
         from console.actions.rollback import rollback
 
         return rollback(ws, model, to=target, incident_id=incident_id)
+    if kind == "restore":
+        from console.actions.killswitch import restore
+
+        return restore(ws, model, incident_id=incident_id)
     from console.actions.killswitch import killswitch
 
     return killswitch(ws, model, incident_id=incident_id)
@@ -68,7 +76,8 @@ class MitigationModal(ModalScreen[ActionResult | None]):
         self.result: ActionResult | None = None
 
     def compose(self) -> ComposeResult:
-        title = "ROLL BACK" if self.kind == "rollback" else "KILL SWITCH"
+        title = {"rollback": "ROLL BACK", "restore": "RESTORE (undo the kill switch)"}.get(
+            self.kind, "KILL SWITCH")
         with Vertical(id="dialog"):
             yield Static(f"⚠ {title} {self.model}?", id="dialog-title")
             with VerticalScroll(id="dialog-body"):  # scrolls when the terminal is small
@@ -100,11 +109,14 @@ class MitigationModal(ModalScreen[ActionResult | None]):
             lines.append(f"version   {p.get('from')}  →  {p.get('to')}")
             lines.append(f"registry  production pointer {p.get('registry_before')} → "
                          f"{p.get('registry_after')}")
-        else:
+        elif self.kind == "killswitch":
             lines.append(f"fallback  {p.get('level') or 'NONE HEALTHY'} ({p.get('route')})")
+        else:
+            lines.append("back to the routes the kill switch replaced")
         lines.append(f"traffic   {_routes(p.get('traffic_before'))}  →  "
                      f"{_routes(p.get('traffic_after'))}")
-        lines.append("preflight")
+        if self.plan.checks:
+            lines.append("preflight")
         for c in self.plan.checks:
             mark = "✔ PASS" if c.ok else ("⚑ OVERRIDDEN" if c.overridden else "✖ FAIL")
             lines.append(f"  {mark:<8} {c.name:<18} {c.detail}")
@@ -157,7 +169,8 @@ class MitigationModal(ModalScreen[ActionResult | None]):
             lines.append(f"  finish: {r.finish}\n  undo:   {r.undo}")
         progress.update("\n".join(lines))
         self.state = "done"
-        done = {"rollback": "ROLLED BACK", "killswitch": "KILL SWITCH"}.get(self.kind, "")
+        done = {"rollback": "ROLLED BACK", "killswitch": "KILL SWITCH ON",
+                "restore": "RESTORED"}.get(self.kind, "")
         if r.status == "applied" and done:
             self.query_one("#dialog-title", Static).update(f"{done} {self.model}")
         self.query_one("#dialog-hint", Static).update("enter / esc close · ↑↓ scroll")

@@ -30,7 +30,8 @@ def fleet_cells(row: FleetRow, spark_width: int) -> tuple:
     alone."""
     s = row.status
     word = HEALTH_WORDS.get(s.health, s.health)
-    health = Text(word + (" ⏸" if s.batch_paused else ""),
+    health = Text(word + (" ⏸ paused" if s.batch_paused else "")
+                  + (f" ⚑ kill switch: {s.killswitch}" if s.killswitch else ""),
                   style=HEALTH_STYLE.get(s.health, ""))
     value = s.signals.get(s.key_signal)
     key_val = f"{s.key_signal} {format_signal(s.key_signal, value)}"

@@ -137,6 +137,7 @@ class IncidentScreen(RegistryScreen):
         rph = format_money(v.cost, v.currency)
         narrow = self.has_class("narrow")
         drill = (" · DRILL" if inc.drill else "") + \
+            (f" · ⚑ KILL SWITCH ({v.killswitch}) · U undoes" if v.killswitch else "") + \
             (" · READ-ONLY" if getattr(self.app, "read_only", False) else "")
         self.query_one("#title", Static).update(
             f"{inc.id} {inc.severity} {inc.model} {status} {inc.phase.upper()} "
@@ -397,6 +398,9 @@ class IncidentScreen(RegistryScreen):
 
     def action_killswitch(self) -> None:
         self._mitigate("killswitch")
+
+    def action_restore(self) -> None:
+        self._mitigate("restore")
 
     def action_drift(self) -> None:
         from console.tui.screens.drift import DriftScreen

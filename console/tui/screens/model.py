@@ -181,6 +181,9 @@ class ModelScreen(RegistryScreen):
     def action_killswitch(self) -> None:
         self._mitigate("killswitch")
 
+    def action_restore(self) -> None:
+        self._mitigate("restore")
+
     def action_drift(self) -> None:
         from console.tui.screens.drift import DriftScreen
 
