@@ -25,6 +25,7 @@ from console.clock import ManualClock
 from console.errors import ActionRefused, InvalidInput, RollbookError
 from console.workspace import Workspace
 
+INCONCLUSIVE_WAITS = 2  # extra dwells when a stage measured nothing on the canary
 DEFAULT_STAGES = (10.0, 25.0, 50.0, 100.0)
 
 
@@ -50,10 +51,11 @@ class StageJudgement:
     severe: bool
     reasons: list[str]
     stats: dict[str, Any] = field(default_factory=dict)
+    inconclusive: bool = False  # nothing measured yet: neither a pass nor a strike
 
     def to_dict(self) -> dict[str, Any]:
         return {"weight": self.weight, "passed": self.passed, "severe": self.severe,
-                "reasons": self.reasons, "stats": self.stats}
+                "reasons": self.reasons, "stats": self.stats, "inconclusive": self.inconclusive}
 
 
 def parse_stages(text: str) -> tuple[float, ...]:
@@ -94,7 +96,8 @@ def judge(ws: Workspace, model: str, champion: str, canary: str, weight: float,
     t = _window(ws, model, canary, minutes)
     stats: dict[str, Any] = {"champion": c, "canary": t, "minutes": minutes}
     if t["error_rate"] is None or not t["requests"]:
-        return StageJudgement(weight, False, False, ["no canary traffic measured"], stats)
+        return StageJudgement(weight, False, False, ["no canary traffic measured"], stats,
+                              inconclusive=True)
     reasons, severe = guardrail_breaches(t, g)
     if c["error_rate"] is not None and c["requests"]:
         n_c, n_t = int(c["requests"]), int(t["requests"])
@@ -172,9 +175,21 @@ def rollout(ws: Workspace, model: str, version: str, *,
             route(weight)
         except RollbookError as exc:
             return abort(f"traffic change to {weight:g}% failed: {exc.message}")
-        sleep(dwell_minutes * 60)
-        j = judge(ws, model, champion, version, weight, dwell_minutes, g) if weight < 100 else \
-            _judge_full(ws, model, version, dwell_minutes, g)
+        for extra in range(1 + INCONCLUSIVE_WAITS):
+            sleep(dwell_minutes * 60)
+            minutes = dwell_minutes * (extra + 1)
+            j = judge(ws, model, champion, version, weight, minutes, g) if weight < 100 else \
+                _judge_full(ws, model, version, minutes, g)
+            if not j.inconclusive:
+                break
+            if extra < INCONCLUSIVE_WAITS:  # too early to tell: not a strike, wait again
+                rec.event("decision", f"stage {weight:g}%: nothing measured on {version} yet "
+                          f"after {minutes:g} min — waiting another {dwell_minutes:g} min",
+                          stage=j.to_dict(), strikes=strikes)
+        else:
+            return abort(f"no traffic measured on {version} at {weight:g}% after "
+                         f"{dwell_minutes * (1 + INCONCLUSIVE_WAITS):g} min: is it receiving "
+                         "requests, and are its metrics scraped?")
         verdict = "passed" if j.passed else ("SEVERE" if j.severe else "failed")
         rec.event("decision", f"stage {weight:g}%: {verdict}" +
                   (f" — {'; '.join(j.reasons)}" if j.reasons else ""),
@@ -253,4 +268,13 @@ def _waiter(ws: Workspace) -> Callable[[float], None]:
     clock = ws.clock
     if isinstance(clock, ManualClock):
         return lambda seconds: clock.advance(seconds=seconds)
-    return time.sleep
+    return lambda seconds: wait_on_clock(ws, seconds)
+
+
+def wait_on_clock(ws: Workspace, seconds: float, *, poll: float = 1.0) -> None:
+    """Wait until the workspace's clock has moved ``seconds`` on: wall time on a live
+    environment, simulated time in a sped-up simulated world (a 10-minute dwell in a world
+    running at 60× takes 10 s)."""
+    end = ws.now().timestamp() + seconds
+    while (left := end - ws.now().timestamp()) > 0:
+        time.sleep(min(poll, left))

@@ -1,0 +1,65 @@
+"""A stage that measured nothing is not a strike; dwells follow the environment's clock."""
+
+import time
+
+import console.actions.rollout as ro
+from console.actions.rollout import rollout, wait_on_clock
+
+
+def decisions(ws, action_id):
+    return [e.message for e in ws.store.events(all_incidents=True)
+            if e.payload.get("action_id") == action_id and e.kind == "action.decision"]
+
+
+def test_nothing_measured_yet_waits_again_instead_of_striking(ws, world, monkeypatch):
+    real = ro._window
+    calls = {"n": 0}
+
+    def first_canary_window_empty(ws_, model, version, minutes):
+        w = real(ws_, model, version, minutes)
+        if version == "v22" and calls["n"] == 0:
+            calls["n"] += 1
+            return {**w, "requests": 0, "error_rate": None}
+        return w
+
+    monkeypatch.setattr(ro, "_window", first_canary_window_empty)
+    res = rollout(ws, "fraud", "v22", dwell_minutes=5)
+    assert res.status == "applied", res.message
+    msgs = decisions(ws, res.action_id)
+    assert "nothing measured on v22 yet after 5 min" in msgs[0]
+    assert msgs[1].startswith("stage 10%: passed") and "strike" not in " ".join(msgs)
+
+
+def test_a_canary_that_never_gets_traffic_aborts_with_the_reason(ws, world, monkeypatch):
+    real = ro._window
+
+    def canary_dark(ws_, model, version, minutes):
+        w = real(ws_, model, version, minutes)
+        return {**w, "requests": 0, "error_rate": None} if version == "v22" else w
+
+    monkeypatch.setattr(ro, "_window", canary_dark)
+    res = rollout(ws, "fraud", "v22", dwell_minutes=5)
+    assert res.status == "failed" and "no traffic measured on v22 at 10% after 15 min" \
+        in res.message
+    assert ws.backends.traffic.routes("fraud") == {"v21": 100.0}
+
+
+class FastClock:
+    """Simulated time at 600x the wall clock (a sped-up simulated world)."""
+
+    def __init__(self, ws):
+        self.start_wall, self.start = time.monotonic(), ws.now()
+
+    def now(self):
+        from datetime import timedelta
+
+        return self.start + timedelta(seconds=(time.monotonic() - self.start_wall) * 600)
+
+
+def test_a_dwell_waits_on_the_environments_clock(ws, monkeypatch):
+    fast = FastClock(ws)
+    monkeypatch.setattr(type(ws), "now", lambda self: fast.now())
+    t = time.monotonic()
+    wait_on_clock(ws, 300, poll=0.05)  # five simulated minutes
+    assert time.monotonic() - t < 2.0
+    assert (fast.now() - fast.start).total_seconds() >= 300
