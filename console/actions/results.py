@@ -40,6 +40,7 @@ class ActionResult:
     action_id: str | None = None
     finish: str | None = None  # exact command that completes a partially applied action
     undo: str | None = None  # exact command that reverts it
+    dry_run: bool = False  # a plan only: status says how the real run would end
 
     @property
     def exit_code(self) -> int:
@@ -52,5 +53,5 @@ class ActionResult:
             "checks": [c.to_dict() for c in self.checks],
             "steps": [s.to_dict() for s in self.steps], "verified": self.verified,
             "incident_id": self.incident_id, "action_id": self.action_id,
-            "finish": self.finish, "undo": self.undo,
+            "finish": self.finish, "undo": self.undo, "dry_run": self.dry_run,
         }

@@ -144,6 +144,12 @@ def plan_rollback(ws: Workspace, model: str, to: str | None = None,
                         further=previous_good(ws, model, current) if already else None)
 
 
+def _refusal(plan: RollbackPlan) -> str:
+    bad = [c for c in plan.checks if c.blocking]
+    return ("; ".join(f"{c.name}: {c.detail}" for c in bad)
+            + f" (override with --override {bad[0].name} if you are sure)")
+
+
 def commands(model: str, plan: RollbackPlan) -> tuple[str, str]:
     finish = f"rollbook rollback {model} --to {plan.to_version} --yes"
     weights = " ".join(f"{k}={v:g}" for k, v in plan.routes_before.items() if v)
@@ -158,10 +164,17 @@ def rollback(ws: Workspace, model: str, *, to: str | None = None, dry_run: bool 
              confirmed_by: str | None = None, automatic: bool = False,
              timeout: float = DEFAULT_TIMEOUT_S, reason: str = "") -> ActionResult:
     plan = plan_rollback(ws, model, to, overrides, timeout=timeout)
-    res = ActionResult("rollback", model, "dry-run", "", plan=plan.to_dict(), checks=plan.checks)
+    res = ActionResult("rollback", model, "dry-run", "", plan=plan.to_dict(), checks=plan.checks,
+                       dry_run=dry_run)
     if dry_run:
-        res.message = f"would do nothing: {plan.noop_message()}" if plan.noop else \
-            f"would roll {model} back {plan.from_version} → {plan.to_version}"
+        if plan.noop:
+            res.message = f"would do nothing: {plan.noop_message()}"
+        elif plan.blocked:  # the real run would refuse: so does its dry run (exit 1)
+            names = ", ".join(c.name for c in plan.checks if c.blocking)
+            res.status = "refused"
+            res.message = f"would be REFUSED (preflight: {names}): {_refusal(plan)}"
+        else:
+            res.message = f"would roll {model} back {plan.from_version} → {plan.to_version}"
         return res
     guard(ws, "rollback", confirmed_by=confirmed_by, automatic=automatic)
     rec = ActionRecorder(ws, "rollback", model, incident_for(ws, model, incident_id))
@@ -177,9 +190,7 @@ def rollback(ws: Workspace, model: str, *, to: str | None = None, dry_run: bool 
         bad = [c for c in plan.checks if c.blocking]
         rec.event("refused", "preflight failed: " + "; ".join(c.detail for c in bad),
                   plan=plan.to_dict())
-        res.status = "refused"
-        res.message = "preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in bad)
-        res.message += f" (override with --override {bad[0].name} if you are sure)"
+        res.status, res.message = "refused", f"preflight failed: {_refusal(plan)}"
         return res
     rec.event("requested", f"rollback {model} {plan.from_version} → {plan.to_version}",
               plan=plan.to_dict(), reason=reason,

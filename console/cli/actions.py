@@ -60,7 +60,8 @@ def _finish(ctx: click.Context, res, as_json: bool) -> None:
             out.print(f"  step {s.name:<9} {'ok' if s.ok else 'FAILED'} "
                       f"({s.duration_ms:.0f} ms){'  ' + s.error if s.error else ''}",
                       markup=False)
-        out.print(f"{res.status.upper()}: {res.message}", markup=False)
+        label = "DRY-RUN" if res.dry_run else res.status.upper()
+        out.print(f"{label}: {res.message}", markup=False)
         if res.status == "partial":
             out.print(f"  finish: {res.finish}\n  undo:   {res.undo}", markup=False)
         if res.incident_id:
@@ -105,7 +106,7 @@ def rollback(ctx, model, to_version, overrides, dry_run, yes, incident_id, confi
             if not as_json:
                 _show_plan(preview)
             _finish(ctx, preview, as_json)
-        if not plan.noop:
+        if not plan.noop and preview.status != "refused":  # no question for a refusal
             _confirm(preview, yes, as_json)
         res = do_rollback(ws, model, to=plan.to_version, overrides=tuple(overrides),
                           incident_id=incident_id, confirmed_by=confirmed_by, timeout=timeout)

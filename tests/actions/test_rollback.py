@@ -171,3 +171,25 @@ def test_artifact_check_names_both_hashes(ws, world):
     bad = world.corrupt_artifact("credit-score", "v4")
     art = next(c for c in plan_rollback(ws, "credit-score", "v4").checks if c.name == "artifact")
     assert not art.ok and art.detail == f"artifact hash {bad[:12]} ≠ lineage {recorded[:12]}"
+
+
+def test_dry_run_of_a_refused_rollback_says_so_and_fails(ws, world):
+    res = rollback(ws, "churn", to="v1", dry_run=True)
+    assert res.status == "refused" and res.exit_code == 1 and res.dry_run
+    assert res.message.startswith("would be REFUSED (preflight: exists): ")
+    world.corrupt_artifact("credit-score", "v4")
+    res = rollback(ws, "credit-score", to="v4", dry_run=True)
+    assert res.status == "refused" and "(preflight: artifact)" in res.message
+    assert rollback(ws, "credit-score", to="v4", dry_run=True,
+                    overrides=("artifact",)).status == "dry-run"
+
+
+def test_cli_dry_run_of_a_refused_rollback_exits_1(ws, rollbook):
+    code, out, _ = rollbook("rollback", "churn", "--to", "v1", "--dry-run")
+    assert code == 1, out
+    flat = " ".join(out.split())
+    assert "check exists FAIL" in flat
+    assert "DRY-RUN: would be REFUSED (preflight: exists)" in flat and "would roll" not in flat
+    code, out, _ = rollbook("rollback", "churn", "--to", "v1")  # no question, refused
+    assert code == 1 and "REFUSED: preflight failed: exists" in " ".join(out.split())
+    assert ws.backends.traffic.routes("churn") == {"v13": 100.0}
