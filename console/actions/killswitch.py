@@ -8,7 +8,7 @@ from console.actions.calls import DEFAULT_TIMEOUT_S, call
 from console.actions.policy import guard
 from console.actions.recorder import ActionRecorder, incident_for
 from console.actions.results import ActionResult, Check
-from console.actions.rollback import same_routes
+from console.actions.rollback import same_routes, traffic_command
 from console.errors import ActionRefused, RollbookError
 from console.fleet import format_routes
 from console.workspace import Workspace
@@ -78,7 +78,9 @@ def killswitch(ws: Workspace, model: str, *, level: str | None = None, dry_run: 
         rec.event("noop", f"{model} already on fallback {chosen.level}")
         res.status, res.message, res.verified = "noop", f"already on {chosen.level}", True
         return res
-    rec.event("requested", f"kill switch {model} → {chosen.level} ({chosen.route})", plan=plan)
+    rec.event("requested", f"kill switch {model} → {chosen.level} ({chosen.route})", plan=plan,
+              finish=f"rollbook killswitch {model} --level {chosen.level} --yes",
+              undo=traffic_command(model, before))
     try:
         with rec.step("traffic", before=before) as s:
             call(t.set_routes, model, after, actor=ws.actor, timeout=timeout,

@@ -27,6 +27,7 @@ def incomplete_actions(ws: Workspace, model: str | None = None) -> list[dict[str
                                        "plan": None, "ended": False, "seq": ev.seq})
         if kind == "requested":
             entry["plan"] = p.get("plan")
+            entry["finish"], entry["undo"] = p.get("finish"), p.get("undo")
         elif kind == "step":
             entry["steps"].append(p.get("step", {}))
         elif kind in TERMINAL:
@@ -45,8 +46,9 @@ def incomplete_actions(ws: Workspace, model: str | None = None) -> list[dict[str
             rp = RollbackPlan(plan["model"], plan.get("from"), plan["to"],
                               plan.get("traffic_before", {}), plan.get("traffic_after", {}))
             entry["finish"], entry["undo"] = commands(rp.model, rp)
-        else:
-            entry["finish"] = entry["undo"] = None
+        else:  # recorded on the requested event by the action itself (None if it did not)
+            entry.setdefault("finish", None)
+            entry.setdefault("undo", None)
         done = [s.get("name") for s in entry["steps"] if s.get("ok")]
         entry["state"] = "partially applied" if done else "started, nothing confirmed changed"
         entry["completed_steps"] = done

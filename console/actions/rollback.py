@@ -150,10 +150,15 @@ def _refusal(plan: RollbackPlan) -> str:
             + f" (override with --override {bad[0].name} if you are sure)")
 
 
+def traffic_command(model: str, routes: dict[str, float]) -> str:
+    """The ``rollbook traffic`` command that sets ``model``'s routes to ``routes``."""
+    weights = " ".join(f"{k}={v:g}" for k, v in routes.items() if v)
+    return f"rollbook traffic {model} {weights} --yes"
+
+
 def commands(model: str, plan: RollbackPlan) -> tuple[str, str]:
     finish = f"rollbook rollback {model} --to {plan.to_version} --yes"
-    weights = " ".join(f"{k}={v:g}" for k, v in plan.routes_before.items() if v)
-    undo = f"rollbook traffic {model} {weights} --yes"
+    undo = traffic_command(model, plan.routes_before)
     if plan.from_version:
         undo += f" && rollbook pointer {model} {plan.from_version} --yes"
     return finish, undo

@@ -20,7 +20,7 @@ from console.actions.calls import DEFAULT_TIMEOUT_S, call
 from console.actions.policy import guard
 from console.actions.recorder import ActionRecorder, incident_for
 from console.actions.results import ActionResult
-from console.actions.rollback import same_routes
+from console.actions.rollback import same_routes, traffic_command
 from console.clock import ManualClock
 from console.errors import ActionRefused, InvalidInput, RollbookError
 from console.workspace import Workspace
@@ -138,8 +138,15 @@ def rollout(ws: Workspace, model: str, version: str, *,
     guard(ws, "rollout", confirmed_by=confirmed_by, automatic=automatic)
     rec = ActionRecorder(ws, "rollout", model, incident_for(ws, model, incident_id))
     res.incident_id, res.action_id, res.steps = rec.incident_id, rec.action_id, rec.steps
+    # Recorded up front: a rollout killed between stages leaves traffic split, and
+    # `rollbook audit pending` must be able to say how to finish or undo it.
+    finish = (f"rollbook rollout {model} {version} --stages {','.join(f'{x:g}' for x in stages)}"
+              f" --dwell {dwell_minutes:g}"
+              + (f" --margin {g.margin:g}" if g.margin != Guardrails.margin else "")
+              + (f" --alpha {g.alpha:g}" if g.alpha != Guardrails.alpha else "") + " --yes")
+    undo = traffic_command(model, {champion: 100.0})
     rec.event("requested", f"rollout {model} {version}: {' → '.join(f'{s:g}%' for s in stages)}",
-              plan=plan)
+              plan=plan, finish=finish, undo=undo)
     sleep = wait or _waiter(ws)
 
     def route(weight: float) -> None:

@@ -8,7 +8,7 @@ from console.actions.calls import DEFAULT_TIMEOUT_S, call
 from console.actions.policy import guard
 from console.actions.recorder import ActionRecorder, incident_for
 from console.actions.results import ActionResult
-from console.actions.rollback import same_routes
+from console.actions.rollback import same_routes, traffic_command
 from console.backends.types import STAGES
 from console.errors import ActionRefused, InvalidInput, InvalidTransition, RollbookError
 from console.fleet import format_routes
@@ -78,7 +78,8 @@ def set_traffic(ws: Workspace, model: str, weights: Mapping[str, float], *,
         res.status, res.message, res.verified = "noop", "traffic already as asked", True
         return res
     rec.event("requested", f"set {model} traffic {format_routes(before)} → "
-              f"{format_routes(dict(weights))}", plan=plan)
+              f"{format_routes(dict(weights))}", plan=plan,
+              finish=traffic_command(model, dict(weights)), undo=traffic_command(model, before))
     try:
         with rec.step("traffic", before=before) as s:
             call(t.set_routes, model, dict(weights), actor=ws.actor, timeout=timeout,

@@ -70,3 +70,57 @@ def test_cli_rollout_dry_run_and_bad_stages(ws):
     assert json.loads(r.output)["plan"]["stages"] == [5, 20, 100]
     r = CliRunner().invoke(cli, ["rollout", "fraud", "v22", "--stages", "50,10"])
     assert isinstance(r.exception, InvalidInput)
+
+
+class Killed(BaseException):
+    """Stands in for SIGTERM: the process stops mid-rollout, no terminal event written."""
+
+
+def test_a_killed_rollout_is_pending_with_finish_and_undo(ws, clock, rollbook):
+    from console.actions.pending import incomplete_actions
+
+    waits = []
+
+    def wait(seconds):
+        waits.append(seconds)
+        clock.advance(seconds=seconds)
+        if len(waits) == 3:  # after routing 50 %: traffic is split
+            raise Killed
+
+    with pytest.raises(Killed):
+        rollout(ws, "fraud", "v22", dwell_minutes=5, wait=wait)
+    assert ws.backends.traffic.routes("fraud") == {"v21": 50.0, "v22": 50.0}
+    [pending] = incomplete_actions(ws)
+    assert pending["action"] == "rollout" and pending["state"] == "partially applied"
+    assert pending["undo"] == "rollbook traffic fraud v21=100 --yes"
+    assert pending["finish"] == "rollbook rollout fraud v22 --stages 10,25,50,100 --dwell 5 --yes"
+    code, out, _ = rollbook("audit", "pending")
+    assert code == 6 and "undo:   rollbook traffic fraud v21=100 --yes" in out
+    # the undo command does what it says, and the rollout is no longer pending
+    from console.actions.traffic import parse_weights, set_traffic
+
+    _, _, model, *weights, _ = pending["undo"].split()  # what `rollbook traffic` runs
+    assert set_traffic(ws, model, parse_weights(weights)).status == "applied"
+    assert ws.backends.traffic.routes("fraud") == {"v21": 100.0}
+    assert incomplete_actions(ws) == []
+
+
+def test_a_killed_traffic_change_is_pending_with_finish_and_undo(ws, world, monkeypatch):
+    from console.actions.pending import incomplete_actions
+    from console.actions.traffic import set_traffic
+
+    from console.actions.recorder import ActionRecorder
+
+    real = ActionRecorder.event
+
+    def die_after_the_step(self, kind, *args, **kwargs):
+        real(self, kind, *args, **kwargs)
+        if kind == "step":  # the traffic step is on the record, then the process dies
+            raise Killed
+
+    monkeypatch.setattr(ActionRecorder, "event", die_after_the_step)
+    with pytest.raises(Killed):
+        set_traffic(ws, "fraud", {"v21": 90, "v22": 10})
+    [pending] = incomplete_actions(ws)
+    assert pending["finish"] == "rollbook traffic fraud v21=90 v22=10 --yes"
+    assert pending["undo"] == "rollbook traffic fraud v21=100 --yes"
