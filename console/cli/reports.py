@@ -50,13 +50,30 @@ def output_options(f: Callable) -> Callable:
     return json_option(f)
 
 
+def write_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (creating its folder), then say so on stderr. A path that
+    cannot be written (a full disk, a file where a folder should be, no permission) is a
+    RollbookError naming the path and the system's reason, never a traceback."""
+    from console.errors import RollbookError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        blocker = next((a for a in path.parents if a.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            reason = f"{blocker} is a file, not a folder"
+        raise RollbookError(f"cannot write {path}: {reason}",
+                            hint="choose another -o path, or fix its folder") from None
+    click.echo(f"Wrote {path}", err=True)
+
+
 def _emit(doc: str, output: Path | None) -> None:
     if output is None:
         click.echo(doc, nl=not doc.endswith("\n"))
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(doc, encoding="utf-8")
-    click.echo(f"Wrote {output}", err=True)
+    write_file(output, doc)
 
 
 def _document(
@@ -140,8 +157,7 @@ def postmortem(
         if str(action_items_csv) == "-":
             sys.stdout.write(text)
         else:
-            action_items_csv.write_text(text, encoding="utf-8")
-            click.echo(f"Wrote {action_items_csv}", err=True)
+            write_file(action_items_csv, text)
     if check:
         _check(ctx, inc, events, common, as_json)
         if output is None:
