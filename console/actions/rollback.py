@@ -128,6 +128,8 @@ def plan_rollback(ws: Workspace, model: str, to: str | None = None,
     reg, traffic = ws.backends.registry, ws.backends.traffic
     current = call(reg.production_version, model, timeout=timeout, what="registry.production")
     routes = call(traffic.routes, model, timeout=timeout, what="traffic.routes")
+    if to is not None:
+        to = _version_name(ws, model, to, timeout)
     # Idempotent: when the last production move was a rollback to the current version and
     # traffic is still all on it, rolling back again (without naming a version) changes
     # nothing. Going further back takes an explicit --to.
@@ -142,6 +144,16 @@ def plan_rollback(ws: Workspace, model: str, to: str | None = None,
                         preflight(ws, model, target, overrides, timeout=timeout),
                         recent_mitigations(ws, model), already=already,
                         further=previous_good(ws, model, current) if already else None)
+
+
+def _version_name(ws: Workspace, model: str, to: str, timeout: float) -> str:
+    """``--to 13`` means ``v13`` when the registry's versions are v-prefixed and 13 is not a
+    version itself."""
+    names = {v.version for v in call(ws.backends.registry.versions, model, timeout=timeout,
+                                     what="registry.versions")}
+    if to not in names and f"v{to}" in names:
+        return f"v{to}"
+    return to
 
 
 def _refusal(plan: RollbackPlan) -> str:

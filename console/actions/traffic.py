@@ -10,7 +10,13 @@ from console.actions.recorder import ActionRecorder, incident_for
 from console.actions.results import ActionResult
 from console.actions.rollback import same_routes, traffic_command
 from console.backends.types import STAGES
-from console.errors import ActionRefused, InvalidInput, InvalidTransition, RollbookError
+from console.errors import (
+    ActionRefused,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    RollbookError,
+)
 from console.fleet import format_routes
 from console.workspace import Workspace
 
@@ -65,6 +71,8 @@ def set_traffic(ws: Workspace, model: str, weights: Mapping[str, float], *,
                 action: str = "traffic", timeout: float = DEFAULT_TIMEOUT_S) -> ActionResult:
     t = ws.backends.traffic
     before = call(t.routes, model, timeout=timeout, what="traffic.routes")
+    if action == "traffic":
+        _require_routes(ws, model, weights, before, timeout)
     plan = {"model": model, "traffic_before": before, "traffic_after": dict(weights)}
     res = ActionResult(action, model, "dry-run", f"would set {model} traffic to {dict(weights)}",
                        plan=plan)
@@ -94,6 +102,19 @@ def set_traffic(ws: Workspace, model: str, weights: Mapping[str, float], *,
     rec.event("finished", f"{model} traffic now {s.after}", before=before, after=s.after)
     res.status, res.verified, res.message = "applied", True, f"{model} traffic now {s.after}"
     return res
+
+
+def _require_routes(ws: Workspace, model: str, weights: Mapping[str, float],
+                    before: Mapping[str, float], timeout: float) -> None:
+    """Refuse, before anything changes, a route that is neither a registry version, a
+    fallback route nor one already serving (NotFound, exit 4)."""
+    known = {v.version for v in call(ws.backends.registry.versions, model, timeout=timeout,
+                                     what="registry.versions")}
+    known |= {f.route for f in ws.backends.traffic.fallbacks(model)} | set(before)
+    unknown = [k for k, w in weights.items() if w and k not in known]
+    if unknown:
+        raise NotFound(f"{model} has no version {', '.join(unknown)}",
+                       hint=f"versions: {', '.join(sorted(known))}")
 
 
 def set_pointer(ws: Workspace, model: str, version: str, *, incident_id: str | None = None,

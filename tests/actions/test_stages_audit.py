@@ -78,3 +78,21 @@ def test_cli_rollback_dry_run_and_confirmation(ws, world):
     r = runner.invoke(cli, ["rollback", "credit-score"], input="y\n")
     assert r.exit_code == 0, r.output
     assert "APPLIED" in r.output
+
+
+def test_traffic_to_an_unknown_version_is_refused_before_anything_changes(ws, world):
+    from console.errors import NotFound
+
+    n = len(ws.store.events(all_incidents=True))
+    with pytest.raises(NotFound, match="pricing has no version v99"):
+        set_traffic(ws, "pricing", {"v99": 100})
+    assert ws.backends.traffic.routes("pricing") == {"v3": 100.0}
+    assert len(ws.store.events(all_incidents=True)) == n  # no FAILED record either
+    assert set_traffic(ws, "pricing", {"v2": 100}).status == "applied"
+
+
+def test_rollback_to_a_bare_number_means_the_v_prefixed_version(ws):
+    from console.actions.rollback import rollback
+
+    res = rollback(ws, "churn", to="11", dry_run=True)
+    assert res.plan["to"] == "v11" and res.status == "dry-run"
