@@ -133,9 +133,14 @@ async def test_rollback_at_80x24_shows_the_verdict_and_a_second_R_names_the_firs
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
                      and app.screen.state in ("ready", "blocked"))
         plan = str(app.screen.query_one("#dialog-plan").render())
-        assert "rolled back v13 → v12" in plan and "v12  →  v12" in plan and \
-            app.screen.plan.message.startswith("would do nothing: churn was already rolled "
-                                               "back v13 → v12")
+        # a second R is a no-op that says so and offers no y
+        assert "rolled back v13 → v12" in plan and "further" not in plan.split("NOTHING")[0]
+        assert "NOTHING TO DO: churn was already rolled back v13 → v12" in plan
+        assert "--to v11" in plan and app.screen.state == "blocked"
+        assert "EXECUTE" not in str(app.screen.query_one("#dialog-hint").render())
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        assert app.screen.state == "blocked"
 
 
 async def test_kill_switch_is_named_on_screen_and_U_undoes_it(make_app, demo, clock):

@@ -102,9 +102,23 @@ class MitigationModal(ModalScreen[ActionResult | None]):
         lines = []
         from console.actions.history import describe_recent
 
+        already = p.get("already_rolled_back")
         for line in describe_recent(p.get("recent") or []):
-            lines.append(line + (" — this rolls back further" if self.kind == "rollback"
-                                 else ""))
+            lines.append(line + (" — this rolls back further"
+                                 if self.kind == "rollback" and not already else ""))
+        if already or self.plan.status == "noop" or (
+                p.get("from") is not None and p.get("from") == p.get("to")
+                and p.get("traffic_before") == p.get("traffic_after")):
+            # nothing to do: say so, and offer no y
+            lines.append("")
+            lines.append(f"✔ NOTHING TO DO: {self.plan.message.removeprefix('would do nothing: ')}")
+            if already and p.get("further"):
+                lines.append(f"  to go further back: rollbook rollback {self.model} "
+                             f"--to {p['further']}")
+            self.query_one("#dialog-plan", Static).update("\n".join(lines))
+            self.state = "blocked"
+            self.query_one("#dialog-hint", Static).update("enter / esc close")
+            return
         if self.kind == "rollback":
             lines.append(f"version   {p.get('from')}  →  {p.get('to')}")
             lines.append(f"registry  production pointer {p.get('registry_before')} → "
