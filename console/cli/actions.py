@@ -300,9 +300,9 @@ def rollout(ctx, model, version, stages, dwell_minutes, margin, alpha, dry_run, 
 
     Exit codes: 0 rolled out · 1 refused · 5 aborted (traffic back on the champion) ·
     6 partially applied."""
-    import time
+    from datetime import timedelta
 
-    from console.actions.rollout import Guardrails, parse_stages
+    from console.actions.rollout import Guardrails, parse_stages, wait_on_clock
     from console.actions.rollout import rollout as do_rollout
     from console.clock import ManualClock
 
@@ -316,18 +316,40 @@ def rollout(ctx, model, version, stages, dwell_minutes, margin, alpha, dry_run, 
         _confirm(preview, yes, as_json)
         out = console_out()
 
+        start_seq = ws.store.last_seq()
+        shown: set[int] = set()
+
+        def progress() -> None:
+            """The stage decisions and traffic steps recorded since the last look, as they
+            happen (also when the output is piped: a rollout takes many minutes)."""
+            if as_json:
+                return
+            for e in ws.store.events(all_incidents=True, after_seq=start_seq,
+                                     kind_prefix="action."):
+                if e.seq in shown or e.kind not in ("action.decision", "action.step"):
+                    continue
+                shown.add(e.seq)
+                out.print(f"  {e.ts:%H:%M:%S} {e.message}", markup=False, soft_wrap=True)
+            out.file.flush()
+
         def wait(seconds: float) -> None:
+            progress()
             if isinstance(ws.clock, ManualClock):
                 ws.clock.advance(seconds=seconds)
                 return
-            with out.status(f"collecting canary traffic for {seconds / 60:g} min…"):
-                time.sleep(seconds)
+            until = ws.now() + timedelta(seconds=seconds)
+            line = (f"collecting canary traffic for {seconds / 60:g} min "
+                    f"(until {until:%H:%M:%S} UTC)…")
+            if out.is_terminal:
+                with out.status(line):
+                    wait_on_clock(ws, seconds)
+            else:
+                out.print(f"  {ws.now():%H:%M:%S} {line}", markup=False, soft_wrap=True)
+                out.file.flush()
+                wait_on_clock(ws, seconds)
 
         res = do_rollout(ws, model, version, stages=st, dwell_minutes=dwell_minutes,
                          guardrails=g, incident_id=incident_id, confirmed_by=confirmed_by,
                          timeout=timeout, wait=wait)
-        if not as_json:
-            for e in ws.store.events(all_incidents=True, kind_prefix="action.decision"):
-                if e.payload.get("action_id") == res.action_id:
-                    out.print(f"  {e.ts:%H:%M:%S} {e.message}", markup=False)
+        progress()
     _finish(ctx, res, as_json)

@@ -63,3 +63,20 @@ def test_a_dwell_waits_on_the_environments_clock(ws, monkeypatch):
     wait_on_clock(ws, 300, poll=0.05)  # five simulated minutes
     assert time.monotonic() - t < 2.0
     assert (fast.now() - fast.start).total_seconds() >= 300
+
+
+def test_cli_rollout_reports_each_stage_as_it_happens_in_a_sped_up_world(ws, world):
+    from click.testing import CliRunner
+
+    from console.cli.main import cli
+
+    world.set_speed(3000.0)  # a one-minute dwell takes a few hundredths of a second
+    t = time.monotonic()
+    r = CliRunner().invoke(cli, ["rollout", "fraud", "v22", "--dwell", "1", "--yes"])
+    assert r.exit_code == 0, r.output
+    assert time.monotonic() - t < 30
+    lines = r.output.splitlines()
+    order = [next(i for i, ln in enumerate(lines) if text in ln) for text in (
+        "traffic 10%: ok", "collecting canary traffic for 1 min", "stage 10%: passed",
+        "traffic 25%: ok", "stage 100%: passed", "APPLIED")]
+    assert order == sorted(order)
