@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from console.errors import ActionRefused, InvalidInput
@@ -21,6 +21,30 @@ if TYPE_CHECKING:
 _MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A silence as the metrics plugins report it (Alertmanager's fields)."""
+
+    id: str
+    matchers: tuple[str, ...]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    created_by: str
+    comment: str
+    state: str  # active | pending | expired
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "matchers": list(self.matchers),
+            "starts_at": self.starts_at.isoformat() if self.starts_at else None,
+            "ends_at": self.ends_at.isoformat() if self.ends_at else None,
+            "created_by": self.created_by,
+            "comment": self.comment,
+            "state": self.state,
+        }
 
 
 @dataclass(frozen=True)

@@ -2,58 +2,26 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.backends.types import Alert
 from console.errors import BackendError, InvalidInput, NotFound
+from console.silences import Silence
+from console.silences import parse_matcher as core_matcher
 from plugins.http_api import ApiError, JsonApi
 from plugins.prometheus.samples import alert_from_labels, parse_time
-
-_MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
-
-
-@dataclass(frozen=True)
-class Silence:
-    id: str
-    matchers: tuple[str, ...]
-    starts_at: datetime | None
-    ends_at: datetime | None
-    created_by: str
-    comment: str
-    state: str  # active | pending | expired
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "matchers": list(self.matchers),
-            "starts_at": self.starts_at.isoformat() if self.starts_at else None,
-            "ends_at": self.ends_at.isoformat() if self.ends_at else None,
-            "created_by": self.created_by,
-            "comment": self.comment,
-            "state": self.state,
-        }
 
 
 def parse_matcher(text: str) -> dict[str, Any]:
     """``alertname=ModelErrorRateHigh``, ``model!=churn``, ``severity=~"crit.*"`` → an
-    Alertmanager matcher object. Quotes around the value are optional."""
-    m = _MATCHER.match(text)
-    if not m:
-        raise InvalidInput(
-            f"bad matcher {text!r}",
-            hint="write LABEL=VALUE, LABEL!=VALUE, LABEL=~REGEX or LABEL!~REGEX",
-        )
-    name, op, value = m.groups()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        value = value[1:-1]
+    Alertmanager matcher object (parsed and validated by ``console.silences``)."""
+    m = core_matcher(text)
     return {
-        "name": name,
-        "value": value,
-        "isRegex": op in ("=~", "!~"),
-        "isEqual": op in ("=", "=~"),
+        "name": m.name,
+        "value": m.value,
+        "isRegex": m.op in ("=~", "!~"),
+        "isEqual": m.op in ("=", "=~"),
     }
 
 

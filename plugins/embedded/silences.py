@@ -11,38 +11,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from console.backends.types import Alert
 from console.errors import ActionRefused, InvalidInput, NotFound
-from console.silences import Matcher, parse_matchers
+from console.silences import Matcher, Silence, parse_matchers
 from plugins.embedded.engine import SimulationEngine, from_ts
-
-
-@dataclass(frozen=True)
-class Silence:
-    """Same fields as ``plugins.alertmanager.client.Silence``."""
-
-    id: str
-    matchers: tuple[str, ...]
-    starts_at: datetime | None
-    ends_at: datetime | None
-    created_by: str
-    comment: str
-    state: str  # active | pending | expired
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "matchers": list(self.matchers),
-            "starts_at": self.starts_at.isoformat() if self.starts_at else None,
-            "ends_at": self.ends_at.isoformat() if self.ends_at else None,
-            "created_by": self.created_by,
-            "comment": self.comment,
-            "state": self.state,
-        }
 
 
 def ensure_table(world: SimulationEngine) -> None:

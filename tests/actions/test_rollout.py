@@ -107,9 +107,8 @@ def test_a_killed_rollout_is_pending_with_finish_and_undo(ws, clock, rollbook):
 
 def test_a_killed_traffic_change_is_pending_with_finish_and_undo(ws, world, monkeypatch):
     from console.actions.pending import incomplete_actions
-    from console.actions.traffic import set_traffic
-
     from console.actions.recorder import ActionRecorder
+    from console.actions.traffic import set_traffic
 
     real = ActionRecorder.event
 
