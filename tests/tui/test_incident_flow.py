@@ -5,6 +5,17 @@ from console.tui.screens.incident import IncidentScreen
 from tests.tui.conftest import settle
 
 
+async def mitigate(pilot, app, key: str):
+    """Press a mitigation key, wait for the plan, confirm with y, wait for the outcome."""
+    await pilot.press(key)
+    await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
+                 and app.screen.state == "ready")
+    await pilot.press("y")
+    modal = app.screen
+    await settle(pilot, lambda: modal.state == "done")
+    return modal
+
+
 async def _incident(pilot, app):
     await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
                  and app.screen.view is not None)
@@ -115,12 +126,7 @@ async def test_rollback_at_80x24_shows_the_verdict_and_a_second_R_names_the_firs
     app = make_app(incident=demo.incident.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await _incident(pilot, app)
-        await pilot.press("R")
-        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
-                     and app.screen.state == "ready")
-        await pilot.press("y")
-        modal = app.screen
-        await settle(pilot, lambda: modal.state == "done")
+        modal = await mitigate(pilot, app, "R")
         await pilot.pause(0.3)
         body = modal.query_one("#dialog-body", VerticalScroll)
         # the verdict is scrolled into view and the hint below it stays on screen
@@ -151,22 +157,12 @@ async def test_kill_switch_is_named_on_screen_and_U_undoes_it(make_app, demo, cl
     app = make_app(incident=demo.incident.id)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await _incident(pilot, app)
-        await pilot.press("K")
-        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
-                     and app.screen.state == "ready")
-        await pilot.press("y")
-        modal = app.screen
-        await settle(pilot, lambda: modal.state == "done")
+        modal = await mitigate(pilot, app, "K")
         assert modal.result.status == "applied"
         await pilot.press("enter")
         await settle(pilot, lambda: screen.view is not None and screen.view.killswitch)
         assert "KILL SWITCH" in str(screen.query_one("#title").render())
-        await pilot.press("U")
-        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
-                     and app.screen.state == "ready")
-        await pilot.press("y")
-        modal = app.screen
-        await settle(pilot, lambda: modal.state == "done")
+        modal = await mitigate(pilot, app, "U")
         assert modal.result.status == "applied" and modal.kind == "restore"
         await pilot.press("enter")
         await settle(pilot, lambda: screen.view is not None and not screen.view.killswitch)
