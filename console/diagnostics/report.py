@@ -52,6 +52,19 @@ class DriftReport:
     def top(self) -> FeatureDrift | None:
         return self.features[0] if self.features else None
 
+    @property
+    def sample_note(self) -> str | None:
+        """A warning when a window has fewer than 10 rows per PSI bin: PSI (and a severity
+        read from it) is then mostly noise, so say so next to the table."""
+        need = 10 * self.bins
+        small = [(side, n) for side, n in (("reference", self.rows_reference),
+                                             ("current", self.rows_current)) if n < need]
+        if not small:
+            return None
+        which = ", ".join(f"{side} {n} rows" for side, n in small)
+        return (f"small sample ({which}; PSI wants ≥ {need}, 10 per bin): PSI severities are "
+                "noisy — weigh KS and null rates")
+
     def feature(self, name: str) -> FeatureDrift:
         for f in self.features:
             if f.name == name:
@@ -62,6 +75,7 @@ class DriftReport:
         return {
             "status": self.status,
             "rows": {"reference": self.rows_reference, "current": self.rows_current},
+            "sample_note": self.sample_note,
             "features": [f.to_dict() for f in self.features],
             "segments": [s.to_dict() for s in self.segments],
             "segment_by": self.segment_by,

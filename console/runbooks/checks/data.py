@@ -166,6 +166,8 @@ def drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
             summary += f" ({len(flagged['moderate'])} moderate)"
     if report.missing_columns:
         summary += f"; missing: {', '.join(report.missing_columns)}"
+    if report.sample_note:
+        summary += f"; {report.sample_note}"
     out = report.to_dict()
     return CheckOutcome(
         summary,

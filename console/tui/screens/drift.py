@@ -87,8 +87,10 @@ class DriftScreen(RegistryScreen):
                           _num(f.ks_statistic, ".3f"), pct(f.null_rate_reference),
                           pct(f.null_rate_current), KIND.get(f.kind, f.kind), key=f.name)
         self.query_one("#title", Static).update(self.title_text())
-        self.set_status(f"status {rep.status.upper()} · reference {self.view.windows['reference']}"
-                        f" · current {self.view.windows['current']} · rows "
+        small = "⚠ few rows: PSI is noisy · " if rep.sample_note else ""
+        self.set_status(f"{small}status {rep.status.upper()} · reference "
+                        f"{self.view.windows['reference']} · current "
+                        f"{self.view.windows['current']} · rows "
                         f"{rep.rows_reference}/{rep.rows_current} · esc back")
         self.show_histogram()
 
