@@ -259,9 +259,12 @@ def audit_pending(ctx, model, as_json):
     """Actions that started and never ended (a crash mid-action), with finish/undo commands.
     Exit 6 when there are any."""
     from console.actions.pending import incomplete_actions
+    from console.cli.common import require_model
 
     with workspace(ctx) as ws:
         pending = incomplete_actions(ws, model)
+        if not pending:
+            require_model(ws, model)  # "nothing pending" for a model that does not exist: 4
     if as_json:
         print_json({"pending": pending})
     else:

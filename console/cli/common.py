@@ -112,3 +112,15 @@ def console_out():
     from rich.console import Console
 
     return Console(highlight=False, soft_wrap=False)
+
+
+def require_model(ws, model: str | None) -> None:
+    """A ``--model`` filter naming no model of the registry is an error (exit 4), not an
+    empty answer."""
+    from console.errors import NotFound
+
+    if model is None:
+        return
+    names = {m.name for m in ws.backends.registry.models()}
+    if model not in names:
+        raise NotFound(f"no model {model!r}", hint=f"models: {', '.join(sorted(names))}")

@@ -9,6 +9,7 @@ from console.cli.common import (
     env_option,
     json_option,
     print_json,
+    require_model,
     workspace,
 )
 
@@ -145,7 +146,7 @@ def alerts(ctx: click.Context, open_incidents: bool, model: str | None, watch: f
         if count is not None:
             raise click.UsageError("--count needs --watch")
         with workspace(ctx) as ws:
-            _require_model(ws, model)
+            require_model(ws, model)
             rows = intake_alerts(ws, open_incidents=open_incidents, model=model)
         if as_json:
             print_json({"alerts": rows})
@@ -155,27 +156,15 @@ def alerts(ctx: click.Context, open_incidents: bool, model: str | None, watch: f
     ctx.exit(_watch_alerts(ctx, open_incidents, model, watch, count, as_json))
 
 
-def _require_model(ws, model: str | None) -> None:
-    """A ``--model`` filter naming no model of the registry is an error (exit 4), not an
-    empty answer."""
-    from console.errors import NotFound
-
-    if model is None:
-        return
-    names = {m.name for m in ws.backends.registry.models()}
-    if model not in names:
-        raise NotFound(f"no model {model!r}", hint=f"models: {', '.join(sorted(names))}")
-
-
 def _require_model_lenient(ctx: click.Context, model: str) -> None:
-    """``_require_model`` for a listing that matched nothing; the store may hold incidents of
+    """``require_model`` for a listing that matched nothing; the store may hold incidents of
     models the registry has since dropped, so only an empty answer asks, and a registry
     that cannot answer leaves the answer empty rather than failing it."""
     from console.errors import NotFound, RollbookError
 
     try:
         with workspace(ctx) as ws:
-            _require_model(ws, model)
+            require_model(ws, model)
     except NotFound:
         raise
     except RollbookError:
@@ -212,7 +201,7 @@ def _watch_alerts(ctx: click.Context, open_incidents: bool, model: str | None, e
     n = 0
     with workspace(ctx) as ws:
         try:
-            _require_model(ws, model)
+            require_model(ws, model)
         except NotFound:
             raise
         except RollbookError:

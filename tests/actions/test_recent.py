@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
+import pytest
 from click.testing import CliRunner
 
 from console.actions.history import recent_mitigations
 from console.actions.rollback import rollback
-from console.cli.main import cli
+from console.cli.main import cli, main
 
 
 def test_a_second_rollback_plan_names_the_first(ws, clock):
@@ -81,3 +82,11 @@ def test_cli_rollback_twice_is_a_no_op(ws, rollbook):
     code, out, _ = rollbook("rollback", "churn", "--dry-run")
     assert code == 0 and "further back" not in out.split("DRY-RUN")[0]
     assert ws.backends.registry.production_version("churn") == "v12"
+
+
+def test_audit_pending_for_an_unknown_model_is_not_found(ws, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "pending", "nosuch"])
+    assert exc.value.code == 4 and "no model 'nosuch'" in capsys.readouterr().err
+    r = CliRunner().invoke(cli, ["audit", "pending", "churn"])
+    assert r.exit_code == 0 and "No unfinished actions" in r.output
