@@ -9,6 +9,31 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 
+class MitigationKeys:
+    """R, K and U on a screen that names a model: each opens the confirmation modal; the
+    screen says which model (and incident) through ``mitigation_target``."""
+
+    def mitigation_target(self) -> tuple[str, str | None] | None:
+        raise NotImplementedError
+
+    def _mitigate(self, kind: str) -> None:
+        from console.tui.screens.confirm import MitigationModal
+
+        target = self.mitigation_target()
+        if target is not None:
+            self.app.push_screen(MitigationModal(kind, *target),  # type: ignore[attr-defined]
+                                 lambda _r: self.refresh_data())  # type: ignore[attr-defined]
+
+    def action_rollback(self) -> None:
+        self._mitigate("rollback")
+
+    def action_killswitch(self) -> None:
+        self._mitigate("killswitch")
+
+    def action_restore(self) -> None:
+        self._mitigate("restore")
+
+
 class RegistryScreen(Screen):
     scope = "app"
 

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static
 from console.errors import RollbookError
 from console.reports.render import format_money
 from console.store import PHASES
-from console.tui.screens.base import RegistryScreen
+from console.tui.screens.base import MitigationKeys, RegistryScreen
 from console.views import IncidentView, duration, incident_view, sparkline
 
 STATE_ICON = {"pending": "○", "running": "◔", "passed": "✔", "failed": "✖", "skipped": "–",
@@ -83,7 +83,7 @@ def evidence_table(evidence: dict) -> Table | Text | None:
     return None
 
 
-class IncidentScreen(RegistryScreen):
+class IncidentScreen(MitigationKeys, RegistryScreen):
     scope = "incident"
 
     def __init__(self, incident_id: str) -> None:
@@ -385,22 +385,8 @@ class IncidentScreen(RegistryScreen):
             self.notify(str(exc), severity="error")
         self.refresh_data()
 
-    def _mitigate(self, kind: str) -> None:
-        from console.tui.screens.confirm import MitigationModal
-
-        if self.view is None:
-            return
-        self.app.push_screen(MitigationModal(kind, self.view.incident.model, self.incident_id),
-                             lambda _r: self.refresh_data())
-
-    def action_rollback(self) -> None:
-        self._mitigate("rollback")
-
-    def action_killswitch(self) -> None:
-        self._mitigate("killswitch")
-
-    def action_restore(self) -> None:
-        self._mitigate("restore")
+    def mitigation_target(self) -> tuple[str, str | None] | None:
+        return (self.view.incident.model, self.incident_id) if self.view else None
 
     def action_drift(self) -> None:
         from console.tui.screens.drift import DriftScreen

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from console.errors import RollbookError
 from console.fleet import HEALTH_WORDS, format_routes, format_signal
-from console.tui.screens.base import RegistryScreen
+from console.tui.screens.base import MitigationKeys, RegistryScreen
 from console.views import ModelView, model_view
 
 
@@ -63,7 +63,7 @@ def version_cells(mv, view: ModelView) -> tuple:
             lin.code_commit[:8], lin.data_snapshot_hash[:8], lin.feature_version, gates)
 
 
-class ModelScreen(RegistryScreen):
+class ModelScreen(MitigationKeys, RegistryScreen):
     scope = "model"
 
     def __init__(self, model: str) -> None:
@@ -168,21 +168,9 @@ class ModelScreen(RegistryScreen):
             self.app.open_incident_of(  # type: ignore[attr-defined]
                 self.model, st.open_incidents, len(st.alerts))
 
-    def _mitigate(self, kind: str) -> None:
-        from console.tui.screens.confirm import MitigationModal
-
+    def mitigation_target(self) -> tuple[str, str | None] | None:
         open_ = self.view.status.open_incidents if self.view else []
-        self.app.push_screen(MitigationModal(kind, self.model, open_[-1] if open_ else None),
-                             lambda _r: self.refresh_data())
-
-    def action_rollback(self) -> None:
-        self._mitigate("rollback")
-
-    def action_killswitch(self) -> None:
-        self._mitigate("killswitch")
-
-    def action_restore(self) -> None:
-        self._mitigate("restore")
+        return self.model, (open_[-1] if open_ else None)
 
     def action_drift(self) -> None:
         from console.tui.screens.drift import DriftScreen
