@@ -70,16 +70,11 @@ def health_from_alerts(alerts: list[Alert]) -> str:
 
 
 def active_killswitches(ws: Workspace) -> dict[str, str]:
-    """model → fallback level, for every model a kill switch left on a fallback (no restore
-    since), from the audit log in one pass."""
-    active: dict[str, str] = {}
-    for ev in ws.store.events(all_incidents=True, kind_prefix="action.finished"):
-        p = ev.payload
-        if p.get("action") == "killswitch" and p.get("model"):
-            active[p["model"]] = str(p.get("level") or "fallback")
-        elif p.get("action") in ("restore", "rollback", "rollout") and p.get("model"):
-            active.pop(p["model"], None)  # traffic routed away from the fallback again
-    return active
+    """model → fallback level, for every model a kill switch still holds."""
+    from console.actions.killswitch import standing_killswitches
+
+    return {model: str(p.get("level") or "fallback")
+            for model, p in standing_killswitches(ws).items()}
 
 
 def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:

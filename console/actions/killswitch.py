@@ -118,18 +118,29 @@ def _primary(routes: dict[str, float]) -> str | None:
     return max(routes, key=routes.get) if routes else None
 
 
-def last_killswitch(ws: Workspace, model: str) -> dict | None:
-    """The routes the latest kill switch replaced, unless a restore already put them back."""
-    found = None
+ENDS_KILLSWITCH = ("restore", "rollback", "rollout")  # each routes traffic off the fallback
+
+
+def standing_killswitches(ws: Workspace) -> dict[str, dict]:
+    """model → the payload of the kill switch that still holds it (level, route, the routes
+    it replaced): none of restore, rollback or rollout of that model has finished since.
+    One pass over the audit log; the fleet, the incident title and ``restore`` all read it."""
+    standing: dict[str, dict] = {}
     for ev in ws.store.events(all_incidents=True, kind_prefix="action.finished"):
         p = ev.payload
-        if p.get("model") != model:
+        model = p.get("model")
+        if not model:
             continue
         if p.get("action") == "killswitch":
-            found = p
-        elif p.get("action") == "restore":
-            found = None
-    return found
+            standing[model] = p
+        elif p.get("action") in ENDS_KILLSWITCH:
+            standing.pop(model, None)
+    return standing
+
+
+def last_killswitch(ws: Workspace, model: str) -> dict | None:
+    """The kill switch still holding ``model`` (with the routes it replaced), if any."""
+    return standing_killswitches(ws).get(model)
 
 
 def restore(ws: Workspace, model: str, *, dry_run: bool = False, incident_id: str | None = None,

@@ -40,3 +40,18 @@ def test_level_option_and_restore_without_kill_switch(ws, world):
         restore(ws, "pricing")
     with pytest.raises(ActionRefused, match="unknown kill switch level"):
         killswitch(ws, "fraud", level="nuclear")
+
+
+def test_a_rollback_after_the_kill_switch_ends_it_restore_has_nothing_to_undo(ws, world):
+    from console.actions.rollback import rollback
+    from console.fleet import active_killswitches
+
+    assert killswitch(ws, "churn").status == "applied"
+    assert "churn" in active_killswitches(ws)
+    assert rollback(ws, "churn", to="v12").status == "applied"
+    # traffic left the fallback: putting back the routes from before the kill switch (the bad
+    # version) would undo the rollback
+    assert "churn" not in active_killswitches(ws)
+    with pytest.raises(ActionRefused, match="no kill switch to undo"):
+        restore(ws, "churn")
+    assert ws.backends.traffic.routes("churn") == {"v12": 100.0}
