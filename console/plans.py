@@ -21,11 +21,6 @@ def plain(value) -> str:
         except ValueError:
             return value
     if isinstance(value, dict):
-        if value and all(isinstance(v, int | float) and not isinstance(v, bool)
-                         for v in value.values()):
-            from console.fleet import format_routes
-
-            return format_routes(value)  # routes: v13:100%
         if set(value) == {"at", "value"}:  # a point of a series
             return f"{plain(value['at'])} {plain(value['value'])}"
         return ", ".join(f"{k}: {plain(v)}" for k, v in value.items()) or "—"
@@ -40,10 +35,15 @@ def plan_lines(plan: dict | None) -> list[str]:
     out = []
     if plan.get("summary"):
         out.append(str(plan["summary"]))
+    from console.fleet import format_routes
+
     for key in ("from", "to", "level", "route", "traffic_before", "traffic_after", "model",
                 "message"):
         if plan.get(key) is not None:
-            out.append(f"{key:<15} {plain(plan[key])}")
+            value = plan[key]
+            shown = format_routes(value) if key.startswith("traffic_") and \
+                isinstance(value, dict) else plain(value)
+            out.append(f"{key:<15} {shown}")
     for c in plan.get("checks") or []:
         if isinstance(c, dict):
             mark = "✔ PASS" if c.get("ok") else ("⚑ OVERRIDDEN" if c.get("overridden") else
