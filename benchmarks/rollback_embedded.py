@@ -82,8 +82,9 @@ def sample_tui() -> float:
     TMUX = ["tmux", "-L", "rb-bench", "-f", "/dev/null"]  # a server of our own
 
     def screen() -> str:
-        return subprocess.run([*TMUX, "capture-pane", "-t", session, "-p"],
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            [*TMUX, "capture-pane", "-t", session, "-p"], capture_output=True, text=True
+        ).stdout
 
     def wait(text: str, timeout: float = 60) -> float:
         end = time.perf_counter() + timeout
@@ -94,8 +95,21 @@ def sample_tui() -> float:
         raise TimeoutError(f"{text!r} not on screen:\n{screen()}")
 
     subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
-    subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
-                    f"env ROLLBOOK_HOME={home} {sys.executable} -m console"], check=True)
+    subprocess.run(
+        [
+            *TMUX,
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "120",
+            "-y",
+            "36",
+            f"env ROLLBOOK_HOME={home} {sys.executable} -m console",
+        ],
+        check=True,
+    )
     try:
         wait("credit-score")
         subprocess.run([*TMUX, "send-keys", "-t", session, "/"], check=True)

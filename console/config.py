@@ -88,7 +88,9 @@ class Config:
             return self.envs[name]
         except KeyError:
             raise ConfigError(
-                self.path, f"env.{name}", "no such environment",
+                self.path,
+                f"env.{name}",
+                "no such environment",
                 hint=f"known environments: {', '.join(sorted(self.envs))}",
             ) from None
 
@@ -155,8 +157,10 @@ def _check_no_secret(path: Path, key: str, options: Mapping[str, Any]) -> None:
         lowered = k.lower()
         if any(w in lowered for w in SECRET_WORDS) and not lowered.endswith("_env") and v:
             raise ConfigError(
-                path, f"{key}.{k}", "secrets are never stored in the config file",
-                hint=f"put it in an environment variable and write {k}_env = \"VAR_NAME\"",
+                path,
+                f"{key}.{k}",
+                "secrets are never stored in the config file",
+                hint=f'put it in an environment variable and write {k}_env = "VAR_NAME"',
             )
 
 
@@ -172,21 +176,28 @@ def _parse_env(path: Path, name: str, raw: Mapping[str, Any]) -> EnvironmentConf
             elif isinstance(value, dict):
                 plugin = value.get("plugin")
                 if not isinstance(plugin, str) or not plugin:
-                    raise ConfigError(path, f"{base}.{key}.plugin", "missing plugin name",
-                                      hint='e.g. plugin = "mlflow"')
+                    raise ConfigError(
+                        path,
+                        f"{base}.{key}.plugin",
+                        "missing plugin name",
+                        hint='e.g. plugin = "mlflow"',
+                    )
                 opts = {k: v for k, v in value.items() if k != "plugin"}
                 _check_no_secret(path, f"{base}.{key}", opts)
                 roles[key] = RoleConfig(plugin, opts)
             else:
-                raise ConfigError(path, f"{base}.{key}",
-                                  "expected a plugin name or a table with `plugin = ...`")
+                raise ConfigError(
+                    path, f"{base}.{key}", "expected a plugin name or a table with `plugin = ...`"
+                )
         else:
             extra[key] = value
     known = {"read_only", "allow_auto_actions", "two_person", "revenue_per_hour"}
     for key in extra:
         if key not in known:
             raise ConfigError(
-                path, f"{base}.{key}", "unknown key",
+                path,
+                f"{base}.{key}",
+                "unknown key",
                 hint=f"roles: {', '.join(ROLES)}; settings: {', '.join(sorted(known))}",
             )
     rph = extra.get("revenue_per_hour", {})
@@ -196,47 +207,75 @@ def _parse_env(path: Path, name: str, raw: Mapping[str, Any]) -> EnvironmentConf
     return EnvironmentConfig(
         name=name,
         roles=roles,
-        read_only=_expect(path, f"{base}.read_only", extra.get("read_only", False), bool,
-                          "true or false"),
-        allow_auto_actions=_expect(path, f"{base}.allow_auto_actions",
-                                   extra.get("allow_auto_actions", name == DEMO_ENV), bool,
-                                   "true or false"),
-        two_person=_expect(path, f"{base}.two_person", extra.get("two_person", False), bool,
-                           "true or false"),
+        read_only=_expect(
+            path, f"{base}.read_only", extra.get("read_only", False), bool, "true or false"
+        ),
+        allow_auto_actions=_expect(
+            path,
+            f"{base}.allow_auto_actions",
+            extra.get("allow_auto_actions", name == DEMO_ENV),
+            bool,
+            "true or false",
+        ),
+        two_person=_expect(
+            path, f"{base}.two_person", extra.get("two_person", False), bool, "true or false"
+        ),
         revenue_per_hour={k: float(v) for k, v in rph.items()},
     )
 
 
 def parse(raw: Mapping[str, Any], path: Path) -> Config:
-    top_known = {"default_env", "env", "thresholds", "currency", "runbooks", "templates",
-                 "drill", "keys", "actor"}
+    top_known = {
+        "default_env",
+        "env",
+        "thresholds",
+        "currency",
+        "runbooks",
+        "templates",
+        "drill",
+        "keys",
+        "actor",
+    }
     for key in raw:
         if key not in top_known:
-            raise ConfigError(path, key, "unknown key",
-                              hint=f"known: {', '.join(sorted(top_known))}")
+            raise ConfigError(
+                path, key, "unknown key", hint=f"known: {', '.join(sorted(top_known))}"
+            )
     envs: dict[str, EnvironmentConfig] = {DEMO_ENV: demo_env()}
     env_tables = _expect(path, "env", raw.get("env", {}), dict, "a table of environments")
     for name, table in env_tables.items():
         env = _parse_env(path, name, table)
         if name == DEMO_ENV:  # the demo keeps embedded roles unless overridden
             env = EnvironmentConfig(
-                name, {**demo_env().roles, **env.roles}, env.read_only, env.allow_auto_actions,
-                env.two_person, env.revenue_per_hour or demo_env().revenue_per_hour,
+                name,
+                {**demo_env().roles, **env.roles},
+                env.read_only,
+                env.allow_auto_actions,
+                env.two_person,
+                env.revenue_per_hour or demo_env().revenue_per_hour,
             )
         envs[name] = env
     default_env = os.environ.get("ROLLBOOK_ENV") or raw.get("default_env", DEMO_ENV)
     _expect(path, "default_env", default_env, str, "an environment name")
     if default_env not in envs:
-        raise ConfigError(path, "default_env", f"names unknown environment {default_env!r}",
-                          hint=f"define [env.{default_env}] or use one of {sorted(envs)}")
+        raise ConfigError(
+            path,
+            "default_env",
+            f"names unknown environment {default_env!r}",
+            hint=f"define [env.{default_env}] or use one of {sorted(envs)}",
+        )
     thresholds = dict(DEFAULT_THRESHOLDS)
-    for key, value in _expect(path, "thresholds", raw.get("thresholds", {}), dict,
-                              "a table").items():
+    for key, value in _expect(
+        path, "thresholds", raw.get("thresholds", {}), dict, "a table"
+    ).items():
         if key not in DEFAULT_THRESHOLDS:
-            raise ConfigError(path, f"thresholds.{key}", "unknown threshold",
-                              hint=f"known: {', '.join(sorted(DEFAULT_THRESHOLDS))}")
-        thresholds[key] = float(_expect(path, f"thresholds.{key}", value, (int, float),
-                                        "a number"))
+            raise ConfigError(
+                path,
+                f"thresholds.{key}",
+                "unknown threshold",
+                hint=f"known: {', '.join(sorted(DEFAULT_THRESHOLDS))}",
+            )
+        thresholds[key] = float(_expect(path, f"thresholds.{key}", value, (int, float), "a number"))
     runbooks = _expect(path, "runbooks", raw.get("runbooks", {}), dict, "a table")
     dirs = _expect(path, "runbooks.paths", runbooks.get("paths", []), list, "a list of folders")
     templates = _expect(path, "templates", raw.get("templates", {}), dict, "a table")
@@ -247,8 +286,12 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     targets = {"mitigate_minutes": 8.0, "acknowledge_minutes": 5.0, "detect_minutes": 10.0}
     for key, value in drill.items():
         if key not in targets:
-            raise ConfigError(path, f"drill.{key}", "unknown drill target",
-                              hint=f"known: {', '.join(sorted(targets))}")
+            raise ConfigError(
+                path,
+                f"drill.{key}",
+                "unknown drill target",
+                hint=f"known: {', '.join(sorted(targets))}",
+            )
         targets[key] = float(_expect(path, f"drill.{key}", value, (int, float), "minutes"))
     keys = _expect(path, "keys", raw.get("keys", {}), dict, "a table of binding id = key")
     for k, v in keys.items():
@@ -265,6 +308,8 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         template_dir=(home_dir / Path(tdir).expanduser()) if tdir else None,
         drill_targets=targets,
         keys=dict(keys),
-        actor=os.environ.get("ROLLBOOK_ACTOR") or raw.get("actor", "")
-        or os.environ.get("USER", "") or "operator",
+        actor=os.environ.get("ROLLBOOK_ACTOR")
+        or raw.get("actor", "")
+        or os.environ.get("USER", "")
+        or "operator",
     )

@@ -9,12 +9,22 @@ from typing import Any
 from console.backends.types import Alert
 from console.workspace import Workspace
 
-KEY_SIGNALS = ("request_rate", "error_rate", "latency_p99_ms", "prediction_mean",
-               "positive_rate", "output_diversity")
+KEY_SIGNALS = (
+    "request_rate",
+    "error_rate",
+    "latency_p99_ms",
+    "prediction_mean",
+    "positive_rate",
+    "output_diversity",
+)
 HEALTH_ORDER = {"healthy": 0, "degraded": 1, "critical": 2, "unknown": 3}
 # Health as an icon and a word: never conveyed by colour alone.
-HEALTH_WORDS = {"healthy": "✔ ok", "degraded": "▲ degraded", "critical": "✖ CRITICAL",
-                "unknown": "? unknown"}
+HEALTH_WORDS = {
+    "healthy": "✔ ok",
+    "degraded": "▲ degraded",
+    "critical": "✖ CRITICAL",
+    "unknown": "? unknown",
+}
 
 
 @dataclass(frozen=True)
@@ -35,12 +45,18 @@ class ModelStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model": self.model, "serving_pattern": self.serving_pattern,
-            "production_version": self.production_version, "routes": self.routes,
-            "health": self.health, "key_signal": self.key_signal, "signals": self.signals,
+            "model": self.model,
+            "serving_pattern": self.serving_pattern,
+            "production_version": self.production_version,
+            "routes": self.routes,
+            "health": self.health,
+            "key_signal": self.key_signal,
+            "signals": self.signals,
             "alerts": [a.to_dict() for a in self.alerts],
-            "open_incidents": self.open_incidents, "batch_paused": self.batch_paused,
-            "error": self.error, "as_of": self.as_of.isoformat() if self.as_of else None,
+            "open_incidents": self.open_incidents,
+            "batch_paused": self.batch_paused,
+            "error": self.error,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "killswitch": self.killswitch,
         }
 
@@ -50,7 +66,8 @@ def format_signal(signal: str, value: float | None) -> str:
     if value is None:
         return "—"
     if signal in ("error_rate", "positive_rate", "output_diversity") or signal.startswith(
-            ("null_rate", "false_positive")):
+        ("null_rate", "false_positive")
+    ):
         return f"{value * 100:.1f}%"
     if signal.startswith("latency"):
         return f"{value:.0f}ms"
@@ -59,8 +76,14 @@ def format_signal(signal: str, value: float | None) -> str:
 
 def format_routes(routes: dict[str, float]) -> str:
     """``v13:90% v14:10%`` (largest first; fallback routes without their prefix)."""
-    return " ".join(f"{k.removeprefix('fallback:')}:{v:g}%"
-                    for k, v in sorted(routes.items(), key=lambda kv: -kv[1]) if v) or "—"
+    return (
+        " ".join(
+            f"{k.removeprefix('fallback:')}:{v:g}%"
+            for k, v in sorted(routes.items(), key=lambda kv: -kv[1])
+            if v
+        )
+        or "—"
+    )
 
 
 def health_from_alerts(alerts: list[Alert]) -> str:
@@ -73,8 +96,9 @@ def active_killswitches(ws: Workspace) -> dict[str, str]:
     """model → fallback level, for every model a kill switch still holds."""
     from console.actions.killswitch import standing_killswitches
 
-    return {model: str(p.get("level") or "fallback")
-            for model, p in standing_killswitches(ws).items()}
+    return {
+        model: str(p.get("level") or "fallback") for model, p in standing_killswitches(ws).items()
+    }
 
 
 def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:
@@ -88,8 +112,7 @@ def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:
     if model is not None:
         infos = [m for m in infos if m.name == model]
         if not infos:
-            raise NotFound(f"no model {model!r}",
-                           hint="see the fleet with: rollbook status")
+            raise NotFound(f"no model {model!r}", hint="see the fleet with: rollbook status")
     try:
         alerts = b.metrics.active_alerts()
         alerts_error = None
@@ -114,7 +137,21 @@ def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:
         except RollbookError as exc:
             prod, routes, signals, paused = None, {}, {}, False
             health, error = "unknown", str(exc)
-        out.append(ModelStatus(info.name, info.serving_pattern, prod, routes, health, signals,
-                               info.key_signal, mine, open_by_model.get(info.name, []), paused,
-                               error, now, switched.get(info.name)))
+        out.append(
+            ModelStatus(
+                info.name,
+                info.serving_pattern,
+                prod,
+                routes,
+                health,
+                signals,
+                info.key_signal,
+                mine,
+                open_by_model.get(info.name, []),
+                paused,
+                error,
+                now,
+                switched.get(info.name),
+            )
+        )
     return out

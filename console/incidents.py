@@ -19,17 +19,28 @@ def most_severe_first(alerts: list[Alert]) -> list[Alert]:
 
 
 def evidence_from_alert(alert: Alert) -> list[dict]:
-    item = {"source": "alert", "alert": alert.name, "summary": alert.summary,
-            "value": alert.value, "labels": dict(alert.labels)}
+    item = {
+        "source": "alert",
+        "alert": alert.name,
+        "summary": alert.summary,
+        "value": alert.value,
+        "labels": dict(alert.labels),
+    }
     if "feature" in alert.labels:
         item["feature"] = alert.labels["feature"]
     return [item]
 
 
-def open_from_alert(ws: Workspace, alert: Alert, *, runbook: str | None = None,
-                    severity: str | None = None, drill: bool = False,
-                    data: dict | None = None,
-                    onset_at: datetime | None = None) -> tuple[Incident, bool]:
+def open_from_alert(
+    ws: Workspace,
+    alert: Alert,
+    *,
+    runbook: str | None = None,
+    severity: str | None = None,
+    drill: bool = False,
+    data: dict | None = None,
+    onset_at: datetime | None = None,
+) -> tuple[Incident, bool]:
     """Open an incident for a firing alert, or return the open one with the same
     fingerprint (a repeated firing is noted on its timeline once per new start time).
 
@@ -39,38 +50,68 @@ def open_from_alert(ws: Workspace, alert: Alert, *, runbook: str | None = None,
         starts = existing.data.get("alert_starts", [])
         stamp = alert.starts_at.isoformat()
         if stamp not in starts:
-            ws.store.update(existing.id, actor="alerting", at=ws.now(),
-                            message=f"alert fired again: {alert.summary}",
-                            data={"alert_starts": [*starts, stamp]})
+            ws.store.update(
+                existing.id,
+                actor="alerting",
+                at=ws.now(),
+                message=f"alert fired again: {alert.summary}",
+                data={"alert_starts": [*starts, stamp]},
+            )
             existing = ws.store.get(existing.id)
         return existing, False
     inc = ws.store.create_incident(
-        title=alert.summary, model=alert.model,
-        severity=severity or ALERT_SEVERITY.get(alert.severity, "SEV3"), env=ws.env.name,
-        actor="alerting", at=max(ws.now(), alert.starts_at), runbook=runbook, drill=drill,
-        alert_fingerprint=alert.fingerprint, detected_at=alert.starts_at,
+        title=alert.summary,
+        model=alert.model,
+        severity=severity or ALERT_SEVERITY.get(alert.severity, "SEV3"),
+        env=ws.env.name,
+        actor="alerting",
+        at=max(ws.now(), alert.starts_at),
+        runbook=runbook,
+        drill=drill,
+        alert_fingerprint=alert.fingerprint,
+        detected_at=alert.starts_at,
         onset_at=min(onset_at, alert.starts_at) if onset_at else None,
-        data={"alert": alert.to_dict(), "evidence": evidence_from_alert(alert),
-              "alert_starts": [alert.starts_at.isoformat()], **(data or {})},
+        data={
+            "alert": alert.to_dict(),
+            "evidence": evidence_from_alert(alert),
+            "alert_starts": [alert.starts_at.isoformat()],
+            **(data or {}),
+        },
     )
     return inc, True
 
 
-def open_manual(ws: Workspace, model: str, title: str, *, severity: str = "SEV3",
-                runbook: str | None = None, drill: bool = False) -> Incident:
+def open_manual(
+    ws: Workspace,
+    model: str,
+    title: str,
+    *,
+    severity: str = "SEV3",
+    runbook: str | None = None,
+    drill: bool = False,
+) -> Incident:
     names = {m.name for m in ws.backends.registry.models()}
     if model not in names:
-        raise NotFound(f"no model {model!r} in environment {ws.env.name!r}",
-                       hint=f"models: {', '.join(sorted(names))}")
+        raise NotFound(
+            f"no model {model!r} in environment {ws.env.name!r}",
+            hint=f"models: {', '.join(sorted(names))}",
+        )
     if not title.strip():
         raise InvalidInput("an incident needs a title", hint='--title "what is wrong"')
     if runbook is not None:
         from console.runbooks.loader import workspace_library
 
         workspace_library(ws.config).get(runbook)  # NotFound naming the known ids
-    return ws.store.create_incident(title=title.strip(), model=model, severity=severity,
-                                    env=ws.env.name, actor=ws.actor, at=ws.now(),
-                                    runbook=runbook, drill=drill)
+    return ws.store.create_incident(
+        title=title.strip(),
+        model=model,
+        severity=severity,
+        env=ws.env.name,
+        actor=ws.actor,
+        at=ws.now(),
+        runbook=runbook,
+        drill=drill,
+    )
 
 
 def add_note(ws: Workspace, incident_id: str, text: str):
@@ -84,14 +125,26 @@ def acknowledge(ws: Workspace, incident_id: str):
     inc = ws.store.get(incident_id)
     if inc.acknowledged_at is not None:
         return inc
-    return ws.store.mark(inc.id, "acknowledged", actor=ws.actor,
-                         at=max(ws.now(), inc.detected_at or ws.now()),
-                         message=f"acknowledged by {ws.actor}")
+    return ws.store.mark(
+        inc.id,
+        "acknowledged",
+        actor=ws.actor,
+        at=max(ws.now(), inc.detected_at or ws.now()),
+        message=f"acknowledged by {ws.actor}",
+    )
 
 
-def add_action_item(ws: Workspace, incident_id: str, *, what: str, owner: str = "",
-                    due: str = "", type: str = "", link: str = "",
-                    supersedes: int | None = None):
+def add_action_item(
+    ws: Workspace,
+    incident_id: str,
+    *,
+    what: str,
+    owner: str = "",
+    due: str = "",
+    type: str = "",
+    link: str = "",
+    supersedes: int | None = None,
+):
     """Record an action item (or, with ``supersedes``, a complete new version of one: the
     timeline is append-only, so edits are new events). ``due`` is an ISO date."""
     from datetime import date
@@ -106,19 +159,25 @@ def add_action_item(ws: Workspace, incident_id: str, *, what: str, owner: str = 
     from console.store.models import ACTION_ITEM_TYPES
 
     if type and type not in ACTION_ITEM_TYPES:
-        raise InvalidInput(f"action item type {type!r} is not one of "
-                           f"{', '.join(ACTION_ITEM_TYPES)}")
+        raise InvalidInput(
+            f"action item type {type!r} is not one of {', '.join(ACTION_ITEM_TYPES)}"
+        )
     if supersedes is not None:
         ev = [e for e in ws.store.events(incident_id) if e.seq == supersedes]
         if not ev or ev[0].kind != "action_item":
             raise InvalidInput(f"event {supersedes} is not an action item of {incident_id}")
-    payload = {"what": what.strip(), "owner": owner.strip(), "due": due, "type": type,
-               "link": link}
+    payload = {"what": what.strip(), "owner": owner.strip(), "due": due, "type": type, "link": link}
     if supersedes is not None:
         payload["supersedes"] = supersedes
     verb = "edited" if supersedes is not None else "added"
-    return ws.store.append(incident_id, "action_item", f"action item {verb}: {what.strip()}",
-                           actor=ws.actor, at=ws.now(), payload=payload)
+    return ws.store.append(
+        incident_id,
+        "action_item",
+        f"action item {verb}: {what.strip()}",
+        actor=ws.actor,
+        at=ws.now(),
+        payload=payload,
+    )
 
 
 def parse_item(text: str) -> dict[str, str]:

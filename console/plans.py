@@ -37,17 +37,29 @@ def plan_lines(plan: dict | None) -> list[str]:
         out.append(str(plan["summary"]))
     from console.fleet import format_routes
 
-    for key in ("from", "to", "level", "route", "traffic_before", "traffic_after", "model",
-                "message"):
+    for key in (
+        "from",
+        "to",
+        "level",
+        "route",
+        "traffic_before",
+        "traffic_after",
+        "model",
+        "message",
+    ):
         if plan.get(key) is not None:
             value = plan[key]
-            shown = format_routes(value) if key.startswith("traffic_") and \
-                isinstance(value, dict) else plain(value)
+            shown = (
+                format_routes(value)
+                if key.startswith("traffic_") and isinstance(value, dict)
+                else plain(value)
+            )
             out.append(f"{key:<15} {shown}")
     for c in plan.get("checks") or []:
         if isinstance(c, dict):
-            mark = "✔ PASS" if c.get("ok") else ("⚑ OVERRIDDEN" if c.get("overridden") else
-                                                  "✖ FAIL")
+            mark = (
+                "✔ PASS" if c.get("ok") else ("⚑ OVERRIDDEN" if c.get("overridden") else "✖ FAIL")
+            )
             out.append(f"  {mark:<8} {c.get('name', ''):<18} {c.get('detail', '')}")
     for key in ("before", "after"):
         if isinstance(plan.get(key), dict):

@@ -15,8 +15,9 @@ SPARK_MINUTES = 60
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: list[float | None], width: int | None = None, *,
-              min_relative_span: float = 0.25) -> str:
+def sparkline(
+    values: list[float | None], width: int | None = None, *, min_relative_span: float = 0.25
+) -> str:
     """Unicode block sparkline; gaps (None) render as spaces.
 
     The vertical scale spans at least ``min_relative_span`` of the series' typical magnitude,
@@ -64,9 +65,9 @@ def fleet_view(ws: Workspace, *, minutes: int = SPARK_MINUTES) -> FleetView:
         spark: list[float | None] = []
         if st.error is None:
             try:
-                pts = ws.backends.metrics.query_range(st.key_signal, st.model,
-                                                      now - timedelta(minutes=minutes), now,
-                                                      step_seconds=60)
+                pts = ws.backends.metrics.query_range(
+                    st.key_signal, st.model, now - timedelta(minutes=minutes), now, step_seconds=60
+                )
                 spark = [p.value for p in pts]
             except Exception as exc:  # noqa: BLE001 - a sparkline must never take the row down
                 st = ModelStatus(**{**st.__dict__, "error": f"signal history: {exc}"})
@@ -99,8 +100,7 @@ def incident_cost(ws: Workspace, inc: Incident, now: datetime) -> float | None:
     return rph * max(0.0, (end - inc.detected_at).total_seconds()) / 3600.0
 
 
-def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200
-                  ) -> IncidentView:
+def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200) -> IncidentView:
     inc = ws.store.get(incident_id)
     now = ws.now()
     events, total = ws.store.tail(inc.id, timeline_limit)
@@ -124,19 +124,32 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200
         if signal:
             start = (inc.onset_at or inc.detected_at or now) - timedelta(minutes=30)
             start = min(start, now - timedelta(minutes=60))
-            pts = ws.backends.metrics.query_range(signal, inc.model, start, now,
-                                                  step_seconds=60)
+            pts = ws.backends.metrics.query_range(signal, inc.model, start, now, step_seconds=60)
             series = [(p.at, p.value) for p in pts]
     except Exception:  # noqa: BLE001 - the chart is optional; the record is not
         series = []
-    marks = [(e.ts, e.payload.get("action", e.kind))
-             for e in ws.store.events(inc.id, kind_prefix="action.finished")]
+    marks = [
+        (e.ts, e.payload.get("action", e.kind))
+        for e in ws.store.events(inc.id, kind_prefix="action.finished")
+    ]
     detected = inc.detected_at or inc.created_at or now
     from console.fleet import active_killswitches
 
-    return IncidentView(inc, events, now, now - detected, incident_cost(ws, inc, now),
-                        ws.config.currency, total, steps, current, signal, series, marks,
-                        active_killswitches(ws).get(inc.model))
+    return IncidentView(
+        inc,
+        events,
+        now,
+        now - detected,
+        incident_cost(ws, inc, now),
+        ws.config.currency,
+        total,
+        steps,
+        current,
+        signal,
+        series,
+        marks,
+        active_killswitches(ws).get(inc.model),
+    )
 
 
 @dataclass
@@ -165,14 +178,21 @@ def model_view(ws: Workspace, model: str) -> ModelView:
         target, bad = None, set()
     order = [v.version for v in versions]
     diff = None
-    after_rollback = [v for v in order if v in bad and prod in order
-                      and order.index(v) > order.index(prod)]
+    after_rollback = [
+        v for v in order if v in bad and prod in order and order.index(v) > order.index(prod)
+    ]
     if after_rollback and prod:
         diff = (prod, after_rollback[-1])
     elif target in order and prod in order and target != prod:
         diff = tuple(sorted((target, prod), key=order.index))
-    return ModelView(st, versions, ws.store.list(model=model, env=ws.env.name), target,
-                     sorted(bad, key=lambda v: order.index(v) if v in order else -1), diff)
+    return ModelView(
+        st,
+        versions,
+        ws.store.list(model=model, env=ws.env.name),
+        target,
+        sorted(bad, key=lambda v: order.index(v) if v in order else -1),
+        diff,
+    )
 
 
 def duration(td: timedelta) -> str:
@@ -202,8 +222,17 @@ def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> Dri
     if incident_id:
         inc = ws.store.get(incident_id)
     else:  # a synthetic incident record, only to position the windows
-        inc = Incident("", "", model, "SEV4", "open", "detect", ws.env.name,
-                       detected_at=now - timedelta(hours=1), onset_at=now - timedelta(hours=1))
+        inc = Incident(
+            "",
+            "",
+            model,
+            "SEV4",
+            "open",
+            "detect",
+            ws.env.name,
+            detected_at=now - timedelta(hours=1),
+            onset_at=now - timedelta(hours=1),
+        )
     ctx = StepContext(ws, inc)
     ref, cur, where = windows(ctx, {})
     ref, cur = inputs(ref), inputs(cur)
@@ -230,8 +259,12 @@ def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> Dri
         a, b = (datetime.fromisoformat(x) for x in pair)
         return f"{a:%d %b %H:%M}–{b:%H:%M}"
 
-    return DriftView(model, report, hists, {"reference": span(where["reference"]),
-                                            "current": span(where["current"])})
+    return DriftView(
+        model,
+        report,
+        hists,
+        {"reference": span(where["reference"]), "current": span(where["current"])},
+    )
 
 
 @dataclass
@@ -248,7 +281,13 @@ def review_view(ws: Workspace, incident_id: str) -> ReviewView:
 
     inc = ws.store.get(incident_id)
     events = ws.store.events(inc.id)
-    md = render_postmortem(inc, events, now=ws.now(), fmt="md",
-                           user_dir=ws.config.template_dir, currency=ws.config.currency,
-                           revenue_per_hour=ws.env.revenue_per_hour.get(inc.model))
+    md = render_postmortem(
+        inc,
+        events,
+        now=ws.now(),
+        fmt="md",
+        user_dir=ws.config.template_dir,
+        currency=ws.config.currency,
+        revenue_per_hour=ws.env.revenue_per_hour.get(inc.model),
+    )
     return ReviewView(md, check_incident(inc, events), action_items(events))

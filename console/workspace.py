@@ -42,9 +42,14 @@ class Workspace:
         self.close()
 
 
-def open_workspace(env_name: str | None = None, *, clock: Clock | None = None,
-                   config: Config | None = None, config_path: Path | None = None,
-                   actor: str | None = None) -> Workspace:
+def open_workspace(
+    env_name: str | None = None,
+    *,
+    clock: Clock | None = None,
+    config: Config | None = None,
+    config_path: Path | None = None,
+    actor: str | None = None,
+) -> Workspace:
     cfg = config or load(config_path)
     backends = connect(cfg, env_name, clock=clock)
     return Workspace(cfg, backends, open_store(cfg.data_dir), actor or cfg.actor)

@@ -13,8 +13,14 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 10.0
 
 
-def call(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAULT_TIMEOUT_S,
-         what: str = "", wrap_errors: bool = True, **kwargs: Any) -> T:
+def call(
+    fn: Callable[..., T],
+    *args: Any,
+    timeout: float | None = DEFAULT_TIMEOUT_S,
+    what: str = "",
+    wrap_errors: bool = True,
+    **kwargs: Any,
+) -> T:
     """``fn(*args, **kwargs)`` in a daemon thread, waiting at most ``timeout`` seconds (None:
     no deadline). Errors other than RollbookError become BackendError unless
     ``wrap_errors=False``, which re-raises them unchanged."""
@@ -30,14 +36,16 @@ def call(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAULT_TIMEO
     t.start()
     t.join(timeout)
     if t.is_alive():
-        raise BackendError(f"{what or getattr(fn, '__name__', 'backend call')} timed out after "
-                           f"{timeout:g}s (it did not finish in time)",
-                           hint="the backend may still apply it: read back the state before "
-                                "retrying")
+        raise BackendError(
+            f"{what or getattr(fn, '__name__', 'backend call')} timed out after "
+            f"{timeout:g}s (it did not finish in time)",
+            hint="the backend may still apply it: read back the state before retrying",
+        )
     if "error" in box:
         err = box["error"]
         if isinstance(err, RollbookError) or not wrap_errors:
             raise err
-        raise BackendError(f"{what or getattr(fn, '__name__', 'backend call')} failed: "
-                           f"{type(err).__name__}: {err}") from err
+        raise BackendError(
+            f"{what or getattr(fn, '__name__', 'backend call')} failed: {type(err).__name__}: {err}"
+        ) from err
     return box["value"]

@@ -16,7 +16,8 @@ def production_history(ws: Workspace, model: str) -> list[tuple[datetime, str, s
     first."""
     items: list[tuple[datetime, str, str]] = [
         (c.at, c.version, "registry")
-        for c in ws.backends.registry.stage_history(model) if c.to_stage == "Production"
+        for c in ws.backends.registry.stage_history(model)
+        if c.to_stage == "Production"
     ]
     for ev in ws.store.events(all_incidents=True, kind_prefix="action.finished"):
         p = ev.payload
@@ -64,8 +65,7 @@ RECENT = timedelta(hours=6)
 MITIGATIONS = ("rollback", "killswitch", "restore", "rollout")
 
 
-def recent_mitigations(ws: Workspace, model: str, *, within: timedelta = RECENT
-                       ) -> list[dict]:
+def recent_mitigations(ws: Workspace, model: str, *, within: timedelta = RECENT) -> list[dict]:
     """The mitigations Rollbook applied to ``model`` in the last ``within``, newest first:
     ``{"action", "from", "to", "at", "actor", "minutes_ago"}`` — so a second R at 3 AM says
     that the first one already happened."""
@@ -77,15 +77,23 @@ def recent_mitigations(ws: Workspace, model: str, *, within: timedelta = RECENT
             continue
         if now - ev.ts > within:
             continue
-        out.append({"action": p.get("action"), "from": p.get("from"), "to": p.get("to"),
-                    "at": ev.ts, "actor": ev.actor,
-                    "minutes_ago": round((now - ev.ts).total_seconds() / 60.0, 1)})
+        out.append(
+            {
+                "action": p.get("action"),
+                "from": p.get("from"),
+                "to": p.get("to"),
+                "at": ev.ts,
+                "actor": ev.actor,
+                "minutes_ago": round((now - ev.ts).total_seconds() / 60.0, 1),
+            }
+        )
     out.sort(key=lambda r: r["at"], reverse=True)
     return out
 
 
-def standing_rollback(ws: Workspace, model: str, current: str | None, *,
-                      within: timedelta = RECENT) -> dict | None:
+def standing_rollback(
+    ws: Workspace, model: str, current: str | None, *, within: timedelta = RECENT
+) -> dict | None:
     """The Rollbook rollback that brought ``model`` to ``current`` in the last ``within`` and
     is still its last production move (no promotion, rollout or pointer move since), as
     ``{"from", "to", "at", "actor", "minutes_ago"}``; else None. Rolling back again without
@@ -97,23 +105,37 @@ def standing_rollback(ws: Workspace, model: str, current: str | None, *,
         p = ev.payload
         if p.get("model") == model and p.get("action") in (*MOVES_PRODUCTION, "pointer"):
             last = ev
-    if last is None or last.payload.get("action") != "rollback" or \
-            str(last.payload.get("to")) != current:
+    if (
+        last is None
+        or last.payload.get("action") != "rollback"
+        or str(last.payload.get("to")) != current
+    ):
         return None
     now = ws.now()
     if now - last.ts > within:
         return None
-    return {"from": last.payload.get("from"), "to": current, "at": last.ts, "actor": last.actor,
-            "minutes_ago": round((now - last.ts).total_seconds() / 60.0, 1)}
+    return {
+        "from": last.payload.get("from"),
+        "to": current,
+        "at": last.ts,
+        "actor": last.actor,
+        "minutes_ago": round((now - last.ts).total_seconds() / 60.0, 1),
+    }
 
 
 def describe_recent(recent: list[dict]) -> list[str]:
     """One warning line per recent mitigation, for the CLI plan and the console's modal."""
-    verbs = {"rollback": "rolled back", "killswitch": "kill switch", "restore": "restored",
-             "rollout": "rolled out"}
+    verbs = {
+        "rollback": "rolled back",
+        "killswitch": "kill switch",
+        "restore": "restored",
+        "rollout": "rolled out",
+    }
     out = []
     for r in recent:
         move = f" {r['from']} → {r['to']}" if r.get("from") or r.get("to") else ""
-        out.append(f"⚠ {verbs.get(r['action'], r['action'])}{move} {r['minutes_ago']:g} min "
-                   f"ago by {r['actor']}")
+        out.append(
+            f"⚠ {verbs.get(r['action'], r['action'])}{move} {r['minutes_ago']:g} min "
+            f"ago by {r['actor']}"
+        )
     return out

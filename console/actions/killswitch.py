@@ -19,24 +19,35 @@ LEVELS = ("previous", "rules", "manual")
 def ladder(ws: Workspace, model: str, start: str | None = None):
     levels = ws.backends.traffic.fallbacks(model)
     if not levels:
-        raise ActionRefused(f"no fallback routes are configured for {model}",
-                            hint="configure the kill switch ladder for this model's traffic "
-                                 "backend")
+        raise ActionRefused(
+            f"no fallback routes are configured for {model}",
+            hint="configure the kill switch ladder for this model's traffic backend",
+        )
     if start is not None:
         if start not in LEVELS:
-            raise ActionRefused(f"unknown kill switch level {start!r}",
-                                hint=f"levels: {', '.join(LEVELS)}")
+            raise ActionRefused(
+                f"unknown kill switch level {start!r}", hint=f"levels: {', '.join(LEVELS)}"
+            )
         names = [lv.level for lv in levels]
         if start not in names:
-            raise ActionRefused(f"{model} has no {start!r} fallback",
-                                hint=f"it has: {', '.join(names)}")
-        levels = levels[names.index(start):]
+            raise ActionRefused(
+                f"{model} has no {start!r} fallback", hint=f"it has: {', '.join(names)}"
+            )
+        levels = levels[names.index(start) :]
     return levels
 
 
-def killswitch(ws: Workspace, model: str, *, level: str | None = None, dry_run: bool = False,
-               incident_id: str | None = None, confirmed_by: str | None = None,
-               automatic: bool = False, timeout: float = DEFAULT_TIMEOUT_S) -> ActionResult:
+def killswitch(
+    ws: Workspace,
+    model: str,
+    *,
+    level: str | None = None,
+    dry_run: bool = False,
+    incident_id: str | None = None,
+    confirmed_by: str | None = None,
+    automatic: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> ActionResult:
     t = ws.backends.traffic
     before = call(t.routes, model, timeout=timeout, what="traffic.routes")
     rungs = ladder(ws, model, level)
@@ -48,15 +59,21 @@ def killswitch(ws: Workspace, model: str, *, level: str | None = None, dry_run: 
             ok, detail = h.healthy, h.detail
         except RollbookError as exc:
             ok, detail = False, f"probe failed: {exc.message}"
-        checks.append(Check(f"{rung.level}:{rung.route}", ok, detail or
-                            ("healthy" if ok else "unhealthy")))
+        checks.append(
+            Check(f"{rung.level}:{rung.route}", ok, detail or ("healthy" if ok else "unhealthy"))
+        )
         if ok:
             chosen = rung
             break
-    plan = {"model": model, "traffic_before": before, "ladder": [r.level for r in rungs],
-            "level": chosen.level if chosen else None, "route": chosen.route if chosen else None,
-            "traffic_after": {chosen.route: 100.0} if chosen else before,
-            "checks": [c.to_dict() for c in checks]}
+    plan = {
+        "model": model,
+        "traffic_before": before,
+        "ladder": [r.level for r in rungs],
+        "level": chosen.level if chosen else None,
+        "route": chosen.route if chosen else None,
+        "traffic_after": {chosen.route: 100.0} if chosen else before,
+        "checks": [c.to_dict() for c in checks],
+    }
     res = ActionResult("killswitch", model, "dry-run", "", plan=plan, checks=checks)
     if chosen is None:
         res.status = "refused"
@@ -78,38 +95,60 @@ def killswitch(ws: Workspace, model: str, *, level: str | None = None, dry_run: 
         rec.event("noop", f"{model} already on fallback {chosen.level}")
         res.status, res.message, res.verified = "noop", f"already on {chosen.level}", True
         return res
-    rec.event("requested", f"kill switch {model} → {chosen.level} ({chosen.route})", plan=plan,
-              finish=f"rollbook killswitch {model} --level {chosen.level} --yes",
-              undo=traffic_command(model, before))
+    rec.event(
+        "requested",
+        f"kill switch {model} → {chosen.level} ({chosen.route})",
+        plan=plan,
+        finish=f"rollbook killswitch {model} --level {chosen.level} --yes",
+        undo=traffic_command(model, before),
+    )
     try:
         with rec.step("traffic", before=before) as s:
-            call(t.set_routes, model, after, actor=ws.actor, timeout=timeout,
-                 what="traffic.set_routes")
+            call(
+                t.set_routes,
+                model,
+                after,
+                actor=ws.actor,
+                timeout=timeout,
+                what="traffic.set_routes",
+            )
             s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
             if not same_routes(s.after, after):
-                raise RollbookError(f"traffic read back {format_routes(s.after)}, expected "
-                                   f"{format_routes(after)}")
+                raise RollbookError(
+                    f"traffic read back {format_routes(s.after)}, expected {format_routes(after)}"
+                )
     except RollbookError as exc:
         try:
             now = call(t.routes, model, timeout=timeout, what="traffic.routes")
         except RollbookError:
             now = None
         state = "unchanged" if now is not None and same_routes(now, before) else "unknown"
-        rec.event("partial" if state == "unknown" else "failed",
-                  f"kill switch failed ({state}): {exc.message}", error=exc.message,
-                  finish=f"rollbook killswitch {model} --level {chosen.level} --yes",
-                  undo=f"rollbook restore {model} --yes")
+        rec.event(
+            "partial" if state == "unknown" else "failed",
+            f"kill switch failed ({state}): {exc.message}",
+            error=exc.message,
+            finish=f"rollbook killswitch {model} --level {chosen.level} --yes",
+            undo=f"rollbook restore {model} --yes",
+        )
         res.status = "partial" if state == "unknown" else "failed"
         res.message = f"kill switch failed, routes {state}: {exc.message}"
         res.finish = f"rollbook killswitch {model} --level {chosen.level} --yes"
         res.undo = f"rollbook restore {model} --yes"
         return res
-    rec.event("finished", f"{model} switched to {chosen.level} ({chosen.route})",
-              level=chosen.level, route=chosen.route, before=before, after=s.after,
-              **{"from": _primary(before), "to": chosen.route})
+    rec.event(
+        "finished",
+        f"{model} switched to {chosen.level} ({chosen.route})",
+        level=chosen.level,
+        route=chosen.route,
+        before=before,
+        after=s.after,
+        **{"from": _primary(before), "to": chosen.route},
+    )
     res.status, res.verified = "applied", True
-    res.message = f"{model} now served by {chosen.level} ({chosen.route}); restore with " \
+    res.message = (
+        f"{model} now served by {chosen.level} ({chosen.route}); restore with "
         f"rollbook restore {model}"
+    )
     res.undo = f"rollbook restore {model} --yes"
     return res
 
@@ -143,13 +182,30 @@ def last_killswitch(ws: Workspace, model: str) -> dict | None:
     return standing_killswitches(ws).get(model)
 
 
-def restore(ws: Workspace, model: str, *, dry_run: bool = False, incident_id: str | None = None,
-            confirmed_by: str | None = None, timeout: float = DEFAULT_TIMEOUT_S) -> ActionResult:
+def restore(
+    ws: Workspace,
+    model: str,
+    *,
+    dry_run: bool = False,
+    incident_id: str | None = None,
+    confirmed_by: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> ActionResult:
     from console.actions.traffic import set_traffic
 
     ks = last_killswitch(ws, model)
     if ks is None:
-        raise ActionRefused(f"no kill switch to undo for {model}",
-                            hint=f"see the routes with: rollbook status {model}")
-    return set_traffic(ws, model, ks["before"], dry_run=dry_run, incident_id=incident_id,
-                       confirmed_by=confirmed_by, action="restore", timeout=timeout)
+        raise ActionRefused(
+            f"no kill switch to undo for {model}",
+            hint=f"see the routes with: rollbook status {model}",
+        )
+    return set_traffic(
+        ws,
+        model,
+        ks["before"],
+        dry_run=dry_run,
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        action="restore",
+        timeout=timeout,
+    )

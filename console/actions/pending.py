@@ -21,10 +21,20 @@ def incomplete_actions(ws: Workspace, model: str | None = None) -> list[dict[str
         aid, kind = p.get("action_id"), ev.kind.removeprefix("action.")
         if not aid:
             continue
-        entry = by_id.setdefault(aid, {"action_id": aid, "action": p.get("action"),
-                                       "model": p.get("model"), "incident_id": ev.incident_id,
-                                       "started_at": ev.ts.isoformat(), "steps": [],
-                                       "plan": None, "ended": False, "seq": ev.seq})
+        entry = by_id.setdefault(
+            aid,
+            {
+                "action_id": aid,
+                "action": p.get("action"),
+                "model": p.get("model"),
+                "incident_id": ev.incident_id,
+                "started_at": ev.ts.isoformat(),
+                "steps": [],
+                "plan": None,
+                "ended": False,
+                "seq": ev.seq,
+            },
+        )
         if kind == "requested":
             entry["plan"] = p.get("plan")
             entry["finish"], entry["undo"] = p.get("finish"), p.get("undo")
@@ -43,8 +53,13 @@ def incomplete_actions(ws: Workspace, model: str | None = None) -> list[dict[str
             continue  # a later action on this model ended: superseded
         plan = entry["plan"]
         if entry["action"] == "rollback":
-            rp = RollbackPlan(plan["model"], plan.get("from"), plan["to"],
-                              plan.get("traffic_before", {}), plan.get("traffic_after", {}))
+            rp = RollbackPlan(
+                plan["model"],
+                plan.get("from"),
+                plan["to"],
+                plan.get("traffic_before", {}),
+                plan.get("traffic_after", {}),
+            )
             entry["finish"], entry["undo"] = commands(rp.model, rp)
         else:  # recorded on the requested event by the action itself (None if it did not)
             entry.setdefault("finish", None)

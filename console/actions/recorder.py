@@ -23,8 +23,14 @@ class StepRecord:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "duration_ms": round(self.duration_ms, 2),
-                "before": self.before, "after": self.after, "error": self.error}
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "duration_ms": round(self.duration_ms, 2),
+            "before": self.before,
+            "after": self.after,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -38,9 +44,17 @@ class ActionRecorder:
 
     def event(self, kind: str, message: str, **payload: Any) -> None:
         self.ws.store.append(
-            self.incident_id, f"action.{kind}", message, actor=self.ws.actor, at=self.ws.now(),
-            payload={"action_id": self.action_id, "action": self.action, "model": self.model,
-                     **payload},
+            self.incident_id,
+            f"action.{kind}",
+            message,
+            actor=self.ws.actor,
+            at=self.ws.now(),
+            payload={
+                "action_id": self.action_id,
+                "action": self.action,
+                "model": self.model,
+                **payload,
+            },
         )
 
     @contextmanager
@@ -56,8 +70,11 @@ class ActionRecorder:
         finally:
             rec.duration_ms = (time.perf_counter() - start) * 1000
             self.steps.append(rec)
-            self.event("step", f"{name}: {'ok' if rec.ok else 'FAILED ' + str(rec.error)}",
-                       **{"step": rec.to_dict()})
+            self.event(
+                "step",
+                f"{name}: {'ok' if rec.ok else 'FAILED ' + str(rec.error)}",
+                **{"step": rec.to_dict()},
+            )
 
 
 def incident_for(ws: Workspace, model: str, incident_id: str | None) -> str | None:

@@ -6,8 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # status -> CLI exit code
-EXIT_CODES = {"applied": 0, "noop": 0, "dry-run": 0, "refused": 1, "failed": 5,
-              "compensated": 5, "partial": 6}
+EXIT_CODES = {
+    "applied": 0,
+    "noop": 0,
+    "dry-run": 0,
+    "refused": 1,
+    "failed": 5,
+    "compensated": 5,
+    "partial": 6,
+}
 
 
 @dataclass
@@ -22,8 +29,12 @@ class Check:
         return not self.ok and not self.overridden
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail,
-                "overridden": self.overridden}
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "detail": self.detail,
+            "overridden": self.overridden,
+        }
 
 
 @dataclass
@@ -48,10 +59,17 @@ class ActionResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "action": self.action, "model": self.model, "status": self.status,
-            "message": self.message, "plan": self.plan,
+            "action": self.action,
+            "model": self.model,
+            "status": self.status,
+            "message": self.message,
+            "plan": self.plan,
             "checks": [c.to_dict() for c in self.checks],
-            "steps": [s.to_dict() for s in self.steps], "verified": self.verified,
-            "incident_id": self.incident_id, "action_id": self.action_id,
-            "finish": self.finish, "undo": self.undo, "dry_run": self.dry_run,
+            "steps": [s.to_dict() for s in self.steps],
+            "verified": self.verified,
+            "incident_id": self.incident_id,
+            "action_id": self.action_id,
+            "finish": self.finish,
+            "undo": self.undo,
+            "dry_run": self.dry_run,
         }

@@ -39,9 +39,12 @@ class Guardrails:
 
     @classmethod
     def from_thresholds(cls, t: dict[str, float], **kw: Any) -> Guardrails:
-        return cls(error_rate_max=t.get("error_rate_max", 0.05),
-                   latency_p99_ms_max=t.get("latency_p99_ms_max", 100.0),
-                   output_diversity_min=t.get("output_diversity_min", 0.1), **kw)
+        return cls(
+            error_rate_max=t.get("error_rate_max", 0.05),
+            latency_p99_ms_max=t.get("latency_p99_ms_max", 100.0),
+            output_diversity_min=t.get("output_diversity_min", 0.1),
+            **kw,
+        )
 
 
 @dataclass
@@ -54,8 +57,14 @@ class StageJudgement:
     inconclusive: bool = False  # nothing measured yet: neither a pass nor a strike
 
     def to_dict(self) -> dict[str, Any]:
-        return {"weight": self.weight, "passed": self.passed, "severe": self.severe,
-                "reasons": self.reasons, "stats": self.stats, "inconclusive": self.inconclusive}
+        return {
+            "weight": self.weight,
+            "passed": self.passed,
+            "severe": self.severe,
+            "reasons": self.reasons,
+            "stats": self.stats,
+            "inconclusive": self.inconclusive,
+        }
 
 
 def parse_stages(text: str) -> tuple[float, ...]:
@@ -63,8 +72,12 @@ def parse_stages(text: str) -> tuple[float, ...]:
         stages = tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise InvalidInput(f"stages {text!r} are not numbers", hint="e.g. 10,25,50,100") from None
-    if not stages or stages[-1] != 100 or any(not 0 < s <= 100 for s in stages) or \
-            list(stages) != sorted(set(stages)):
+    if (
+        not stages
+        or stages[-1] != 100
+        or any(not 0 < s <= 100 for s in stages)
+        or list(stages) != sorted(set(stages))
+    ):
         raise InvalidInput(f"stages {text!r} must rise strictly and end at 100")
     return stages
 
@@ -77,27 +90,40 @@ def _window(ws: Workspace, model: str, version: str, minutes: float) -> dict[str
     start = end - timedelta(minutes=minutes)
 
     def series(signal: str) -> list[float]:
-        return [p.value for p in m.query_range(signal, model, start, end, step_seconds=60,
-                                                version=version) if p.value is not None]
+        return [
+            p.value
+            for p in m.query_range(signal, model, start, end, step_seconds=60, version=version)
+            if p.value is not None
+        ]
 
     rate, err = series("request_rate"), series("error_rate")
     p99, div = series("latency_p99_ms"), series("output_diversity")
-    return {"requests": sum(rate) if rate else 0.0,
-            "error_rate": sum(err) / len(err) if err else None,
-            "latency_p99_ms": max(p99) if p99 else None,
-            "output_diversity": sum(div) / len(div) if div else None}
+    return {
+        "requests": sum(rate) if rate else 0.0,
+        "error_rate": sum(err) / len(err) if err else None,
+        "latency_p99_ms": max(p99) if p99 else None,
+        "output_diversity": sum(div) / len(div) if div else None,
+    }
 
 
-def judge(ws: Workspace, model: str, champion: str, canary: str, weight: float,
-          minutes: float, g: Guardrails) -> StageJudgement:
+def judge(
+    ws: Workspace,
+    model: str,
+    champion: str,
+    canary: str,
+    weight: float,
+    minutes: float,
+    g: Guardrails,
+) -> StageJudgement:
     from console.diagnostics.canary import Arm, two_proportion_test
 
     c = _window(ws, model, champion, minutes)
     t = _window(ws, model, canary, minutes)
     stats: dict[str, Any] = {"champion": c, "canary": t, "minutes": minutes}
     if t["error_rate"] is None or not t["requests"]:
-        return StageJudgement(weight, False, False, ["no canary traffic measured"], stats,
-                              inconclusive=True)
+        return StageJudgement(
+            weight, False, False, ["no canary traffic measured"], stats, inconclusive=True
+        )
     reasons, severe = guardrail_breaches(t, g)
     if c["error_rate"] is not None and c["requests"]:
         n_c, n_t = int(c["requests"]), int(t["requests"])
@@ -106,18 +132,29 @@ def judge(ws: Workspace, model: str, champion: str, canary: str, weight: float,
         test = two_proportion_test(control, treatment, alpha=g.alpha, margin=g.margin)
         stats["canary_test"] = test.to_dict()
         if not test.non_inferior:
-            reasons.append(f"success rate {test.treatment_rate:.2%} vs champion "
-                           f"{test.control_rate:.2%}: not shown within {g.margin:.1%} "
-                           f"(non-inferiority p = {test.non_inferiority_p_value:.3g})")
+            reasons.append(
+                f"success rate {test.treatment_rate:.2%} vs champion "
+                f"{test.control_rate:.2%}: not shown within {g.margin:.1%} "
+                f"(non-inferiority p = {test.non_inferiority_p_value:.3g})"
+            )
     return StageJudgement(weight, not reasons, severe, reasons, stats)
 
 
-def rollout(ws: Workspace, model: str, version: str, *,
-            stages: tuple[float, ...] = DEFAULT_STAGES, dwell_minutes: float = 10.0,
-            guardrails: Guardrails | None = None, incident_id: str | None = None,
-            confirmed_by: str | None = None, automatic: bool = False, dry_run: bool = False,
-            timeout: float = DEFAULT_TIMEOUT_S,
-            wait: Callable[[float], None] | None = None) -> ActionResult:
+def rollout(
+    ws: Workspace,
+    model: str,
+    version: str,
+    *,
+    stages: tuple[float, ...] = DEFAULT_STAGES,
+    dwell_minutes: float = 10.0,
+    guardrails: Guardrails | None = None,
+    incident_id: str | None = None,
+    confirmed_by: str | None = None,
+    automatic: bool = False,
+    dry_run: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    wait: Callable[[float], None] | None = None,
+) -> ActionResult:
     """Advance ``version`` stage by stage. ``wait(seconds)`` lets the canary collect traffic
     (default: advance a ManualClock, else sleep)."""
     g = guardrails or Guardrails.from_thresholds(dict(ws.config.thresholds))
@@ -125,14 +162,28 @@ def rollout(ws: Workspace, model: str, version: str, *,
     champion = call(reg.production_version, model, timeout=timeout, what="registry.production")
     reg.version(model, version)  # NotFound if absent
     if champion is None or champion == version:
-        raise ActionRefused(f"{version} is already production for {model}" if champion ==
-                            version else f"{model} has no production version to compare with")
+        raise ActionRefused(
+            f"{version} is already production for {model}"
+            if champion == version
+            else f"{model} has no production version to compare with"
+        )
     before = call(t.routes, model, timeout=timeout, what="traffic.routes")
-    plan = {"model": model, "from": champion, "to": version, "stages": list(stages),
-            "dwell_minutes": dwell_minutes, "traffic_before": before,
-            "guardrails": g.__dict__}
-    res = ActionResult("rollout", model, "dry-run", f"would roll {version} out over "
-                       f"{' → '.join(f'{s:g}%' for s in stages)}", plan=plan)
+    plan = {
+        "model": model,
+        "from": champion,
+        "to": version,
+        "stages": list(stages),
+        "dwell_minutes": dwell_minutes,
+        "traffic_before": before,
+        "guardrails": g.__dict__,
+    }
+    res = ActionResult(
+        "rollout",
+        model,
+        "dry-run",
+        f"would roll {version} out over {' → '.join(f'{s:g}%' for s in stages)}",
+        plan=plan,
+    )
     if dry_run:
         return res
     guard(ws, "rollout", confirmed_by=confirmed_by, automatic=automatic)
@@ -140,22 +191,35 @@ def rollout(ws: Workspace, model: str, version: str, *,
     res.incident_id, res.action_id, res.steps = rec.incident_id, rec.action_id, rec.steps
     # Recorded up front: a rollout killed between stages leaves traffic split, and
     # `rollbook audit pending` must be able to say how to finish or undo it.
-    finish = (f"rollbook rollout {model} {version} --stages {','.join(f'{x:g}' for x in stages)}"
-              f" --dwell {dwell_minutes:g}"
-              + (f" --margin {g.margin:g}" if g.margin != Guardrails.margin else "")
-              + (f" --alpha {g.alpha:g}" if g.alpha != Guardrails.alpha else "") + " --yes")
+    finish = (
+        f"rollbook rollout {model} {version} --stages {','.join(f'{x:g}' for x in stages)}"
+        f" --dwell {dwell_minutes:g}"
+        + (f" --margin {g.margin:g}" if g.margin != Guardrails.margin else "")
+        + (f" --alpha {g.alpha:g}" if g.alpha != Guardrails.alpha else "")
+        + " --yes"
+    )
     undo = traffic_command(model, {champion: 100.0})
-    rec.event("requested", f"rollout {model} {version}: {' → '.join(f'{s:g}%' for s in stages)}",
-              plan=plan, finish=finish, undo=undo)
+    rec.event(
+        "requested",
+        f"rollout {model} {version}: {' → '.join(f'{s:g}%' for s in stages)}",
+        plan=plan,
+        finish=finish,
+        undo=undo,
+    )
     sleep = wait or _waiter(ws)
 
     def route(weight: float) -> None:
-        weights = {champion: 100.0 - weight, version: weight} if weight < 100 else \
-            {version: 100.0}
+        weights = {champion: 100.0 - weight, version: weight} if weight < 100 else {version: 100.0}
         weights = {k: v for k, v in weights.items() if v > 0}
         with rec.step(f"traffic {weight:g}%", before=call(t.routes, model, timeout=timeout)) as s:
-            call(t.set_routes, model, weights, actor=ws.actor, timeout=timeout,
-                 what="traffic.set_routes")
+            call(
+                t.set_routes,
+                model,
+                weights,
+                actor=ws.actor,
+                timeout=timeout,
+                what="traffic.set_routes",
+            )
             s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
             if not same_routes(s.after, weights):
                 raise RollbookError(f"traffic read back {s.after}, expected {weights}")
@@ -164,14 +228,20 @@ def rollout(ws: Workspace, model: str, version: str, *,
         try:
             route(0.0)  # everything back on the champion, read back
         except RollbookError as exc:
-            rec.event("partial", f"ABORT could not restore traffic: {exc.message}",
-                      finish=f"rollbook traffic {model} {champion}=100 --yes",
-                      undo=f"rollbook traffic {model} {champion}=100 --yes")
+            rec.event(
+                "partial",
+                f"ABORT could not restore traffic: {exc.message}",
+                finish=f"rollbook traffic {model} {champion}=100 --yes",
+                undo=f"rollbook traffic {model} {champion}=100 --yes",
+            )
             res.status, res.message = "partial", f"aborted, but traffic is not restored: {why}"
             res.finish = res.undo = f"rollbook traffic {model} {champion}=100 --yes"
             return res
-        rec.event("failed", f"rollout of {version} aborted: {why}", **{"from": champion,
-                  "to": champion, "aborted": version})
+        rec.event(
+            "failed",
+            f"rollout of {version} aborted: {why}",
+            **{"from": champion, "to": champion, "aborted": version},
+        )
         res.status, res.message = "failed", f"rollout aborted, traffic back on {champion}: {why}"
         return res
 
@@ -185,22 +255,34 @@ def rollout(ws: Workspace, model: str, version: str, *,
         for extra in range(1 + INCONCLUSIVE_WAITS):
             sleep(dwell_minutes * 60)
             minutes = dwell_minutes * (extra + 1)
-            j = judge(ws, model, champion, version, weight, minutes, g) if weight < 100 else \
-                _judge_full(ws, model, version, minutes, g)
+            j = (
+                judge(ws, model, champion, version, weight, minutes, g)
+                if weight < 100
+                else _judge_full(ws, model, version, minutes, g)
+            )
             if not j.inconclusive:
                 break
             if extra < INCONCLUSIVE_WAITS:  # too early to tell: not a strike, wait again
-                rec.event("decision", f"stage {weight:g}%: nothing measured on {version} yet "
-                          f"after {minutes:g} min — waiting another {dwell_minutes:g} min",
-                          stage=j.to_dict(), strikes=strikes)
+                rec.event(
+                    "decision",
+                    f"stage {weight:g}%: nothing measured on {version} yet "
+                    f"after {minutes:g} min — waiting another {dwell_minutes:g} min",
+                    stage=j.to_dict(),
+                    strikes=strikes,
+                )
         else:
-            return abort(f"no traffic measured on {version} at {weight:g}% after "
-                         f"{dwell_minutes * (1 + INCONCLUSIVE_WAITS):g} min: is it receiving "
-                         "requests, and are its metrics scraped?")
+            return abort(
+                f"no traffic measured on {version} at {weight:g}% after "
+                f"{dwell_minutes * (1 + INCONCLUSIVE_WAITS):g} min: is it receiving "
+                "requests, and are its metrics scraped?"
+            )
         verdict = "passed" if j.passed else ("SEVERE" if j.severe else "failed")
-        rec.event("decision", f"stage {weight:g}%: {verdict}" +
-                  (f" — {'; '.join(j.reasons)}" if j.reasons else ""),
-                  stage=j.to_dict(), strikes=strikes + (0 if j.passed else 1))
+        rec.event(
+            "decision",
+            f"stage {weight:g}%: {verdict}" + (f" — {'; '.join(j.reasons)}" if j.reasons else ""),
+            stage=j.to_dict(),
+            strikes=strikes + (0 if j.passed else 1),
+        )
         if j.passed:
             i += 1
             continue
@@ -210,8 +292,12 @@ def rollout(ws: Workspace, model: str, version: str, *,
         if strikes >= 2:
             return abort(f"second failure at {weight:g}% (two strikes): {'; '.join(j.reasons)}")
         back = stages[i - 1] if i > 0 else 0.0
-        rec.event("decision", f"first strike: stepping back to {back:g}%", stage=j.to_dict(),
-                  strikes=strikes)
+        rec.event(
+            "decision",
+            f"first strike: stepping back to {back:g}%",
+            stage=j.to_dict(),
+            strikes=strikes,
+        )
         if i > 0:
             i -= 1  # the loop re-enters the lower stage, judges it, then advances again
             continue
@@ -222,24 +308,37 @@ def rollout(ws: Workspace, model: str, version: str, *,
         sleep(dwell_minutes * 60)
     try:
         with rec.step("registry", before=champion) as s:
-            call(reg.set_production, model, version, actor=ws.actor,
-                 reason=f"rollout complete ({' → '.join(f'{x:g}%' for x in stages)})",
-                 timeout=timeout, what="registry.set_production")
+            call(
+                reg.set_production,
+                model,
+                version,
+                actor=ws.actor,
+                reason=f"rollout complete ({' → '.join(f'{x:g}%' for x in stages)})",
+                timeout=timeout,
+                what="registry.set_production",
+            )
             s.after = call(reg.production_version, model, timeout=timeout)
     except RollbookError as exc:
-        rec.event("partial", f"PARTIALLY APPLIED: traffic is on {version} but the registry "
-                  f"still names {champion}: {exc.message}",
-                  finish=f"rollbook pointer {model} {version} --yes",
-                  undo=f"rollbook traffic {model} {champion}=100 --yes")
+        rec.event(
+            "partial",
+            f"PARTIALLY APPLIED: traffic is on {version} but the registry "
+            f"still names {champion}: {exc.message}",
+            finish=f"rollbook pointer {model} {version} --yes",
+            undo=f"rollbook traffic {model} {champion}=100 --yes",
+        )
         res.status, res.message = "partial", "traffic on the new version; registry not moved"
         res.finish = f"rollbook pointer {model} {version} --yes"
         res.undo = f"rollbook traffic {model} {champion}=100 --yes"
         return res
-    rec.event("finished", f"rolled {version} out to 100% of {model}; production is {version}",
-              **{"from": champion, "to": version, "strikes": strikes})
+    rec.event(
+        "finished",
+        f"rolled {version} out to 100% of {model}; production is {version}",
+        **{"from": champion, "to": version, "strikes": strikes},
+    )
     res.status, res.verified = "applied", True
-    res.message = f"{version} serves 100% of {model} and is production" + \
-        (f" (after {strikes} strike)" if strikes else "")
+    res.message = f"{version} serves 100% of {model} and is production" + (
+        f" (after {strikes} strike)" if strikes else ""
+    )
     return res
 
 
@@ -263,8 +362,9 @@ def guardrail_breaches(w: dict[str, float | None], g: Guardrails) -> tuple[list[
     return reasons, severe
 
 
-def _judge_full(ws: Workspace, model: str, version: str, minutes: float,
-                g: Guardrails) -> StageJudgement:
+def _judge_full(
+    ws: Workspace, model: str, version: str, minutes: float, g: Guardrails
+) -> StageJudgement:
     """At 100 % there is no champion traffic to compare with: guardrails only."""
     w = _window(ws, model, version, minutes)
     reasons, severe = guardrail_breaches(w, g)

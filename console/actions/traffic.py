@@ -38,12 +38,14 @@ def check_transition(current: str, target: str) -> None:
     if target == current:
         return
     if target not in ALLOWED_STAGES.get(current, frozenset()):
-        hint = ("to bring an archived version back into production use: rollbook rollback "
-                "MODEL --to VERSION" if current == "Archived" else
-                f"from {current} a version may go to: "
-                f"{', '.join(sorted(ALLOWED_STAGES.get(current, ()))) or 'nowhere'}")
-        raise InvalidTransition(f"{current} → {target} is not a valid stage transition",
-                                hint=hint)
+        hint = (
+            "to bring an archived version back into production use: rollbook rollback "
+            "MODEL --to VERSION"
+            if current == "Archived"
+            else f"from {current} a version may go to: "
+            f"{', '.join(sorted(ALLOWED_STAGES.get(current, ()))) or 'nowhere'}"
+        )
+        raise InvalidTransition(f"{current} → {target} is not a valid stage transition", hint=hint)
 
 
 def parse_weights(pairs: list[str] | tuple[str, ...]) -> dict[str, float]:
@@ -65,17 +67,26 @@ def parse_weights(pairs: list[str] | tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-def set_traffic(ws: Workspace, model: str, weights: Mapping[str, float], *,
-                dry_run: bool = False, incident_id: str | None = None,
-                confirmed_by: str | None = None, automatic: bool = False,
-                action: str = "traffic", timeout: float = DEFAULT_TIMEOUT_S) -> ActionResult:
+def set_traffic(
+    ws: Workspace,
+    model: str,
+    weights: Mapping[str, float],
+    *,
+    dry_run: bool = False,
+    incident_id: str | None = None,
+    confirmed_by: str | None = None,
+    automatic: bool = False,
+    action: str = "traffic",
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> ActionResult:
     t = ws.backends.traffic
     before = call(t.routes, model, timeout=timeout, what="traffic.routes")
     if action == "traffic":
         _require_routes(ws, model, weights, before, timeout)
     plan = {"model": model, "traffic_before": before, "traffic_after": dict(weights)}
-    res = ActionResult(action, model, "dry-run", f"would set {model} traffic to {dict(weights)}",
-                       plan=plan)
+    res = ActionResult(
+        action, model, "dry-run", f"would set {model} traffic to {dict(weights)}", plan=plan
+    )
     if dry_run:
         return res
     guard(ws, action, confirmed_by=confirmed_by, automatic=automatic)
@@ -85,13 +96,23 @@ def set_traffic(ws: Workspace, model: str, weights: Mapping[str, float], *,
         rec.event("noop", f"{model} traffic already {dict(weights)}")
         res.status, res.message, res.verified = "noop", "traffic already as asked", True
         return res
-    rec.event("requested", f"set {model} traffic {format_routes(before)} → "
-              f"{format_routes(dict(weights))}", plan=plan,
-              finish=traffic_command(model, dict(weights)), undo=traffic_command(model, before))
+    rec.event(
+        "requested",
+        f"set {model} traffic {format_routes(before)} → {format_routes(dict(weights))}",
+        plan=plan,
+        finish=traffic_command(model, dict(weights)),
+        undo=traffic_command(model, before),
+    )
     try:
         with rec.step("traffic", before=before) as s:
-            call(t.set_routes, model, dict(weights), actor=ws.actor, timeout=timeout,
-                 what="traffic.set_routes")
+            call(
+                t.set_routes,
+                model,
+                dict(weights),
+                actor=ws.actor,
+                timeout=timeout,
+                what="traffic.set_routes",
+            )
             s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
             if not same_routes(s.after, dict(weights)):
                 raise RollbookError(f"traffic read back {s.after}, expected {dict(weights)}")
@@ -104,22 +125,40 @@ def set_traffic(ws: Workspace, model: str, weights: Mapping[str, float], *,
     return res
 
 
-def _require_routes(ws: Workspace, model: str, weights: Mapping[str, float],
-                    before: Mapping[str, float], timeout: float) -> None:
+def _require_routes(
+    ws: Workspace,
+    model: str,
+    weights: Mapping[str, float],
+    before: Mapping[str, float],
+    timeout: float,
+) -> None:
     """Refuse, before anything changes, a route that is neither a registry version, a
     fallback route nor one already serving (NotFound, exit 4)."""
-    known = {v.version for v in call(ws.backends.registry.versions, model, timeout=timeout,
-                                     what="registry.versions")}
+    known = {
+        v.version
+        for v in call(
+            ws.backends.registry.versions, model, timeout=timeout, what="registry.versions"
+        )
+    }
     known |= {f.route for f in ws.backends.traffic.fallbacks(model)} | set(before)
     unknown = [k for k, w in weights.items() if w and k not in known]
     if unknown:
-        raise NotFound(f"{model} has no version {', '.join(unknown)}",
-                       hint=f"versions: {', '.join(sorted(known))}")
+        raise NotFound(
+            f"{model} has no version {', '.join(unknown)}",
+            hint=f"versions: {', '.join(sorted(known))}",
+        )
 
 
-def set_pointer(ws: Workspace, model: str, version: str, *, incident_id: str | None = None,
-                confirmed_by: str | None = None, reason: str = "",
-                timeout: float = DEFAULT_TIMEOUT_S) -> ActionResult:
+def set_pointer(
+    ws: Workspace,
+    model: str,
+    version: str,
+    *,
+    incident_id: str | None = None,
+    confirmed_by: str | None = None,
+    reason: str = "",
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> ActionResult:
     """Move only the registry's production pointer (audited); used to finish or undo a
     partially applied rollback."""
     reg = ws.backends.registry
@@ -127,35 +166,62 @@ def set_pointer(ws: Workspace, model: str, version: str, *, incident_id: str | N
     reg.version(model, version)  # NotFound if absent
     rec = ActionRecorder(ws, "pointer", model, incident_for(ws, model, incident_id))
     before = call(reg.production_version, model, timeout=timeout, what="registry.production")
-    res = ActionResult("pointer", model, "noop", "", incident_id=rec.incident_id,
-                       action_id=rec.action_id, steps=rec.steps)
+    res = ActionResult(
+        "pointer",
+        model,
+        "noop",
+        "",
+        incident_id=rec.incident_id,
+        action_id=rec.action_id,
+        steps=rec.steps,
+    )
     if before == version:
         rec.event("noop", f"{model} production pointer already {version}")
         res.message, res.verified = f"production pointer already {version}", True
         return res
     try:
         with rec.step("registry", before=before) as s:
-            call(reg.set_production, model, version, actor=ws.actor,
-                 reason=reason or "pointer moved by hand", timeout=timeout,
-                 what="registry.set_production")
-            s.after = call(reg.production_version, model, timeout=timeout,
-                           what="registry.production")
+            call(
+                reg.set_production,
+                model,
+                version,
+                actor=ws.actor,
+                reason=reason or "pointer moved by hand",
+                timeout=timeout,
+                what="registry.set_production",
+            )
+            s.after = call(
+                reg.production_version, model, timeout=timeout, what="registry.production"
+            )
             if s.after != version:
                 raise RollbookError(f"registry reads back {s.after}, expected {version}")
     except RollbookError as exc:
         rec.event("failed", f"pointer move failed: {exc.message}", error=exc.message)
         res.status, res.message = "failed", f"pointer move failed: {exc.message}"
         return res
-    rec.event("finished", f"{model} production pointer {before} → {version}",
-              **{"from": before, "to": version})
-    res.status, res.verified, res.message = "applied", True, f"production pointer {before} → " \
-        f"{version}"
+    rec.event(
+        "finished",
+        f"{model} production pointer {before} → {version}",
+        **{"from": before, "to": version},
+    )
+    res.status, res.verified, res.message = (
+        "applied",
+        True,
+        f"production pointer {before} → {version}",
+    )
     return res
 
 
-def transition_stage(ws: Workspace, model: str, version: str, stage: str, *,
-                     incident_id: str | None = None, confirmed_by: str | None = None,
-                     reason: str = "") -> ActionResult:
+def transition_stage(
+    ws: Workspace,
+    model: str,
+    version: str,
+    stage: str,
+    *,
+    incident_id: str | None = None,
+    confirmed_by: str | None = None,
+    reason: str = "",
+) -> ActionResult:
     reg, traffic = ws.backends.registry, ws.backends.traffic
     current = reg.version(model, version).stage
     check_transition(current, stage)
@@ -163,25 +229,44 @@ def transition_stage(ws: Workspace, model: str, version: str, stage: str, *,
     routes = call(traffic.routes, model, what="traffic.routes")
     serving = (routes.get(version) or 0) > 0
     if stage == "Archived" and current != stage and (version == production or serving):
-        holds = " and ".join(x for x in (
-            "holds the production pointer" if version == production else "",
-            f"receives {routes[version]:g}% of traffic" if serving else "") if x)
-        raise ActionRefused(f"{model} {version} {holds}: archiving it is refused",
-                            hint=f"move production off it first (rollbook rollback {model} "
-                                 f"--to VERSION, or rollbook rollout {model} VERSION), then "
-                                 "archive it")
+        holds = " and ".join(
+            x
+            for x in (
+                "holds the production pointer" if version == production else "",
+                f"receives {routes[version]:g}% of traffic" if serving else "",
+            )
+            if x
+        )
+        raise ActionRefused(
+            f"{model} {version} {holds}: archiving it is refused",
+            hint=f"move production off it first (rollbook rollback {model} "
+            f"--to VERSION, or rollbook rollout {model} VERSION), then "
+            "archive it",
+        )
     guard(ws, "stage", confirmed_by=confirmed_by)
     rec = ActionRecorder(ws, "stage", model, incident_for(ws, model, incident_id))
-    res = ActionResult("stage", model, "noop", f"{model} {version} already {stage}",
-                       incident_id=rec.incident_id, action_id=rec.action_id, steps=rec.steps)
+    res = ActionResult(
+        "stage",
+        model,
+        "noop",
+        f"{model} {version} already {stage}",
+        incident_id=rec.incident_id,
+        action_id=rec.action_id,
+        steps=rec.steps,
+    )
     if current == stage:
         rec.event("noop", res.message)
         return res
     with rec.step("registry", before=current) as s:
         reg.transition_stage(model, version, stage, actor=ws.actor, reason=reason)
         s.after = reg.version(model, version).stage
-    rec.event("finished", f"{model} {version}: {current} → {stage}", version=version,
-              before=current, after=s.after)
+    rec.event(
+        "finished",
+        f"{model} {version}: {current} → {stage}",
+        version=version,
+        before=current,
+        after=s.after,
+    )
     res.status, res.verified = "applied", s.after == stage
     res.message = f"{model} {version}: {current} → {stage}"
     if stage == "Production":
@@ -192,11 +277,12 @@ def transition_stage(ws: Workspace, model: str, version: str, stage: str, *,
 def _label_only(ws: Workspace, model: str, version: str) -> str:
     """A Production *label* does not serve: say where the pointer and traffic still are and
     which command serves ``version`` (empty when both are already on it)."""
-    production = call(ws.backends.registry.production_version, model,
-                      what="registry.production")
+    production = call(ws.backends.registry.production_version, model, what="registry.production")
     routes = call(ws.backends.traffic.routes, model, what="traffic.routes")
     if production == version and same_routes(routes, {version: 100.0}):
         return ""
-    return (f" (label only: the production pointer stays on {production} and traffic on "
-            f"{format_routes(routes)}; to serve it: rollbook rollout {model} {version}, or "
-            f"rollbook pointer {model} {version} and rollbook traffic {model} {version}=100)")
+    return (
+        f" (label only: the production pointer stays on {production} and traffic on "
+        f"{format_routes(routes)}; to serve it: rollbook rollout {model} {version}, or "
+        f"rollbook pointer {model} {version} and rollbook traffic {model} {version}=100)"
+    )

@@ -48,38 +48,55 @@ class Backends:
         self.close()
 
 
-def connect(config: Config, env_name: str | None = None, *, clock: Clock | None = None
-            ) -> Backends:
+def connect(config: Config, env_name: str | None = None, *, clock: Clock | None = None) -> Backends:
     env = config.env(env_name)
-    ctx = PluginContext(env_name=env.name, data_dir=config.data_dir, config_path=config.path,
-                        clock=clock)
+    ctx = PluginContext(
+        env_name=env.name, data_dir=config.data_dir, config_path=config.path, clock=clock
+    )
     made: dict[str, object] = {}
     for role in ("registry", "metrics", "traffic", "predictions", "world"):
         rc = env.role(role)
         if rc is None:
             if role in REQUIRED:
-                raise ConfigError(config.path, f"env.{env.name}.{role}", "no plugin configured",
-                                  hint=f'add {role} = "embedded" (or another plugin)')
+                raise ConfigError(
+                    config.path,
+                    f"env.{env.name}.{role}",
+                    "no plugin configured",
+                    hint=f'add {role} = "embedded" (or another plugin)',
+                )
             continue
         key = f"env.{env.name}.{role}"
         plugin = load_plugin(rc.plugin, config_path=config.path, key=key)
         factory = plugin.roles.get(role)
         if factory is None:
             if role in REQUIRED:
-                raise ConfigError(config.path, key,
-                                  f"plugin {rc.plugin!r} does not serve the {role} role",
-                                  hint=f"it serves: {', '.join(sorted(plugin.roles))}")
+                raise ConfigError(
+                    config.path,
+                    key,
+                    f"plugin {rc.plugin!r} does not serve the {role} role",
+                    hint=f"it serves: {', '.join(sorted(plugin.roles))}",
+                )
             continue
         allowed = plugin.options.get(role)
         if allowed is not None:
             for opt in rc.options:
                 if opt not in allowed:
-                    raise ConfigError(config.path, f"{key}.{opt}",
-                                      f"unknown option for plugin {rc.plugin!r}",
-                                      hint=f"known: {', '.join(allowed) or 'none'}")
+                    raise ConfigError(
+                        config.path,
+                        f"{key}.{opt}",
+                        f"unknown option for plugin {rc.plugin!r}",
+                        hint=f"known: {', '.join(allowed) or 'none'}",
+                    )
         made[role] = factory(ctx, rc.options)
     world = made.get("world")
     effective = clock or (_WorldClock(world) if world is not None else SystemClock())
-    return Backends(env=env, registry=made["registry"], metrics=made["metrics"],
-                    traffic=made["traffic"], predictions=made.get("predictions"),
-                    world=world, clock=effective, context=ctx)
+    return Backends(
+        env=env,
+        registry=made["registry"],
+        metrics=made["metrics"],
+        traffic=made["traffic"],
+        predictions=made.get("predictions"),
+        world=world,
+        clock=effective,
+        context=ctx,
+    )

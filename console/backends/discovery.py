@@ -63,8 +63,13 @@ def _load(name: str) -> PluginStatus:
     except Exception as exc:  # a broken plugin must not take the console down
         return PluginStatus(name, ep.value, dist, None, f"{type(exc).__name__}: {exc}")
     if not isinstance(obj, Plugin):
-        return PluginStatus(name, ep.value, dist, None,
-                            f"entry point is a {type(obj).__name__}, not a rollbook Plugin")
+        return PluginStatus(
+            name,
+            ep.value,
+            dist,
+            None,
+            f"entry point is a {type(obj).__name__}, not a rollbook Plugin",
+        )
     return PluginStatus(name, ep.value, dist, obj, None)
 
 
@@ -72,7 +77,9 @@ def load_plugin(name: str, *, config_path: object = None, key: str = "") -> Plug
     status = _load(name)
     if status.plugin is None:
         raise ConfigError(
-            config_path, key or None, f"plugin {name!r} unavailable: {status.error}",
+            config_path,
+            key or None,
+            f"plugin {name!r} unavailable: {status.error}",
             hint=f"installed plugins: {', '.join(plugin_names()) or 'none'}",
         )
     return status.plugin

@@ -205,8 +205,16 @@ class World(Backend):
         """Simulated seconds per wall-clock second, without a jump in time. Optional."""
         raise NotImplementedError
 
-    def break_backend(self, role: str, method: str, *, mode: str = "error", times: int = 1,
-                      delay_s: float = 0.0, route: str | None = None) -> None:
+    def break_backend(
+        self,
+        role: str,
+        method: str,
+        *,
+        mode: str = "error",
+        times: int = 1,
+        delay_s: float = 0.0,
+        route: str | None = None,
+    ) -> None:
         """Fault-injection for tests and drills: the next ``times`` calls of ``role.method``
         fail (``mode="error"`` raises BackendError, ``"timeout"`` sleeps ``delay_s`` then
         raises; ``"unhealthy"`` makes ``traffic.probe`` report unhealthy, for ``route`` only

@@ -34,14 +34,20 @@ class PluginContext:
         var = options.get(f"{key}_env")
         if not var:
             if required:
-                raise ConfigError(self.config_path, f"env.{self.env_name}.{key}_env",
-                                  f"needs the name of an environment variable holding the {key}")
+                raise ConfigError(
+                    self.config_path,
+                    f"env.{self.env_name}.{key}_env",
+                    f"needs the name of an environment variable holding the {key}",
+                )
             return None
         value = os.environ.get(str(var))
         if value is None and required:
-            raise ConfigError(self.config_path, f"env.{self.env_name}.{key}_env",
-                              f"environment variable {var} is not set",
-                              hint=f"export {var}=…")
+            raise ConfigError(
+                self.config_path,
+                f"env.{self.env_name}.{key}_env",
+                f"environment variable {var} is not set",
+                hint=f"export {var}=…",
+            )
         return value
 
 

@@ -14,17 +14,35 @@ from console.cli.common import (
 
 
 def action_options(f):
-    for opt in reversed([
-        click.option("--dry-run", is_flag=True, help="Print the plan and change nothing."),
-        click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (scripts)."),
-        click.option("--incident", "incident_id", default=None, metavar="ID",
-                     help="Record on this incident (default: the model's open incident, "
-                          "else a standalone audit record)."),
-        click.option("--confirmed-by", default=None, metavar="NAME",
-                     help="Second person confirming (environments with the two-person rule)."),
-        click.option("--timeout", type=float, default=10.0, show_default=True,
-                     help="Seconds to wait for each backend call."),
-    ]):
+    for opt in reversed(
+        [
+            click.option("--dry-run", is_flag=True, help="Print the plan and change nothing."),
+            click.option(
+                "--yes", "-y", is_flag=True, help="Do not ask for confirmation (scripts)."
+            ),
+            click.option(
+                "--incident",
+                "incident_id",
+                default=None,
+                metavar="ID",
+                help="Record on this incident (default: the model's open incident, "
+                "else a standalone audit record).",
+            ),
+            click.option(
+                "--confirmed-by",
+                default=None,
+                metavar="NAME",
+                help="Second person confirming (environments with the two-person rule).",
+            ),
+            click.option(
+                "--timeout",
+                type=float,
+                default=10.0,
+                show_default=True,
+                help="Seconds to wait for each backend call.",
+            ),
+        ]
+    ):
         f = opt(f)
     return f
 
@@ -38,14 +56,14 @@ def _show_plan(res) -> None:
 
     further = res.action == "rollback" and not plan.get("already_rolled_back")
     for line in describe_recent(plan.get("recent") or []):
-        out.print(f"  {line}" + (" — this goes further back" if further else ""),
-                  markup=False)
+        out.print(f"  {line}" + (" — this goes further back" if further else ""), markup=False)
     for key in ("from", "to", "level", "route", "traffic_before", "traffic_after"):
         if plan.get(key) is not None:
             value = plan[key]
-            out.print(f"  {key:<15} "
-                      f"{format_routes(value) if isinstance(value, dict) else value}",
-                      markup=False)
+            out.print(
+                f"  {key:<15} {format_routes(value) if isinstance(value, dict) else value}",
+                markup=False,
+            )
     for c in res.checks:
         mark = "PASS" if c.ok else ("OVERRIDDEN" if c.overridden else "FAIL")
         out.print(f"  check {c.name:<10} {mark:<10} {c.detail}", markup=False)
@@ -57,9 +75,11 @@ def _finish(ctx: click.Context, res, as_json: bool) -> None:
     else:
         out = console_out()
         for s in res.steps:
-            out.print(f"  step {s.name:<9} {'ok' if s.ok else 'FAILED'} "
-                      f"({s.duration_ms:.0f} ms){'  ' + s.error if s.error else ''}",
-                      markup=False)
+            out.print(
+                f"  step {s.name:<9} {'ok' if s.ok else 'FAILED'} "
+                f"({s.duration_ms:.0f} ms){'  ' + s.error if s.error else ''}",
+                markup=False,
+            )
         label = "DRY-RUN" if res.dry_run else res.status.upper()
         out.print(f"{label}: {res.message}", markup=False)
         if res.status == "partial":
@@ -79,17 +99,27 @@ def _confirm(res, yes: bool, as_json: bool) -> None:
 
 @click.command()
 @click.argument("model")
-@click.option("--to", "to_version", default=None, metavar="VERSION",
-              help="Target version (default: the last good production version before).")
-@click.option("--override", "overrides", multiple=True,
-              type=click.Choice(["exists", "artifact", "gates", "health"]),
-              help="Proceed despite this failed preflight check (recorded).")
+@click.option(
+    "--to",
+    "to_version",
+    default=None,
+    metavar="VERSION",
+    help="Target version (default: the last good production version before).",
+)
+@click.option(
+    "--override",
+    "overrides",
+    multiple=True,
+    type=click.Choice(["exists", "artifact", "gates", "health"]),
+    help="Proceed despite this failed preflight check (recorded).",
+)
 @action_options
 @json_option
 @env_option
 @click.pass_context
-def rollback(ctx, model, to_version, overrides, dry_run, yes, incident_id, confirmed_by, timeout,
-             as_json):
+def rollback(
+    ctx, model, to_version, overrides, dry_run, yes, incident_id, confirmed_by, timeout, as_json
+):
     """Roll MODEL back: traffic to the target first, then the registry's production pointer,
     both read back and the target probed.
 
@@ -100,23 +130,35 @@ def rollback(ctx, model, to_version, overrides, dry_run, yes, incident_id, confi
 
     with workspace(ctx) as ws:
         plan = plan_rollback(ws, model, to_version, tuple(overrides), timeout=timeout)
-        preview = do_rollback(ws, model, to=plan.to_version, dry_run=True,
-                              overrides=tuple(overrides), timeout=timeout)
+        preview = do_rollback(
+            ws, model, to=plan.to_version, dry_run=True, overrides=tuple(overrides), timeout=timeout
+        )
         if dry_run:
             if not as_json:
                 _show_plan(preview)
             _finish(ctx, preview, as_json)
         if not plan.noop and preview.status != "refused":  # no question for a refusal
             _confirm(preview, yes, as_json)
-        res = do_rollback(ws, model, to=plan.to_version, overrides=tuple(overrides),
-                          incident_id=incident_id, confirmed_by=confirmed_by, timeout=timeout)
+        res = do_rollback(
+            ws,
+            model,
+            to=plan.to_version,
+            overrides=tuple(overrides),
+            incident_id=incident_id,
+            confirmed_by=confirmed_by,
+            timeout=timeout,
+        )
     _finish(ctx, res, as_json)
 
 
 @click.command()
 @click.argument("model")
-@click.option("--level", type=click.Choice(["previous", "rules", "manual"]), default=None,
-              help="Start the ladder here (default: the first rung, the previous model).")
+@click.option(
+    "--level",
+    type=click.Choice(["previous", "rules", "manual"]),
+    default=None,
+    help="Start the ladder here (default: the first rung, the previous model).",
+)
 @action_options
 @json_option
 @env_option
@@ -133,8 +175,14 @@ def killswitch(ctx, model, level, dry_run, yes, incident_id, confirmed_by, timeo
                 _show_plan(preview)
             _finish(ctx, preview, as_json)
         _confirm(preview, yes, as_json)
-        res = ks(ws, model, level=level, incident_id=incident_id, confirmed_by=confirmed_by,
-                 timeout=timeout)
+        res = ks(
+            ws,
+            model,
+            level=level,
+            incident_id=incident_id,
+            confirmed_by=confirmed_by,
+            timeout=timeout,
+        )
     _finish(ctx, res, as_json)
 
 
@@ -153,8 +201,9 @@ def restore(ctx, model, dry_run, yes, incident_id, confirmed_by, timeout, as_jso
         if dry_run:
             _finish(ctx, preview, as_json)
         _confirm(preview, yes, as_json)
-        res = do_restore(ws, model, incident_id=incident_id, confirmed_by=confirmed_by,
-                         timeout=timeout)
+        res = do_restore(
+            ws, model, incident_id=incident_id, confirmed_by=confirmed_by, timeout=timeout
+        )
     _finish(ctx, res, as_json)
 
 
@@ -175,8 +224,9 @@ def traffic(ctx, model, weights, dry_run, yes, incident_id, confirmed_by, timeou
         if dry_run:
             _finish(ctx, preview, as_json)
         _confirm(preview, yes, as_json)
-        res = set_traffic(ws, model, w, incident_id=incident_id, confirmed_by=confirmed_by,
-                          timeout=timeout)
+        res = set_traffic(
+            ws, model, w, incident_id=incident_id, confirmed_by=confirmed_by, timeout=timeout
+        )
     _finish(ctx, res, as_json)
 
 
@@ -195,8 +245,9 @@ def pointer(ctx, model, version, yes, incident_id, confirmed_by, as_json):
     from console.actions.traffic import set_pointer
 
     if not yes:
-        click.confirm(f"Point {model}'s production at {version}?", default=False, abort=True,
-                      err=True)
+        click.confirm(
+            f"Point {model}'s production at {version}?", default=False, abort=True, err=True
+        )
     with workspace(ctx) as ws:
         res = set_pointer(ws, model, version, incident_id=incident_id, confirmed_by=confirmed_by)
     _finish(ctx, res, as_json)
@@ -205,8 +256,12 @@ def pointer(ctx, model, version, yes, incident_id, confirmed_by, as_json):
 @click.command()
 @click.argument("model")
 @click.argument("version")
-@click.argument("stage", type=click.Choice(["None", "Staging", "Shadow", "Canary", "Production",
-                                            "Archived"], case_sensitive=False))
+@click.argument(
+    "stage",
+    type=click.Choice(
+        ["None", "Staging", "Shadow", "Canary", "Production", "Archived"], case_sensitive=False
+    ),
+)
 @click.option("--incident", "incident_id", default=None, metavar="ID")
 @click.option("--confirmed-by", default=None, metavar="NAME")
 @json_option
@@ -220,8 +275,9 @@ def stage(ctx, model, version, stage, incident_id, confirmed_by, as_json):
 
     canonical = {s.lower(): s for s in STAGES}[stage.lower()]
     with workspace(ctx) as ws:
-        res = transition_stage(ws, model, version, canonical, incident_id=incident_id,
-                               confirmed_by=confirmed_by)
+        res = transition_stage(
+            ws, model, version, canonical, incident_id=incident_id, confirmed_by=confirmed_by
+        )
     _finish(ctx, res, as_json)
 
 
@@ -245,8 +301,9 @@ def audit_verify(ctx, as_json):
     elif report.ok:
         console_out().print(f"audit log intact: {report.checked} records verified")
     else:
-        console_out().print(f"AUDIT LOG BROKEN at record {report.first_bad_seq}: "
-                            f"{report.problem}", markup=False)
+        console_out().print(
+            f"AUDIT LOG BROKEN at record {report.first_bad_seq}: {report.problem}", markup=False
+        )
     ctx.exit(0 if report.ok else 1)
 
 
@@ -272,9 +329,11 @@ def audit_pending(ctx, model, as_json):
         if not pending:
             out.print("No unfinished actions.")
         for p in pending:
-            out.print(f"{p['action']} {p['model']} ({p['action_id']}) started {p['started_at']}:"
-                      f" {p['state']}; done: {', '.join(p['completed_steps']) or 'nothing'}",
-                      markup=False)
+            out.print(
+                f"{p['action']} {p['model']} ({p['action_id']}) started {p['started_at']}:"
+                f" {p['state']}; done: {', '.join(p['completed_steps']) or 'nothing'}",
+                markup=False,
+            )
             if p.get("finish"):
                 out.print(f"  finish: {p['finish']}\n  undo:   {p['undo']}", markup=False)
     ctx.exit(6 if pending else 0)
@@ -283,19 +342,47 @@ def audit_pending(ctx, model, as_json):
 @click.command()
 @click.argument("model")
 @click.argument("version")
-@click.option("--stages", default="10,25,50,100", show_default=True,
-              help="Traffic percentages, rising, ending at 100.")
-@click.option("--dwell", "dwell_minutes", type=float, default=10.0, show_default=True,
-              help="Minutes of canary traffic collected before judging each stage.")
-@click.option("--margin", type=float, default=0.005, show_default=True,
-              help="Non-inferiority margin on the success rate (0.005 = 0.5 pp).")
+@click.option(
+    "--stages",
+    default="10,25,50,100",
+    show_default=True,
+    help="Traffic percentages, rising, ending at 100.",
+)
+@click.option(
+    "--dwell",
+    "dwell_minutes",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Minutes of canary traffic collected before judging each stage.",
+)
+@click.option(
+    "--margin",
+    type=float,
+    default=0.005,
+    show_default=True,
+    help="Non-inferiority margin on the success rate (0.005 = 0.5 pp).",
+)
 @click.option("--alpha", type=float, default=0.05, show_default=True)
 @action_options
 @json_option
 @env_option
 @click.pass_context
-def rollout(ctx, model, version, stages, dwell_minutes, margin, alpha, dry_run, yes, incident_id,
-            confirmed_by, timeout, as_json):
+def rollout(
+    ctx,
+    model,
+    version,
+    stages,
+    dwell_minutes,
+    margin,
+    alpha,
+    dry_run,
+    yes,
+    incident_id,
+    confirmed_by,
+    timeout,
+    as_json,
+):
     """Roll VERSION out to MODEL stage by stage, judging the canary at each stage
     (two-proportion test with a non-inferiority margin, plus error-rate, p99 latency and
     output-diversity guardrails). First failure: step back one stage; second: abort. A severe
@@ -312,8 +399,16 @@ def rollout(ctx, model, version, stages, dwell_minutes, margin, alpha, dry_run, 
     st = parse_stages(stages)
     with workspace(ctx) as ws:
         g = Guardrails.from_thresholds(dict(ws.config.thresholds), margin=margin, alpha=alpha)
-        preview = do_rollout(ws, model, version, stages=st, dwell_minutes=dwell_minutes,
-                             guardrails=g, dry_run=True, timeout=timeout)
+        preview = do_rollout(
+            ws,
+            model,
+            version,
+            stages=st,
+            dwell_minutes=dwell_minutes,
+            guardrails=g,
+            dry_run=True,
+            timeout=timeout,
+        )
         if dry_run:
             _finish(ctx, preview, as_json)
         _confirm(preview, yes, as_json)
@@ -327,8 +422,9 @@ def rollout(ctx, model, version, stages, dwell_minutes, margin, alpha, dry_run, 
             happen (also when the output is piped: a rollout takes many minutes)."""
             if as_json:
                 return
-            for e in ws.store.events(all_incidents=True, after_seq=start_seq,
-                                     kind_prefix="action."):
+            for e in ws.store.events(
+                all_incidents=True, after_seq=start_seq, kind_prefix="action."
+            ):
                 if e.seq in shown or e.kind not in ("action.decision", "action.step"):
                     continue
                 shown.add(e.seq)
@@ -341,8 +437,9 @@ def rollout(ctx, model, version, stages, dwell_minutes, margin, alpha, dry_run, 
                 ws.clock.advance(seconds=seconds)
                 return
             until = ws.now() + timedelta(seconds=seconds)
-            line = (f"collecting canary traffic for {seconds / 60:g} min "
-                    f"(until {until:%H:%M:%S} UTC)…")
+            line = (
+                f"collecting canary traffic for {seconds / 60:g} min (until {until:%H:%M:%S} UTC)…"
+            )
             if out.is_terminal:
                 with out.status(line):
                     wait_on_clock(ws, seconds)
@@ -351,8 +448,17 @@ def rollout(ctx, model, version, stages, dwell_minutes, margin, alpha, dry_run, 
                 out.file.flush()
                 wait_on_clock(ws, seconds)
 
-        res = do_rollout(ws, model, version, stages=st, dwell_minutes=dwell_minutes,
-                         guardrails=g, incident_id=incident_id, confirmed_by=confirmed_by,
-                         timeout=timeout, wait=wait)
+        res = do_rollout(
+            ws,
+            model,
+            version,
+            stages=st,
+            dwell_minutes=dwell_minutes,
+            guardrails=g,
+            incident_id=incident_id,
+            confirmed_by=confirmed_by,
+            timeout=timeout,
+            wait=wait,
+        )
         progress()
     _finish(ctx, res, as_json)

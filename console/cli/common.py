@@ -29,8 +29,13 @@ def _set_env(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 
 def env_option(f: Callable) -> Callable:
     return click.option(
-        "--env", "env_name_local", default=None, metavar="NAME", expose_value=False,
-        callback=_set_env, is_eager=True,
+        "--env",
+        "env_name_local",
+        default=None,
+        metavar="NAME",
+        expose_value=False,
+        callback=_set_env,
+        is_eager=True,
         help="Environment from config.toml (default: the configured default, else demo).",
     )(f)
 
@@ -46,8 +51,9 @@ def _note_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool
 
 
 def json_option(f: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, callback=_note_json,
-                        help="Print machine-readable JSON.")(f)
+    return click.option(
+        "--json", "as_json", is_flag=True, callback=_note_json, help="Print machine-readable JSON."
+    )(f)
 
 
 def error_json(exc: BaseException, exit_code: int) -> dict[str, Any]:
@@ -56,10 +62,14 @@ def error_json(exc: BaseException, exit_code: int) -> dict[str, Any]:
         message = exc.format_message()
     else:
         message = getattr(exc, "message", None) or str(exc)
-    return {"error": {"message": message,
-                      "hint": getattr(exc, "hint", None),
-                      "exit_code": exit_code,
-                      "type": type(exc).__name__}}
+    return {
+        "error": {
+            "message": message,
+            "hint": getattr(exc, "hint", None),
+            "exit_code": exit_code,
+            "type": type(exc).__name__,
+        }
+    }
 
 
 def env_name(ctx: click.Context) -> str | None:

@@ -43,8 +43,15 @@ def incidents(ctx: click.Context, open_only: bool, model: str | None, as_json: b
     for col in ("id", "sev", "status", "phase", "model", "detected (UTC)", "title"):
         t.add_column(col)
     for i in rows:
-        t.add_row(i.id + (" (drill)" if i.drill else ""), i.severity, i.status, i.phase, i.model,
-                  f"{i.detected_at:%Y-%m-%d %H:%M}" if i.detected_at else "—", i.title)
+        t.add_row(
+            i.id + (" (drill)" if i.drill else ""),
+            i.severity,
+            i.status,
+            i.phase,
+            i.model,
+            f"{i.detected_at:%Y-%m-%d %H:%M}" if i.detected_at else "—",
+            i.title,
+        )
     console_out().print(t if rows else "No incidents.")
 
 
@@ -67,8 +74,10 @@ def show(ctx: click.Context, incident_id: str, as_json: bool) -> None:
         print_json({"incident": inc, "timeline": events})
         return
     out = console_out()
-    out.print(f"[bold]{inc.id}[/] {inc.severity} · {inc.status} · phase {inc.phase} · "
-              f"model {inc.model}" + (" · DRILL" if inc.drill else ""))
+    out.print(
+        f"[bold]{inc.id}[/] {inc.severity} · {inc.status} · phase {inc.phase} · "
+        f"model {inc.model}" + (" · DRILL" if inc.drill else "")
+    )
     out.print(f"  {inc.title}")
     for ev in inc.data.get("evidence", []):
         out.print(f"  evidence: {ev.get('summary')}")
@@ -83,14 +92,19 @@ def show(ctx: click.Context, incident_id: str, as_json: bool) -> None:
 @incident.command("open")
 @click.argument("model")
 @click.option("--title", required=True, help="What is wrong, in a line.")
-@click.option("--severity", default="SEV3", show_default=True,
-              type=click.Choice(["SEV1", "SEV2", "SEV3", "SEV4"]))
+@click.option(
+    "--severity",
+    default="SEV3",
+    show_default=True,
+    type=click.Choice(["SEV1", "SEV2", "SEV3", "SEV4"]),
+)
 @click.option("--runbook", default=None, help="Runbook id to follow.")
 @json_option
 @env_option
 @click.pass_context
-def open_cmd(ctx: click.Context, model: str, title: str, severity: str, runbook: str | None,
-             as_json: bool) -> None:
+def open_cmd(
+    ctx: click.Context, model: str, title: str, severity: str, runbook: str | None, as_json: bool
+) -> None:
     """Open an incident by hand for MODEL."""
     from console.incidents import open_manual
 
@@ -121,19 +135,40 @@ def note(ctx: click.Context, incident_id: str, text: tuple[str, ...], as_json: b
 
 
 @click.command()
-@click.option("--open", "open_incidents", is_flag=True,
-              help="Open (or update) an incident with its runbook for every firing alert.")
+@click.option(
+    "--open",
+    "open_incidents",
+    is_flag=True,
+    help="Open (or update) an incident with its runbook for every firing alert.",
+)
 @click.option("--model", default=None, help="Only this model's alerts.")
-@click.option("--watch", "watch", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Keep reading every SECONDS until interrupted (with --open: a small intake "
-                   "service); --json prints one JSON object per line per round.")
-@click.option("--count", type=click.IntRange(min=1), default=None, metavar="N",
-              help="With --watch: stop after N rounds.")
+@click.option(
+    "--watch",
+    "watch",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Keep reading every SECONDS until interrupted (with --open: a small intake "
+    "service); --json prints one JSON object per line per round.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --watch: stop after N rounds.",
+)
 @json_option
 @env_option
 @click.pass_context
-def alerts(ctx: click.Context, open_incidents: bool, model: str | None, watch: float | None,
-           count: int | None, as_json: bool) -> None:
+def alerts(
+    ctx: click.Context,
+    open_incidents: bool,
+    model: str | None,
+    watch: float | None,
+    count: int | None,
+    as_json: bool,
+) -> None:
     """Active alerts, and the incident each belongs to. With --open, alerts become incidents
     (deduplicated by fingerprint; a model's concurrent alerts share one incident).
 
@@ -184,8 +219,14 @@ def _print_alerts(rows) -> None:
     console_out().print(t if rows else "No alerts firing.")
 
 
-def _watch_alerts(ctx: click.Context, open_incidents: bool, model: str | None, every: float,
-                  count: int | None, as_json: bool) -> int:
+def _watch_alerts(
+    ctx: click.Context,
+    open_incidents: bool,
+    model: str | None,
+    every: float,
+    count: int | None,
+    as_json: bool,
+) -> int:
     """Rounds of intake until interrupted; only what changed is printed in human mode."""
     import json
     import sys
@@ -226,10 +267,16 @@ def _watch_alerts(ctx: click.Context, open_incidents: bool, model: str | None, e
                 now = {r.alert.fingerprint: f"{r.alert.name} {r.alert.model}" for r in rows}
                 for r in rows:
                     if seen is None or r.alert.fingerprint not in seen or r.created:
-                        inc = r.incident.id + (" (new)" if r.created else "") \
-                            if r.incident else "no incident"
-                        out.print(f"{at:%H:%M:%S} firing   {r.alert.name} {r.alert.model} "
-                                  f"{r.alert.severity} → {inc}: {r.alert.summary}", soft_wrap=True)
+                        inc = (
+                            r.incident.id + (" (new)" if r.created else "")
+                            if r.incident
+                            else "no incident"
+                        )
+                        out.print(
+                            f"{at:%H:%M:%S} firing   {r.alert.name} {r.alert.model} "
+                            f"{r.alert.severity} → {inc}: {r.alert.summary}",
+                            soft_wrap=True,
+                        )
                 for fp, what in (seen or {}).items():
                     if fp not in now:
                         out.print(f"{at:%H:%M:%S} resolved {what}", soft_wrap=True)

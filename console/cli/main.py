@@ -91,8 +91,14 @@ Config: $ROLLBOOK_HOME/config.toml (default: your user config dir)."""
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, invoke_without_command=True, epilog=EPILOG)
-@click.option("--env", "env_name", envvar="ROLLBOOK_ENV", default=None, metavar="NAME",
-              help="Environment from config.toml (default: the configured default, else demo).")
+@click.option(
+    "--env",
+    "env_name",
+    envvar="ROLLBOOK_ENV",
+    default=None,
+    metavar="NAME",
+    help="Environment from config.toml (default: the configured default, else demo).",
+)
 @click.version_option(__version__, prog_name="rollbook")
 @click.pass_context
 def cli(ctx: click.Context, env_name: str | None) -> None:

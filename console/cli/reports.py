@@ -64,8 +64,9 @@ def write_file(path: Path, text: str) -> None:
         blocker = next((a for a in path.parents if a.exists()), None)
         if blocker is not None and not blocker.is_dir():
             reason = f"{blocker} is a file, not a folder"
-        raise RollbookError(f"cannot write {path}: {reason}",
-                            hint="choose another -o path, or fix its folder") from None
+        raise RollbookError(
+            f"cannot write {path}: {reason}", hint="choose another -o path, or fix its folder"
+        ) from None
     click.echo(f"Wrote {path}", err=True)
 
 

@@ -138,8 +138,7 @@ def _print_view(view, nxt, incident_id: str = "INCIDENT", *, listing: bool = Fal
         "pending": "·",
     }.get(view.state, "?")
     here = "  ← current" if listing and view.current else ""
-    out.print(f"{mark} [{view.phase}] {view.id}: {view.title} — {view.state}{here}",
-              markup=False)
+    out.print(f"{mark} [{view.phase}] {view.id}: {view.title} — {view.state}{here}", markup=False)
     if listing:
         if view.summary and view.state != "pending":
             out.print(f"    {view.summary}", markup=False)
@@ -152,8 +151,11 @@ def _print_view(view, nxt, incident_id: str = "INCIDENT", *, listing: bool = Fal
         for line in plan_lines(view.plan):
             out.print(f"    {line}", markup=False)
     if view.needs_confirmation:
-        out.print(f"    needs confirmation: confirm with: rollbook run {incident_id} "
-                  f"--step {view.id} --yes", markup=False)
+        out.print(
+            f"    needs confirmation: confirm with: rollbook run {incident_id} "
+            f"--step {view.id} --yes",
+            markup=False,
+        )
     if view.options and view.state == "pending":
         for o in view.options:
             out.print(f"    · {o['id']}: {o['label']}", markup=False)

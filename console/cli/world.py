@@ -25,24 +25,35 @@ def print_fleet(statuses) -> None:
     for s in statuses:
         key = f"{s.key_signal} {format_signal(s.key_signal, s.signals.get(s.key_signal))}"
         alerts = "; ".join(a.summary for a in s.alerts) or ("—" if not s.error else s.error)
-        table.add_row(s.model, s.production_version or "—", format_routes(s.routes),
-                      HEALTH_WORDS.get(s.health, s.health) + (" (batch paused)" if s.batch_paused
-                                                              else ""),
-                      key, alerts, ", ".join(s.open_incidents) or "—")
+        table.add_row(
+            s.model,
+            s.production_version or "—",
+            format_routes(s.routes),
+            HEALTH_WORDS.get(s.health, s.health) + (" (batch paused)" if s.batch_paused else ""),
+            key,
+            alerts,
+            ", ".join(s.open_incidents) or "—",
+        )
     console_out().print(table)
 
 
 @click.command()
-@click.option("--scenario", default="athena-null-feature", show_default=True,
-              help="Fault to inject into the embedded world.")
-@click.option("--speed", type=float, default=None,
-              help="Simulated seconds per wall-clock second (default 1).")
+@click.option(
+    "--scenario",
+    default="athena-null-feature",
+    show_default=True,
+    help="Fault to inject into the embedded world.",
+)
+@click.option(
+    "--speed", type=float, default=None, help="Simulated seconds per wall-clock second (default 1)."
+)
 @click.option("--no-tui", is_flag=True, help="Print where things stand instead of opening the TUI.")
 @json_option
 @env_option
 @click.pass_context
-def demo(ctx: click.Context, scenario: str, speed: float | None, no_tui: bool,
-         as_json: bool) -> None:
+def demo(
+    ctx: click.Context, scenario: str, speed: float | None, no_tui: bool, as_json: bool
+) -> None:
     """Seed the embedded world, inject SCENARIO, open an incident for it, open the console.
 
     Needs no server: the embedded world is a SQLite file under your data dir (or
@@ -80,8 +91,9 @@ def _print_demo(state, statuses) -> None:
         return
     verb = "opened" if state.created else "still open"
     out.print(f"\n[bold]{inc.id}[/] ({verb}) {inc.severity} {inc.model}: {inc.title}")
-    out.print(f"  detected {inc.detected_at:%Y-%m-%d %H:%M} UTC · status {inc.status} · "
-              f"phase {inc.phase}")
+    out.print(
+        f"  detected {inc.detected_at:%Y-%m-%d %H:%M} UTC · status {inc.status} · phase {inc.phase}"
+    )
     out.print(f"  next: rollbook incident show {inc.id}")
 
 
@@ -123,11 +135,18 @@ def plugins_cmd(ctx: click.Context, as_json: bool) -> None:
 
     cfg = load()
     report = plugin_report()
-    envs = {name: {role: rc.plugin for role, rc in env.roles.items()}
-            for name, env in cfg.envs.items()}
+    envs = {
+        name: {role: rc.plugin for role, rc in env.roles.items()} for name, env in cfg.envs.items()
+    }
     if as_json:
-        print_json({"config": str(cfg.path), "default_env": cfg.default_env,
-                    "plugins": report, "environments": envs})
+        print_json(
+            {
+                "config": str(cfg.path),
+                "default_env": cfg.default_env,
+                "plugins": report,
+                "environments": envs,
+            }
+        )
         return
     from rich.table import Table
 
@@ -136,16 +155,25 @@ def plugins_cmd(ctx: click.Context, as_json: bool) -> None:
     for col in ("name", "status", "roles", "from"):
         t.add_column(col)
     for p in report:
-        t.add_row(p.name, "ok" if p.ok else f"FAILED: {p.error}",
-                  ", ".join(sorted(p.plugin.roles)) if p.plugin else "—", p.target)
+        t.add_row(
+            p.name,
+            "ok" if p.ok else f"FAILED: {p.error}",
+            ", ".join(sorted(p.plugin.roles)) if p.plugin else "—",
+            p.target,
+        )
     out.print(t)
     e = Table(title=f"Environments (config: {cfg.path})", title_justify="left")
     for col in ("env", "default", "registry", "metrics", "traffic", "predictions", "world"):
         e.add_column(col)
     for name, roles in envs.items():
-        e.add_row(name, "yes" if name == cfg.default_env else "",
-                  *(roles.get(r, "—") for r in ("registry", "metrics", "traffic",
-                                                 "predictions", "world")))
+        e.add_row(
+            name,
+            "yes" if name == cfg.default_env else "",
+            *(
+                roles.get(r, "—")
+                for r in ("registry", "metrics", "traffic", "predictions", "world")
+            ),
+        )
     out.print(e)
 
 

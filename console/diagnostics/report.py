@@ -57,13 +57,18 @@ class DriftReport:
         """A warning when a window has fewer than 10 rows per PSI bin: PSI (and a severity
         read from it) is then mostly noise, so say so next to the table."""
         need = 10 * self.bins
-        small = [(side, n) for side, n in (("reference", self.rows_reference),
-                                             ("current", self.rows_current)) if n < need]
+        small = [
+            (side, n)
+            for side, n in (("reference", self.rows_reference), ("current", self.rows_current))
+            if n < need
+        ]
         if not small:
             return None
         which = ", ".join(f"{side} {n} rows" for side, n in small)
-        return (f"small sample ({which}; PSI wants ≥ {need}, 10 per bin): PSI severities are "
-                "noisy — weigh KS and null rates")
+        return (
+            f"small sample ({which}; PSI wants ≥ {need}, 10 per bin): PSI severities are "
+            "noisy — weigh KS and null rates"
+        )
 
     def feature(self, name: str) -> FeatureDrift:
         for f in self.features:

@@ -115,8 +115,11 @@ def action_items(events: Sequence[TimelineEvent]) -> list[ActionItem]:
     The timeline is append-only, so an edit is a new, complete ``action_item`` event whose
     payload names the event it replaces in ``supersedes`` (a seq: the original or an
     earlier edit); each item is listed once, as its latest edit, where it was first added."""
-    edits = {e.payload["supersedes"]: e for e in events
-             if e.kind == "action_item" and e.payload.get("supersedes") is not None}
+    edits = {
+        e.payload["supersedes"]: e
+        for e in events
+        if e.kind == "action_item" and e.payload.get("supersedes") is not None
+    }
     items = []
     for e in events:
         if e.kind != "action_item" or e.payload.get("supersedes") is not None:

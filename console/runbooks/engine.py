@@ -275,8 +275,13 @@ class Engine:
             message,
             actor=self.ws.actor,
             at=self.ws.now(),
-            payload={"step": step.id, "phase": step.phase, "kind": step.kind,
-                     "runbook": self.runbook.id, **payload},
+            payload={
+                "step": step.id,
+                "phase": step.phase,
+                "kind": step.kind,
+                "runbook": self.runbook.id,
+                **payload,
+            },
         )
 
     def _finish(

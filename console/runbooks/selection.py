@@ -153,7 +153,12 @@ def open_incident(
     scenario = (data or {}).get("scenario")
     rb = select_runbook(lib, model=alert.model, alerts=[alert, *side_alerts], scenario=scenario)
     inc, created = open_from_alert(
-        ws, alert, runbook=rb.id, severity=rb.severity, drill=drill, data=data,
+        ws,
+        alert,
+        runbook=rb.id,
+        severity=rb.severity,
+        drill=drill,
+        data=data,
         onset_at=onset_at,
     )
     if created:

@@ -63,8 +63,9 @@ class Replay:
         return {sid: rec.as_result() for sid, rec in self.records.items() if rec.state != "pending"}
 
 
-def replay(events: list[TimelineEvent], first_step: str | None, *,
-           runbook: str | None = None) -> Replay:
+def replay(
+    events: list[TimelineEvent], first_step: str | None, *, runbook: str | None = None
+) -> Replay:
     """Step states and the cursor of ``runbook`` (events of another runbook attached before
     are left out; events recorded before runbook ids were stored count for any)."""
     records: dict[str, StepRecord] = {}

@@ -3,5 +3,12 @@
 from console.store.incidents import IncidentStore, open_store
 from console.store.models import MILESTONES, PHASES, SEVERITIES, Incident, TimelineEvent
 
-__all__ = ["IncidentStore", "open_store", "Incident", "TimelineEvent", "PHASES", "SEVERITIES",
-           "MILESTONES"]
+__all__ = [
+    "IncidentStore",
+    "open_store",
+    "Incident",
+    "TimelineEvent",
+    "PHASES",
+    "SEVERITIES",
+    "MILESTONES",
+]

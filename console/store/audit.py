@@ -21,12 +21,21 @@ GENESIS = "0" * 64
 
 
 def canonical(payload: Any) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
 
 
-def event_hash(prev_hash: str, seq: int, incident_id: str | None, ts: str, actor: str,
-               kind: str, message: str, payload_json: str) -> str:
+def event_hash(
+    prev_hash: str,
+    seq: int,
+    incident_id: str | None,
+    ts: str,
+    actor: str,
+    kind: str,
+    message: str,
+    payload_json: str,
+) -> str:
     body = canonical([seq, incident_id, ts, actor, kind, message, payload_json])
     return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
 
@@ -41,8 +50,13 @@ class ChainReport:
     head_hash: str = GENESIS
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked, "first_bad_seq": self.first_bad_seq,
-                "problem": self.problem, "head": {"seq": self.head_seq, "hash": self.head_hash}}
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem,
+            "head": {"seq": self.head_seq, "hash": self.head_hash},
+        }
 
 
 #: ``verify_rows(..., anchor=MISSING)``: the store had an anchor and it is gone.
@@ -70,11 +84,15 @@ def verify_rows(rows: Any, anchor: tuple[int, str] | None = None) -> ChainReport
             return broken(seq, f"record {seq} (the last) is missing")
         return broken(last + 1, f"records {last + 1}–{seq} (the last) are missing")
     if seq < last:
-        return broken(seq + 1, f"records {seq + 1}–{last} were not written by the store "
-                               f"(the head anchor names record {seq})")
+        return broken(
+            seq + 1,
+            f"records {seq + 1}–{last} were not written by the store "
+            f"(the head anchor names record {seq})",
+        )
     if h != last_hash:
-        return broken(seq, f"record {seq} (the last) was replaced: its hash differs from "
-                           "the head anchor")
+        return broken(
+            seq, f"record {seq} (the last) was replaced: its hash differs from the head anchor"
+        )
     return report
 
 
@@ -86,11 +104,17 @@ def _walk(rows: Any) -> ChainReport:
     for seq, incident_id, ts, actor, kind, message, payload, prev_hash, h in rows:
         n += 1
         if expected_seq is not None and seq != expected_seq:
-            return ChainReport(False, n, expected_seq,
-                               f"record {expected_seq} is missing (next present is {seq})")
+            return ChainReport(
+                False, n, expected_seq, f"record {expected_seq} is missing (next present is {seq})"
+            )
         if prev_hash != prev:
-            return ChainReport(False, n, seq, f"record {seq} does not link to the record "
-                                              "before it (a record was removed or replaced)")
+            return ChainReport(
+                False,
+                n,
+                seq,
+                f"record {seq} does not link to the record "
+                "before it (a record was removed or replaced)",
+            )
         if event_hash(prev_hash, seq, incident_id, ts, actor, kind, message, payload) != h:
             return ChainReport(False, n, seq, f"record {seq} was edited after it was written")
         prev = h

@@ -53,8 +53,9 @@ class IncidentStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
-                                   check_same_thread=False)
+        self._db = sqlite3.connect(
+            self.path, timeout=10.0, isolation_level=None, check_same_thread=False
+        )
         # One connection shared by the TUI's worker threads: transactions are serialised here.
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -63,8 +64,9 @@ class IncidentStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(DDL)  # idempotent (IF NOT EXISTS); runs its own transaction
         with self._tx():
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                             (str(SCHEMA_VERSION),))
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
             self._anchor_head()
 
         self._incident_cols = [
@@ -94,8 +96,16 @@ class IncidentStore:
             self._db.execute("COMMIT")
 
     # ---- events -------------------------------------------------------------------------
-    def _append(self, incident_id: str | None, kind: str, message: str, *, actor: str,
-                at: datetime, payload: dict[str, Any] | None) -> TimelineEvent:
+    def _append(
+        self,
+        incident_id: str | None,
+        kind: str,
+        message: str,
+        *,
+        actor: str,
+        at: datetime,
+        payload: dict[str, Any] | None,
+    ) -> TimelineEvent:
         ts = _iso(at)
         last_same = self._db.execute(
             "SELECT ts FROM events WHERE incident_id IS ? ORDER BY seq DESC LIMIT 1",
@@ -110,21 +120,37 @@ class IncidentStore:
         seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
         payload_json = canonical(payload or {})
         h = event_hash(prev, seq, incident_id, ts, actor, kind, message, payload_json)
-        self._db.execute(f"INSERT INTO events ({_EVENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?)",
-                         (seq, incident_id, ts, actor, kind, message, payload_json, prev, h))
+        self._db.execute(
+            f"INSERT INTO events ({_EVENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?)",
+            (seq, incident_id, ts, actor, kind, message, payload_json, prev, h),
+        )
         return TimelineEvent(seq, incident_id, at, actor, kind, message, payload or {}, prev, h)
 
-    def append(self, incident_id: str | None, kind: str, message: str, *, actor: str,
-               at: datetime, payload: dict[str, Any] | None = None) -> TimelineEvent:
+    def append(
+        self,
+        incident_id: str | None,
+        kind: str,
+        message: str,
+        *,
+        actor: str,
+        at: datetime,
+        payload: dict[str, Any] | None = None,
+    ) -> TimelineEvent:
         """Append one event (``incident_id=None`` for a standalone audit record)."""
         with self._tx():
             if incident_id is not None:
                 self._require(incident_id)
             return self._append(incident_id, kind, message, actor=actor, at=at, payload=payload)
 
-    def events(self, incident_id: str | None = None, *, after_seq: int = 0,
-               limit: int | None = None, all_incidents: bool = False,
-               kind_prefix: str | None = None) -> list[TimelineEvent]:
+    def events(
+        self,
+        incident_id: str | None = None,
+        *,
+        after_seq: int = 0,
+        limit: int | None = None,
+        all_incidents: bool = False,
+        kind_prefix: str | None = None,
+    ) -> list[TimelineEvent]:
         """Events in order. ``all_incidents`` reads every stream (incidents and standalone
         audit records); ``kind_prefix`` filters on the event kind (e.g. ``"action."``)."""
         sql = f"SELECT {_EVENT_COLS} FROM events WHERE seq > ?"
@@ -152,9 +178,12 @@ class IncidentStore:
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {_EVENT_COLS} FROM events WHERE incident_id IS ? ORDER BY seq DESC "
-                "LIMIT ?", (incident_id, n)).fetchall()
-            total = self._db.execute("SELECT COUNT(*) FROM events WHERE incident_id IS ?",
-                                     (incident_id,)).fetchone()[0]
+                "LIMIT ?",
+                (incident_id, n),
+            ).fetchall()
+            total = self._db.execute(
+                "SELECT COUNT(*) FROM events WHERE incident_id IS ?", (incident_id,)
+            ).fetchone()[0]
         return [
             TimelineEvent(seq, iid, parse_ts(ts), actor, kind, msg, json.loads(p), ph, h)
             for seq, iid, ts, actor, kind, msg, p, ph, h in reversed(rows)
@@ -172,10 +201,12 @@ class IncidentStore:
         if self._db.execute("SELECT 1 FROM meta WHERE key = 'audit_head'").fetchone():
             return
         if not self._db.execute("SELECT 1 FROM audit_head").fetchone():
-            row = self._db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
-                                   ).fetchone()
-            self._db.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)",
-                             row or (0, GENESIS))
+            row = self._db.execute(
+                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            self._db.execute(
+                "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)", row or (0, GENESIS)
+            )
         self._db.execute("INSERT INTO meta VALUES ('audit_head', 'anchored')")
 
     def verify_chain(self) -> ChainReport:
@@ -183,20 +214,29 @@ class IncidentStore:
         with self._lock:
             self._db.execute("BEGIN")  # one snapshot for the rows and the anchor
             try:
-                rows = self._db.execute(
-                    f"SELECT {_EVENT_COLS} FROM events ORDER BY seq").fetchall()
-                head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1"
-                                        ).fetchone()
+                rows = self._db.execute(f"SELECT {_EVENT_COLS} FROM events ORDER BY seq").fetchall()
+                head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
             finally:
                 self._db.execute("COMMIT")
         return verify_rows(rows, tuple(head) if head else MISSING)
 
     # ---- incidents ----------------------------------------------------------------------
-    def create_incident(self, *, title: str, model: str, severity: str, env: str,
-                        actor: str, at: datetime, runbook: str | None = None,
-                        drill: bool = False, alert_fingerprint: str | None = None,
-                        onset_at: datetime | None = None, detected_at: datetime | None = None,
-                        data: dict[str, Any] | None = None) -> Incident:
+    def create_incident(
+        self,
+        *,
+        title: str,
+        model: str,
+        severity: str,
+        env: str,
+        actor: str,
+        at: datetime,
+        runbook: str | None = None,
+        drill: bool = False,
+        alert_fingerprint: str | None = None,
+        onset_at: datetime | None = None,
+        detected_at: datetime | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Incident:
         if severity not in SEVERITIES:
             raise InvalidTransition(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
         detected = detected_at or at
@@ -209,42 +249,82 @@ class IncidentStore:
                 "INSERT INTO incidents (number, id, title, model, severity, status, phase, env,"
                 " runbook, drill, alert_fingerprint, created_at, onset_at, detected_at, data)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (number, iid, title, model, severity, "open", PHASES[0], env, runbook,
-                 int(drill), alert_fingerprint, _iso(at), _iso(onset_at) if onset_at else None,
-                 _iso(detected), canonical(data or {})),
+                (
+                    number,
+                    iid,
+                    title,
+                    model,
+                    severity,
+                    "open",
+                    PHASES[0],
+                    env,
+                    runbook,
+                    int(drill),
+                    alert_fingerprint,
+                    _iso(at),
+                    _iso(onset_at) if onset_at else None,
+                    _iso(detected),
+                    canonical(data or {}),
+                ),
             )
-            self._append(iid, "incident.opened", f"{severity} {title}", actor=actor, at=at,
-                         payload={"model": model, "severity": severity, "runbook": runbook,
-                                  "drill": drill, "alert_fingerprint": alert_fingerprint,
-                                  "detected_at": _iso(detected), "data": data or {}})
+            self._append(
+                iid,
+                "incident.opened",
+                f"{severity} {title}",
+                actor=actor,
+                at=at,
+                payload={
+                    "model": model,
+                    "severity": severity,
+                    "runbook": runbook,
+                    "drill": drill,
+                    "alert_fingerprint": alert_fingerprint,
+                    "detected_at": _iso(detected),
+                    "data": data or {},
+                },
+            )
         return self.get(iid)
 
     def _require(self, incident_id: str) -> Incident:
         with self._lock:
-            row = self._db.execute("SELECT * FROM incidents WHERE id = ?",
-                                   (incident_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT * FROM incidents WHERE id = ?", (incident_id,)
+            ).fetchone()
         if row is None:
-            raise NotFound(f"no incident {incident_id!r}",
-                           hint="list them with: rollbook incidents")
+            raise NotFound(
+                f"no incident {incident_id!r}", hint="list them with: rollbook incidents"
+            )
         return self._row(row)
 
     def _row(self, row: sqlite3.Row | tuple) -> Incident:
         r = dict(zip(self._incident_cols, row, strict=True))
         return Incident(
-            id=r["id"], title=r["title"], model=r["model"], severity=r["severity"],
-            status=r["status"], phase=r["phase"], env=r["env"], runbook=r["runbook"],
-            drill=bool(r["drill"]), alert_fingerprint=r["alert_fingerprint"],
-            created_at=_dt(r["created_at"]), onset_at=_dt(r["onset_at"]),
-            detected_at=_dt(r["detected_at"]), acknowledged_at=_dt(r["acknowledged_at"]),
-            mitigated_at=_dt(r["mitigated_at"]), resolved_at=_dt(r["resolved_at"]),
-            reviewed_at=_dt(r["reviewed_at"]), data=json.loads(r["data"]),
+            id=r["id"],
+            title=r["title"],
+            model=r["model"],
+            severity=r["severity"],
+            status=r["status"],
+            phase=r["phase"],
+            env=r["env"],
+            runbook=r["runbook"],
+            drill=bool(r["drill"]),
+            alert_fingerprint=r["alert_fingerprint"],
+            created_at=_dt(r["created_at"]),
+            onset_at=_dt(r["onset_at"]),
+            detected_at=_dt(r["detected_at"]),
+            acknowledged_at=_dt(r["acknowledged_at"]),
+            mitigated_at=_dt(r["mitigated_at"]),
+            resolved_at=_dt(r["resolved_at"]),
+            reviewed_at=_dt(r["reviewed_at"]),
+            data=json.loads(r["data"]),
         )
 
     def get(self, incident_id: str) -> Incident:
         return self._require(incident_id)
 
-    def list(self, *, open_only: bool = False, model: str | None = None,
-             env: str | None = None) -> list[Incident]:
+    def list(
+        self, *, open_only: bool = False, model: str | None = None, env: str | None = None
+    ) -> list[Incident]:
         sql, args = "SELECT * FROM incidents WHERE 1=1", []
         if open_only:
             sql += " AND status NOT IN ('resolved', 'closed')"
@@ -258,8 +338,9 @@ class IncidentStore:
             rows = self._db.execute(sql + " ORDER BY number", args).fetchall()
         return [self._row(r) for r in rows]
 
-    def find_open(self, *, model: str | None = None, fingerprint: str | None = None,
-                  env: str | None = None) -> Incident | None:
+    def find_open(
+        self, *, model: str | None = None, fingerprint: str | None = None, env: str | None = None
+    ) -> Incident | None:
         for inc in reversed(self.list(open_only=True, model=model, env=env)):
             if fingerprint is None or inc.alert_fingerprint == fingerprint:
                 return inc
@@ -277,21 +358,30 @@ class IncidentStore:
             if new != cur + 1:
                 raise InvalidTransition(
                     f"{incident_id} is in {inc.phase}; the next phase is "
-                    f"{PHASES[cur + 1] if cur + 1 < len(PHASES) else 'none'}, not {phase}")
+                    f"{PHASES[cur + 1] if cur + 1 < len(PHASES) else 'none'}, not {phase}"
+                )
             self._db.execute("UPDATE incidents SET phase = ? WHERE id = ?", (phase, incident_id))
-            self._append(incident_id, "phase.changed", f"{inc.phase} → {phase}", actor=actor,
-                         at=at, payload={"from": inc.phase, "to": phase})
+            self._append(
+                incident_id,
+                "phase.changed",
+                f"{inc.phase} → {phase}",
+                actor=actor,
+                at=at,
+                payload={"from": inc.phase, "to": phase},
+            )
         return self.get(incident_id)
 
-    def mark(self, incident_id: str, milestone: str, *, actor: str, at: datetime,
-             message: str = "") -> Incident:
+    def mark(
+        self, incident_id: str, milestone: str, *, actor: str, at: datetime, message: str = ""
+    ) -> Incident:
         """Set a milestone timestamp (acknowledged, mitigated, resolved, reviewed).
 
         Milestones happen in order and a timestamp never precedes the one before it.
         Marking a milestone that is already set changes nothing."""
         if milestone not in MILESTONES[1:]:
-            raise InvalidTransition(f"unknown milestone {milestone!r}; "
-                                    f"one of {', '.join(MILESTONES[1:])}")
+            raise InvalidTransition(
+                f"unknown milestone {milestone!r}; one of {', '.join(MILESTONES[1:])}"
+            )
         with self._tx():
             inc = self._require(incident_id)
             if inc.milestone(milestone) is not None:
@@ -300,21 +390,39 @@ class IncidentStore:
             for earlier in MILESTONES[:idx]:
                 prev = inc.milestone(earlier)
                 if prev is None and earlier != "detected":
-                    raise InvalidTransition(f"{incident_id} cannot be {milestone} before it is "
-                                            f"{earlier}")
+                    raise InvalidTransition(
+                        f"{incident_id} cannot be {milestone} before it is {earlier}"
+                    )
                 if prev is not None and at < prev:
-                    raise InvalidTransition(f"{milestone} time {_iso(at)} precedes {earlier} "
-                                            f"time {_iso(prev)}")
+                    raise InvalidTransition(
+                        f"{milestone} time {_iso(at)} precedes {earlier} time {_iso(prev)}"
+                    )
             status = STATUS_AFTER[milestone]
-            self._db.execute(f"UPDATE incidents SET {milestone}_at = ?, status = ? WHERE id = ?",
-                             (_iso(at), status, incident_id))
-            self._append(incident_id, f"incident.{milestone}", message or milestone,
-                         actor=actor, at=at, payload={"status": status})
+            self._db.execute(
+                f"UPDATE incidents SET {milestone}_at = ?, status = ? WHERE id = ?",
+                (_iso(at), status, incident_id),
+            )
+            self._append(
+                incident_id,
+                f"incident.{milestone}",
+                message or milestone,
+                actor=actor,
+                at=at,
+                payload={"status": status},
+            )
         return self.get(incident_id)
 
-    def update(self, incident_id: str, *, actor: str, at: datetime, message: str,
-               severity: str | None = None, runbook: str | None = None,
-               data: dict[str, Any] | None = None) -> Incident:
+    def update(
+        self,
+        incident_id: str,
+        *,
+        actor: str,
+        at: datetime,
+        message: str,
+        severity: str | None = None,
+        runbook: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Incident:
         """Change severity/runbook or merge keys into the incident's data, with an event."""
         if severity is not None and severity not in SEVERITIES:
             raise InvalidTransition(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
@@ -323,10 +431,16 @@ class IncidentStore:
             merged = {**inc.data, **(data or {})}
             self._db.execute(
                 "UPDATE incidents SET severity = ?, runbook = ?, data = ? WHERE id = ?",
-                (severity or inc.severity, runbook or inc.runbook, canonical(merged),
-                 incident_id))
-            self._append(incident_id, "incident.updated", message, actor=actor, at=at,
-                         payload={"severity": severity, "runbook": runbook, "data": data or {}})
+                (severity or inc.severity, runbook or inc.runbook, canonical(merged), incident_id),
+            )
+            self._append(
+                incident_id,
+                "incident.updated",
+                message,
+                actor=actor,
+                at=at,
+                payload={"severity": severity, "runbook": runbook, "data": data or {}},
+            )
         return self.get(incident_id)
 
 

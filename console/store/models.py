@@ -20,8 +20,17 @@ STATUS_AFTER = {
 STATUSES = ("open", "acknowledged", "mitigated", "resolved", "closed")
 # Timeline contract shared by the engine (writes) and the reports (read): the review tags a
 # `note` event may carry, and the types of an `action_item` event.
-NOTE_TAGS = ("why", "root_cause", "trigger", "resolution", "contributing", "went_well",
-             "went_badly", "lucky", "lesson")
+NOTE_TAGS = (
+    "why",
+    "root_cause",
+    "trigger",
+    "resolution",
+    "contributing",
+    "went_well",
+    "went_badly",
+    "lucky",
+    "lesson",
+)
 ACTION_ITEM_TYPES = ("prevent", "detect", "mitigate")
 
 
@@ -58,14 +67,24 @@ class Incident:
             return d.isoformat() if d else None
 
         return {
-            "id": self.id, "title": self.title, "model": self.model,
-            "severity": self.severity, "status": self.status, "phase": self.phase,
-            "env": self.env, "runbook": self.runbook, "drill": self.drill,
+            "id": self.id,
+            "title": self.title,
+            "model": self.model,
+            "severity": self.severity,
+            "status": self.status,
+            "phase": self.phase,
+            "env": self.env,
+            "runbook": self.runbook,
+            "drill": self.drill,
             "alert_fingerprint": self.alert_fingerprint,
-            "created_at": iso(self.created_at), "onset_at": iso(self.onset_at),
-            "detected_at": iso(self.detected_at), "acknowledged_at": iso(self.acknowledged_at),
-            "mitigated_at": iso(self.mitigated_at), "resolved_at": iso(self.resolved_at),
-            "reviewed_at": iso(self.reviewed_at), "data": self.data,
+            "created_at": iso(self.created_at),
+            "onset_at": iso(self.onset_at),
+            "detected_at": iso(self.detected_at),
+            "acknowledged_at": iso(self.acknowledged_at),
+            "mitigated_at": iso(self.mitigated_at),
+            "resolved_at": iso(self.resolved_at),
+            "reviewed_at": iso(self.reviewed_at),
+            "data": self.data,
         }
 
 
@@ -83,7 +102,12 @@ class TimelineEvent:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "seq": self.seq, "incident_id": self.incident_id, "ts": self.ts.isoformat(),
-            "actor": self.actor, "kind": self.kind, "message": self.message,
-            "payload": self.payload, "hash": self.hash,
+            "seq": self.seq,
+            "incident_id": self.incident_id,
+            "ts": self.ts.isoformat(),
+            "actor": self.actor,
+            "kind": self.kind,
+            "message": self.message,
+            "payload": self.payload,
+            "hash": self.hash,
         }

@@ -32,8 +32,12 @@ class RegistryCommands(Provider):
             seen.add((cmd.action, cmd.description))
             score = matcher.match(f"{cmd.description} ({key_label(cmd.key)})")
             if score > 0:
-                yield Hit(score, matcher.highlight(f"{cmd.description} ({key_label(cmd.key)})"),
-                          partial(app.run_command, cmd, target), help=cmd.id)
+                yield Hit(
+                    score,
+                    matcher.highlight(f"{cmd.description} ({key_label(cmd.key)})"),
+                    partial(app.run_command, cmd, target),
+                    help=cmd.id,
+                )
 
 
 class RollbookApp(App):
@@ -42,24 +46,31 @@ class RollbookApp(App):
     COMMANDS = {RegistryCommands}
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, open_workspace: Callable[[], Workspace], *, env_name: str = "demo",
-                 incident: str | None = None, keys: dict[str, str] | None = None,
-                 read_only: bool = False, refresh_seconds: float = 2.0,
-                 clock: Clock | None = None,
-                 prepare: Callable[[Workspace], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        open_workspace: Callable[[], Workspace],
+        *,
+        env_name: str = "demo",
+        incident: str | None = None,
+        keys: dict[str, str] | None = None,
+        read_only: bool = False,
+        refresh_seconds: float = 2.0,
+        clock: Clock | None = None,
+        prepare: Callable[[Workspace], str | None] | None = None,
+    ) -> None:
         self.commands = effective(keys, read_only=read_only)
         super().__init__()
         for c in for_scope(self.commands, "app"):
-            self._bindings.bind(c.key, c.action.removeprefix("app."), c.description,
-                                show=c.show)
+            self._bindings.bind(c.key, c.action.removeprefix("app."), c.description, show=c.show)
         if read_only:  # the mitigation keys are gone; pressing one says why instead of nothing
             from console.tui.commands import COMMANDS
 
             for c in COMMANDS:
                 if c.dangerous:
                     key = (keys or {}).get(c.id, c.key)
-                    self._bindings.bind(key, f"read_only_notice('{c.description}')",
-                                        c.description, show=False)
+                    self._bindings.bind(
+                        key, f"read_only_notice('{c.description}')", c.description, show=False
+                    )
         self.bridge = Bridge(open_workspace)
         self.env_name = env_name
         self.start_incident = incident
@@ -131,8 +142,11 @@ class RollbookApp(App):
         try:
             rows = await self.bridge.run(intake_alerts, model=model)
         except RollbookError as exc:
-            self.notify(f"could not open an incident for {model}: {exc.message}",
-                        severity="error", timeout=10)
+            self.notify(
+                f"could not open an incident for {model}: {exc.message}",
+                severity="error",
+                timeout=10,
+            )
             return
         first = next((r for r in rows if r.incident is not None), None)
         if first is None:
@@ -163,8 +177,11 @@ class RollbookApp(App):
             self.push_screen(HelpScreen())
 
     def action_read_only_notice(self, what: str) -> None:
-        self.notify(f"{what} is disabled: environment {self.env_name!r} is read-only",
-                    severity="warning", timeout=5)
+        self.notify(
+            f"{what} is disabled: environment {self.env_name!r} is read-only",
+            severity="warning",
+            timeout=5,
+        )
 
     def action_back(self) -> None:
         if len(self.screen_stack) > 2:
@@ -208,15 +225,23 @@ def follow_the_terminal(environ=None, stdout=None) -> list[str]:
     return removed
 
 
-def run(env: str | None, incident: str | None = None,
-        prepare: Callable[[Workspace], str | None] | None = None) -> None:
+def run(
+    env: str | None,
+    incident: str | None = None,
+    prepare: Callable[[Workspace], str | None] | None = None,
+) -> None:
     from console.config import load
     from console.workspace import open_workspace
 
     cfg = load()
     envc = cfg.env(env)
-    app = RollbookApp(lambda: open_workspace(envc.name, config=cfg), env_name=envc.name,
-                      incident=incident, keys=dict(cfg.keys), read_only=envc.read_only,
-                      prepare=prepare)
+    app = RollbookApp(
+        lambda: open_workspace(envc.name, config=cfg),
+        env_name=envc.name,
+        incident=incident,
+        keys=dict(cfg.keys),
+        read_only=envc.read_only,
+        prepare=prepare,
+    )
     follow_the_terminal()
     app.run()

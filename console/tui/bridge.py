@@ -17,8 +17,13 @@ T = TypeVar("T")
 
 
 class Bridge:
-    def __init__(self, open_workspace: Callable[[], Workspace], *, timeout: float = 15.0,
-                 read_only: bool | None = None) -> None:
+    def __init__(
+        self,
+        open_workspace: Callable[[], Workspace],
+        *,
+        timeout: float = 15.0,
+        read_only: bool | None = None,
+    ) -> None:
         self._open = open_workspace
         self._ws: Workspace | None = None
         self._lock = threading.Lock()
@@ -31,8 +36,9 @@ class Bridge:
                 self._ws = self._open()
             return self._ws
 
-    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None,
-                  **kwargs: Any) -> T:
+    async def run(
+        self, fn: Callable[..., T], *args: Any, timeout: float | None = None, **kwargs: Any
+    ) -> T:
         """Run ``fn(workspace, *args, **kwargs)`` off the event loop."""
         loop = asyncio.get_running_loop()
 
@@ -43,9 +49,10 @@ class Bridge:
         try:
             return await asyncio.wait_for(fut, timeout or self.timeout)
         except TimeoutError:
-            raise BackendError(f"no answer within {timeout or self.timeout:g}s",
-                               hint="the backend is slow or unreachable; the last good data "
-                                    "stays on screen") from None
+            raise BackendError(
+                f"no answer within {timeout or self.timeout:g}s",
+                hint="the backend is slow or unreachable; the last good data stays on screen",
+            ) from None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -21,8 +21,9 @@ class Command:
     show: bool = True  # in the footer
 
     def binding(self) -> Binding:
-        return Binding(self.key, self.action, self.description, show=self.show, id=self.id,
-                       priority=False)
+        return Binding(
+            self.key, self.action, self.description, show=self.show, id=self.id, priority=False
+        )
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -42,10 +43,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("drift", "d", "Drift", "drift", ("incident", "model")),
     Command("review", "v", "Review", "review", ("incident",)),
     Command("rollback", "R", "Rollback", "rollback", ("incident", "model"), dangerous=True),
-    Command("killswitch", "K", "Kill switch", "killswitch", ("incident", "model"),
-            dangerous=True),
-    Command("restore", "U", "Undo kill switch", "restore", ("incident", "model"),
-            dangerous=True, show=False),  # the title says "U undoes" while one is active
+    Command("killswitch", "K", "Kill switch", "killswitch", ("incident", "model"), dangerous=True),
+    Command(
+        "restore",
+        "U",
+        "Undo kill switch",
+        "restore",
+        ("incident", "model"),
+        dangerous=True,
+        show=False,
+    ),  # the title says "U undoes" while one is active
     Command("diff", "l", "Lineage diff", "diff", ("model",)),
     Command("export", "e", "Export", "export", ("review",)),
     Command("edit_item", "enter", "Edit item", "edit_item", ("review",)),
@@ -54,8 +61,9 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def effective(keys: Mapping[str, str] | None = None, *, read_only: bool = False
-              ) -> tuple[Command, ...]:
+def effective(
+    keys: Mapping[str, str] | None = None, *, read_only: bool = False
+) -> tuple[Command, ...]:
     """Commands with config key overrides applied; dangerous ones dropped in read-only."""
     keys = keys or {}
     out = []
@@ -71,5 +79,11 @@ def for_scope(commands: tuple[Command, ...], scope: str) -> list[Command]:
 
 
 def key_label(key: str) -> str:
-    return {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc",
-            "enter": "enter", "plus": "+"}.get(key, key)
+    return {
+        "question_mark": "?",
+        "slash": "/",
+        "space": "space",
+        "escape": "esc",
+        "enter": "enter",
+        "plus": "+",
+    }.get(key, key)

@@ -6,8 +6,15 @@ from console.incidents import acknowledge  # noqa: F401 - re-exported for the sc
 from console.workspace import Workspace
 
 
-def run_step(ws: Workspace, incident_id: str, step_id: str | None, *, answer: str | None = None,
-             note: str | None = None, confirm: bool = False):
+def run_step(
+    ws: Workspace,
+    incident_id: str,
+    step_id: str | None,
+    *,
+    answer: str | None = None,
+    note: str | None = None,
+    confirm: bool = False,
+):
     from console.runbooks.engine import Engine
 
     return Engine(ws, incident_id).run_step(step_id, answer=answer, note=note, confirm=confirm)

@@ -59,8 +59,14 @@ def create(
         conn.execute(
             "INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment)"
             " VALUES (?,?,?,?,?,?)",
-            (sid, json.dumps([str(m) for m in parsed]), start,
-             start + duration.total_seconds(), author, comment),
+            (
+                sid,
+                json.dumps([str(m) for m in parsed]),
+                start,
+                start + duration.total_seconds(),
+                author,
+                comment,
+            ),
         )
     return sid
 
@@ -108,9 +114,7 @@ def active_matchers(world: SimulationEngine) -> list[list[Matcher]]:
     """The matcher sets of the silences active now."""
     ensure_table(world)
     now = world.now_ts()
-    rows = world.q(
-        "SELECT matchers FROM silences WHERE starts_at <= ? AND ends_at > ?", (now, now)
-    )
+    rows = world.q("SELECT matchers FROM silences WHERE starts_at <= ? AND ends_at > ?", (now, now))
     return [parse_matchers(json.loads(r[0])) for r in rows]
 
 
@@ -118,14 +122,15 @@ def unsilenced(alerts: Iterable[Alert], silences: list[list[Matcher]]) -> list[A
     """The alerts no active silence matches (a silence matches when all its matchers do)."""
     if not silences:
         return list(alerts)
-    return [
-        a
-        for a in alerts
-        if not any(all(m.matches(_labels(a)) for m in ms) for ms in silences)
-    ]
+    return [a for a in alerts if not any(all(m.matches(_labels(a)) for m in ms) for ms in silences)]
 
 
 def _labels(a: Alert) -> dict[str, str]:
     # ``name`` as an alias of ``alertname`` for people who write the field's name.
-    return {"name": a.name, **a.labels, "alertname": a.name, "model": a.model,
-            "severity": a.severity}
+    return {
+        "name": a.name,
+        **a.labels,
+        "alertname": a.name,
+        "model": a.model,
+        "severity": a.severity,
+    }

@@ -32,19 +32,24 @@ def test_sigkill_between_traffic_and_registry(rollbook_home):
     try:
         while time.monotonic() < deadline:
             with open_workspace("demo") as ws:
-                steps = [e.payload["step"]["name"] for e in ws.store.events(all_incidents=True)
-                         if e.kind == "action.step"]
+                steps = [
+                    e.payload["step"]["name"]
+                    for e in ws.store.events(all_incidents=True)
+                    if e.kind == "action.step"
+                ]
                 # the child is inside set_production (it took the injected hang): killing it
                 # earlier would leave the hang armed for the finish command below
                 armed = ws.backends.world.q(
                     "SELECT remaining FROM breakages WHERE role = 'registry'"
-                    " AND method = 'set_production' AND remaining != 0")
+                    " AND method = 'set_production' AND remaining != 0"
+                )
             if "traffic" in steps and not armed:
                 break
             time.sleep(0.2)
         else:
-            raise AssertionError("the child never finished its traffic step and entered the "
-                                 "registry step")
+            raise AssertionError(
+                "the child never finished its traffic step and entered the registry step"
+            )
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)

@@ -37,8 +37,11 @@ def test_a_second_real_rollback_records_its_plan(ws, clock):
     clock.advance(minutes=2)
     second = rollback(ws, "churn", to="v11")  # going further back takes an explicit --to
     assert second.status == "applied", second.message
-    requested = [e for e in ws.store.events(all_incidents=True, kind_prefix="action.requested")
-                 if e.payload.get("action") == "rollback"]
+    requested = [
+        e
+        for e in ws.store.events(all_incidents=True, kind_prefix="action.requested")
+        if e.payload.get("action") == "rollback"
+    ]
     assert requested[-1].payload["plan"]["recent"][0]["to"] == "v12"
 
 
@@ -48,12 +51,17 @@ def test_rolling_back_twice_changes_nothing_the_second_time(ws, clock):
     clock.advance(minutes=4)
     second = rollback(ws, "churn")
     assert second.status == "noop" and second.exit_code == 0, second.message
-    assert second.message == ("churn was already rolled back v13 → v12 4 min ago by tester; "
-                              "nothing changed — to go further back name the version: --to v11")
+    assert second.message == (
+        "churn was already rolled back v13 → v12 4 min ago by tester; "
+        "nothing changed — to go further back name the version: --to v11"
+    )
     assert ws.backends.registry.production_version("churn") == "v12"
     assert ws.backends.traffic.routes("churn") == {"v12": 100.0}
-    noop = [e for e in ws.store.events(all_incidents=True, kind_prefix="action.noop")
-            if e.payload.get("action_id") == second.action_id]
+    noop = [
+        e
+        for e in ws.store.events(all_incidents=True, kind_prefix="action.noop")
+        if e.payload.get("action_id") == second.action_id
+    ]
     assert noop and noop[0].payload["further"] == "v11"
     # the dry run says the same, and an explicit --to still goes further back
     dry = rollback(ws, "churn", dry_run=True)

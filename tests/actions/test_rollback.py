@@ -30,11 +30,20 @@ def test_rollback_during_credit_score_shift_restores_previous_and_recovers(ws, w
 def test_rollback_timeline_records_every_step_with_before_and_after(ws, world):
     world.inject("credit-score-shift")
     res = rollback(ws, "credit-score")
-    evs = [e for e in ws.store.events(all_incidents=True) if e.payload.get("action_id") ==
-           res.action_id]
-    assert [e.kind for e in evs] == ["action.requested", "action.confirmed", "action.step",
-                                     "action.step", "action.step", "action.verified",
-                                     "action.finished"]
+    evs = [
+        e
+        for e in ws.store.events(all_incidents=True)
+        if e.payload.get("action_id") == res.action_id
+    ]
+    assert [e.kind for e in evs] == [
+        "action.requested",
+        "action.confirmed",
+        "action.step",
+        "action.step",
+        "action.step",
+        "action.verified",
+        "action.finished",
+    ]
     steps = [e.payload["step"] for e in evs if e.kind == "action.step"]
     assert [s["name"] for s in steps] == ["traffic", "registry", "verify"]
     assert steps[0]["before"] == {"v5": 100.0} and steps[0]["after"] == {"v4": 100.0}
@@ -143,7 +152,6 @@ def test_read_only_and_two_person(ws, world, monkeypatch):
     assert confirmed.payload["confirmed_by"] == "alice"
 
 
-
 def test_versions_are_tagged_with_the_incident(ws, world):
     from console.demo import start_demo
 
@@ -180,8 +188,10 @@ def test_dry_run_of_a_refused_rollback_says_so_and_fails(ws, world):
     world.corrupt_artifact("credit-score", "v4")
     res = rollback(ws, "credit-score", to="v4", dry_run=True)
     assert res.status == "refused" and "(preflight: artifact)" in res.message
-    assert rollback(ws, "credit-score", to="v4", dry_run=True,
-                    overrides=("artifact",)).status == "dry-run"
+    assert (
+        rollback(ws, "credit-score", to="v4", dry_run=True, overrides=("artifact",)).status
+        == "dry-run"
+    )
 
 
 def test_cli_dry_run_of_a_refused_rollback_exits_1(ws, rollbook):

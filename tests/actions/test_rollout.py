@@ -5,8 +5,11 @@ from console.errors import ActionRefused, InvalidInput
 
 
 def decisions(ws, action_id):
-    return [e for e in ws.store.events(all_incidents=True)
-            if e.payload.get("action_id") == action_id and e.kind == "action.decision"]
+    return [
+        e
+        for e in ws.store.events(all_incidents=True)
+        if e.payload.get("action_id") == action_id and e.kind == "action.decision"
+    ]
 
 
 def test_good_version_reaches_100_and_becomes_production(ws, world):
@@ -64,8 +67,9 @@ def test_cli_rollout_dry_run_and_bad_stages(ws):
 
     from console.cli.main import cli
 
-    r = CliRunner().invoke(cli, ["rollout", "fraud", "v22", "--dry-run", "--json",
-                                 "--stages", "5,20,100"])
+    r = CliRunner().invoke(
+        cli, ["rollout", "fraud", "v22", "--dry-run", "--json", "--stages", "5,20,100"]
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["plan"]["stages"] == [5, 20, 100]
     r = CliRunner().invoke(cli, ["rollout", "fraud", "v22", "--stages", "50,10"])

@@ -7,8 +7,11 @@ from console.actions.rollout import rollout, wait_on_clock
 
 
 def decisions(ws, action_id):
-    return [e.message for e in ws.store.events(all_incidents=True)
-            if e.payload.get("action_id") == action_id and e.kind == "action.decision"]
+    return [
+        e.message
+        for e in ws.store.events(all_incidents=True)
+        if e.payload.get("action_id") == action_id and e.kind == "action.decision"
+    ]
 
 
 def test_nothing_measured_yet_waits_again_instead_of_striking(ws, world, monkeypatch):
@@ -39,8 +42,9 @@ def test_a_canary_that_never_gets_traffic_aborts_with_the_reason(ws, world, monk
 
     monkeypatch.setattr(ro, "_window", canary_dark)
     res = rollout(ws, "fraud", "v22", dwell_minutes=5)
-    assert res.status == "failed" and "no traffic measured on v22 at 10% after 15 min" \
-        in res.message
+    assert (
+        res.status == "failed" and "no traffic measured on v22 at 10% after 15 min" in res.message
+    )
     assert ws.backends.traffic.routes("fraud") == {"v21": 100.0}
 
 
@@ -76,7 +80,15 @@ def test_cli_rollout_reports_each_stage_as_it_happens_in_a_sped_up_world(ws, wor
     assert r.exit_code == 0, r.output
     assert time.monotonic() - t < 30
     lines = r.output.splitlines()
-    order = [next(i for i, ln in enumerate(lines) if text in ln) for text in (
-        "traffic 10%: ok", "collecting canary traffic for 1 min", "stage 10%: passed",
-        "traffic 25%: ok", "stage 100%: passed", "APPLIED")]
+    order = [
+        next(i for i, ln in enumerate(lines) if text in ln)
+        for text in (
+            "traffic 10%: ok",
+            "collecting canary traffic for 1 min",
+            "stage 10%: passed",
+            "traffic 25%: ok",
+            "stage 100%: passed",
+            "APPLIED",
+        )
+    ]
     assert order == sorted(order)

@@ -25,10 +25,13 @@ def test_label_only_promotion_says_where_production_stays(ws, rollbook):
     assert "rollbook rollout fraud v22" in flat and "rollbook pointer fraud v22" in flat
 
 
-@pytest.mark.parametrize("setup, words", [
-    (None, "holds the production pointer"),
-    ({"v2": 100}, "holds the production pointer"),  # pointer on v3, traffic elsewhere
-])
+@pytest.mark.parametrize(
+    "setup, words",
+    [
+        (None, "holds the production pointer"),
+        ({"v2": 100}, "holds the production pointer"),  # pointer on v3, traffic elsewhere
+    ],
+)
 def test_archiving_the_production_version_is_refused(ws, setup, words):
     if setup:
         set_traffic(ws, "pricing", setup)

@@ -8,19 +8,29 @@ from console.cli.main import cli
 from console.errors import InvalidInput, InvalidTransition
 
 
-@pytest.mark.parametrize(("a", "b"), [("None", "Staging"), ("Staging", "Shadow"),
-                                      ("Shadow", "Canary"), ("Canary", "Production"),
-                                      ("Production", "Archived")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("None", "Staging"),
+        ("Staging", "Shadow"),
+        ("Shadow", "Canary"),
+        ("Canary", "Production"),
+        ("Production", "Archived"),
+    ],
+)
 def test_valid_transitions(a, b):
     check_transition(a, b)
 
 
-@pytest.mark.parametrize(("a", "b", "words"), [
-    ("Archived", "Production", "rollbook rollback"),
-    ("None", "Production", "Staging"),
-    ("Production", "Canary", "Archived"),
-    ("Staging", "Bogus", "unknown stage"),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "words"),
+    [
+        ("Archived", "Production", "rollbook rollback"),
+        ("None", "Production", "Staging"),
+        ("Production", "Canary", "Archived"),
+        ("Staging", "Bogus", "unknown stage"),
+    ],
+)
 def test_invalid_transitions_are_refused_with_a_hint(a, b, words):
     with pytest.raises(InvalidTransition) as err:
         check_transition(a, b)
@@ -61,7 +71,8 @@ def test_audit_verify_passes_then_names_the_edited_record(ws):
     target = ws.store.events()[1].seq
     ws.store._db.executescript(
         "DROP TRIGGER events_no_update;"
-        f"UPDATE events SET payload = '{{\"forged\": true}}' WHERE seq = {target};")
+        f"UPDATE events SET payload = '{{\"forged\": true}}' WHERE seq = {target};"
+    )
     r = runner.invoke(cli, ["audit", "verify"])
     assert r.exit_code == 1
     assert f"record {target}" in r.output

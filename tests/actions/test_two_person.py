@@ -28,24 +28,33 @@ def production(model):
         return ws.backends.registry.production_version(model)
 
 
-@pytest.mark.parametrize("confirmer, words", [
-    ("", "second person"), (" ", "second person"), ("\t ", "second person"),
-    ("Ana", "different person"), (" ANA ", "different person"),
-])
+@pytest.mark.parametrize(
+    "confirmer, words",
+    [
+        ("", "second person"),
+        (" ", "second person"),
+        ("\t ", "second person"),
+        ("Ana", "different person"),
+        (" ANA ", "different person"),
+    ],
+)
 def test_blank_or_self_confirmation_is_refused(prod, rollbook, confirmer, words):
     before = production("churn")
-    code, out, err = rollbook("--env", "prod", "rollback", "churn", "--yes",
-                              "--confirmed-by", confirmer)
+    code, out, err = rollbook(
+        "--env", "prod", "rollback", "churn", "--yes", "--confirmed-by", confirmer
+    )
     assert code == 1, out + err
     assert words in err and "APPLIED" not in out
     assert production("churn") == before
 
 
 def test_another_person_confirms_and_is_recorded_trimmed(prod, rollbook):
-    code, out, err = rollbook("--env", "prod", "rollback", "churn", "--yes",
-                              "--confirmed-by", " bob ")
+    code, out, err = rollbook(
+        "--env", "prod", "rollback", "churn", "--yes", "--confirmed-by", " bob "
+    )
     assert code == 0, out + err
     with open_workspace("prod") as ws:
-        [confirmed] = [e for e in ws.store.events(all_incidents=True)
-                       if e.kind == "action.confirmed"]
+        [confirmed] = [
+            e for e in ws.store.events(all_incidents=True) if e.kind == "action.confirmed"
+        ]
     assert confirmed.payload["confirmed_by"] == "bob" and confirmed.actor == "ana"

@@ -26,8 +26,12 @@ def test_a_silence_hides_matching_alerts_until_it_ends_or_is_expired(env):
     env.minutes(10)
     before = names(env.metrics)
     assert ("FeatureNullRateHigh", "churn") in before
-    sid = env.metrics.create_silence(["alertname=FeatureNullRateHigh", 'model="churn"'],
-                                     author="ana", comment="drill", duration=timedelta(hours=1))
+    sid = env.metrics.create_silence(
+        ["alertname=FeatureNullRateHigh", 'model="churn"'],
+        author="ana",
+        comment="drill",
+        duration=timedelta(hours=1),
+    )
     assert names(env.metrics) == before - {("FeatureNullRateHigh", "churn")}
     [s] = env.metrics.silences()
     assert (s.id, s.state, s.created_by, s.comment) == (sid, "active", "ana", "drill")
@@ -35,8 +39,9 @@ def test_a_silence_hides_matching_alerts_until_it_ends_or_is_expired(env):
     env.minutes(61)  # it ends on its own
     assert ("FeatureNullRateHigh", "churn") in names(env.metrics)
     assert env.metrics.silences()[0].state == "expired"
-    sid2 = env.metrics.create_silence(["model=churn"], author="ana", comment="drill",
-                                      duration=timedelta(hours=1))
+    sid2 = env.metrics.create_silence(
+        ["model=churn"], author="ana", comment="drill", duration=timedelta(hours=1)
+    )
     assert not {m for _, m in names(env.metrics)} & {"churn"}
     env.metrics.expire_silence(sid2)
     assert names(env.metrics) == before
@@ -61,8 +66,9 @@ def test_matchers_follow_alertmanager():
 def test_a_silenced_alert_opens_no_incident(clock):
     with open_workspace("demo", clock=clock) as ws:
         ws.backends.world.inject("pricing-zero")
-        ws.backends.metrics.create_silence(["model=pricing"], author="tester",
-                                           comment="drill", duration=timedelta(hours=2))
+        ws.backends.metrics.create_silence(
+            ["model=pricing"], author="tester", comment="drill", duration=timedelta(hours=2)
+        )
         assert intake_alerts(ws) == []
         assert ws.store.find_open(model="pricing", env=ws.env.name) is None
 

@@ -17,13 +17,29 @@ def test_edits_supersede_in_place(ws, clock):
     a = add_action_item(ws, inc.id, what="schema validation", type="prevent")
     b = add_action_item(ws, inc.id, what="circuit breaker at 5% nulls", type="mitigate")
     clock.advance(minutes=1)
-    a2 = add_action_item(ws, inc.id, what="schema validation on ingest", owner="data-platform",
-                         due="2026-12-15", type="prevent", supersedes=a.seq)
-    add_action_item(ws, inc.id, what="schema validation on ingest", owner="ana",
-                    due="2026-12-15", type="prevent", supersedes=a2.seq)
+    a2 = add_action_item(
+        ws,
+        inc.id,
+        what="schema validation on ingest",
+        owner="data-platform",
+        due="2026-12-15",
+        type="prevent",
+        supersedes=a.seq,
+    )
+    add_action_item(
+        ws,
+        inc.id,
+        what="schema validation on ingest",
+        owner="ana",
+        due="2026-12-15",
+        type="prevent",
+        supersedes=a2.seq,
+    )
     items = action_items(ws.store.events(inc.id))
-    assert [(i.what, i.owner) for i in items] == [("schema validation on ingest", "ana"),
-                                                  ("circuit breaker at 5% nulls", "")]
+    assert [(i.what, i.owner) for i in items] == [
+        ("schema validation on ingest", "ana"),
+        ("circuit breaker at 5% nulls", ""),
+    ]
     assert items[1].seq == b.seq
     # nothing was rewritten: every version is still on the timeline
     assert sum(e.kind == "action_item" for e in ws.store.events(inc.id)) == 4
@@ -41,7 +57,11 @@ def test_bad_items_are_refused(ws):
 
 def test_parse_item():
     assert parse_item("add contract; ana; 2026-12-01; prevent") == {
-        "what": "add contract", "owner": "ana", "due": "2026-12-01", "type": "prevent"}
+        "what": "add contract",
+        "owner": "ana",
+        "due": "2026-12-01",
+        "type": "prevent",
+    }
     assert parse_item("just this") == {"what": "just this"}
 
 

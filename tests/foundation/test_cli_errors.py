@@ -23,9 +23,14 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 def test_json_error_for_an_unknown_model(capsys):
     code, out, err = run(capsys, "status", "nosuch", "--json")
     assert code == 4
-    assert json.loads(out) == {"error": {"message": "no model 'nosuch'",
-                                         "hint": "see the fleet with: rollbook status",
-                                         "exit_code": 4, "type": "NotFound"}}
+    assert json.loads(out) == {
+        "error": {
+            "message": "no model 'nosuch'",
+            "hint": "see the fleet with: rollbook status",
+            "exit_code": 4,
+            "type": "NotFound",
+        }
+    }
     assert "error: no model 'nosuch'" in err
 
 
@@ -49,13 +54,16 @@ def test_without_json_errors_stay_off_stdout(capsys):
     assert code == 4 and out == "" and "no model 'nosuch'" in err
 
 
-@pytest.mark.parametrize("args", [
-    ("alerts", "--model", "nosuch"),
-    ("incidents", "--model", "nosuch"),
-    ("incident", "open", "nosuch", "--title", "broken"),
-    ("demo", "--no-tui", "--scenario", "nosuch"),
-    ("drill", "nosuch"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("alerts", "--model", "nosuch"),
+        ("incidents", "--model", "nosuch"),
+        ("incident", "open", "nosuch", "--title", "broken"),
+        ("demo", "--no-tui", "--scenario", "nosuch"),
+        ("drill", "nosuch"),
+    ],
+)
 def test_not_found_is_exit_4(capsys, args):
     code, out, err = run(capsys, *args, *(() if args[0] == "demo" else ("--json",)))
     assert code == 4, err

@@ -21,7 +21,9 @@ def test_no_file_means_embedded_demo(rollbook_home):
 
 
 def test_short_and_long_role_forms(rollbook_home):
-    write(rollbook_home, '''
+    write(
+        rollbook_home,
+        """
 default_env = "prod"
 [env.prod]
 metrics = "embedded"
@@ -31,7 +33,8 @@ read_only = true
 plugin = "mlflow"
 url = "http://127.0.0.1:5000"
 token_env = "MLFLOW_TOKEN"
-''')
+""",
+    )
     cfg = config.load()
     prod = cfg.env()
     assert prod.name == "prod" and prod.read_only
@@ -50,13 +53,13 @@ def test_toml_syntax_error_names_file_and_line(rollbook_home):
 @pytest.mark.parametrize(
     ("text", "key", "words"),
     [
-        ('[env.prod]\nregistry = 3\n', "env.prod.registry", "plugin name"),
+        ("[env.prod]\nregistry = 3\n", "env.prod.registry", "plugin name"),
         ('[env.prod.registry]\nurl = "x"\n', "env.prod.registry.plugin", "missing plugin"),
         ('[env.prod]\nregistyr = "embedded"\n', "env.prod.registyr", "unknown key"),
         ('[env.prod]\nread_only = "yes"\n', "env.prod.read_only", "true or false"),
         ('default_env = "nope"\n', "default_env", "unknown environment"),
         ('[thresholds]\npsi_significant = "high"\n', "thresholds.psi_significant", "number"),
-        ('[thresholds]\npsi_huge = 1\n', "thresholds.psi_huge", "unknown threshold"),
+        ("[thresholds]\npsi_huge = 1\n", "thresholds.psi_huge", "unknown threshold"),
         ('colour = "red"\n', "colour", "unknown key"),
     ],
 )
@@ -91,8 +94,10 @@ def test_secret_comes_from_named_environment_variable(rollbook_home, monkeypatch
 
 
 def test_env_variable_overrides_default_env(rollbook_home, monkeypatch):
-    write(rollbook_home, '[env.staging]\nregistry = "embedded"\nmetrics = "embedded"\n'
-          'traffic = "embedded"\n')
+    write(
+        rollbook_home,
+        '[env.staging]\nregistry = "embedded"\nmetrics = "embedded"\ntraffic = "embedded"\n',
+    )
     monkeypatch.setenv("ROLLBOOK_ENV", "staging")
     assert config.load().default_env == "staging"
 
@@ -107,8 +112,7 @@ def test_cli_reports_bad_config_with_exit_code_3(rollbook_home):
     import subprocess
     import sys
 
-    write(rollbook_home, '[env.demo]\nread_only = 5\n')
-    r = subprocess.run([sys.executable, "-m", "console", "status"], capture_output=True,
-                       text=True)
+    write(rollbook_home, "[env.demo]\nread_only = 5\n")
+    r = subprocess.run([sys.executable, "-m", "console", "status"], capture_output=True, text=True)
     assert r.returncode == 3
     assert "env.demo.read_only" in r.stderr and "config.toml" in r.stderr

@@ -55,7 +55,8 @@ def test_environment_using_broken_plugin_gets_config_error(fake_plugins, rollboo
     from console.workspace import open_workspace
 
     (rollbook_home / "config.toml").write_text(
-        '[env.bad]\nregistry = "broken"\nmetrics = "embedded"\ntraffic = "embedded"\n')
+        '[env.bad]\nregistry = "broken"\nmetrics = "embedded"\ntraffic = "embedded"\n'
+    )
     with pytest.raises(ConfigError) as err:
         open_workspace("bad", config=load())
     assert err.value.key == "env.bad.registry"

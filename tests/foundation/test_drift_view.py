@@ -8,8 +8,7 @@ from console.workspace import open_workspace
 def test_drift_view_covers_the_models_features_only(clock):
     with open_workspace("demo", clock=clock) as ws:
         state = start_demo(ws, "athena-null-feature")
-        features = set(next(m for m in ws.backends.registry.models()
-                            if m.name == "churn").features)
+        features = set(next(m for m in ws.backends.registry.models() if m.name == "churn").features)
         for incident in (state.incident.id, None):
             view = drift_view(ws, "churn", incident)
             names = {f.name for f in view.report.features}

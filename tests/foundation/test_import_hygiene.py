@@ -18,8 +18,9 @@ print("LOADED", sorted({m.split('.')[0] for m in sys.modules}))
 
 
 def loaded_after(*args: str) -> str:
-    r = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, timeout=60
+    )
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("LOADED")]
     assert line, r.stdout + r.stderr
     return line[0]
@@ -40,23 +41,40 @@ def test_subcommand_help_imports_no_heavy_module():
 
 def test_the_check_itself_can_see_heavy_imports():
     # guard against a vacuous test: importing pandas is visible to the same probe
-    r = subprocess.run([sys.executable, "-c", "import pandas, sys; print('pandas' in sys.modules)"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", "import pandas, sys; print('pandas' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.stdout.strip() == "True"
 
 
 def test_exit_codes_reach_the_shell(rollbook_home):
     """`ctx.exit(n)` inside a command must become the process exit code."""
     (rollbook_home / "config.toml").write_text("")
-    r = subprocess.run([sys.executable, "-m", "console", "audit", "pending", "--json"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "console", "audit", "pending", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([sys.executable, "-m", "console", "status", "--json"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "console", "status", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     # the demo fleet is healthy until a fault is injected: status exits 0
     assert r.returncode == 0, r.stderr
-    subprocess.run([sys.executable, "-m", "console", "demo", "--no-tui"], capture_output=True,
-                   timeout=120, check=True)
-    r = subprocess.run([sys.executable, "-m", "console", "status"], capture_output=True,
-                       text=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "console", "demo", "--no-tui"],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "console", "status"], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 1  # churn is critical now

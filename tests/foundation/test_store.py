@@ -15,8 +15,9 @@ def store(tmp_path):
 
 
 def make(store, **kw):
-    args = dict(title="null rate", model="churn", severity="SEV2", env="demo", actor="alerting",
-                at=T0)
+    args = dict(
+        title="null rate", model="churn", severity="SEV2", env="demo", actor="alerting", at=T0
+    )
     args.update(kw)
     return store.create_incident(**args)
 
@@ -86,8 +87,9 @@ def test_hash_chain_detects_edit_and_names_record(store, tmp_path):
     for i in range(4):
         store.append(inc.id, "note", f"n{i}", actor="a", at=T0)
     assert store.verify_chain().ok
-    store._db.executescript("DROP TRIGGER events_no_update;"
-                            "UPDATE events SET message = 'tampered' WHERE seq = 3;")
+    store._db.executescript(
+        "DROP TRIGGER events_no_update;UPDATE events SET message = 'tampered' WHERE seq = 3;"
+    )
     report = store.verify_chain()
     assert not report.ok and report.first_bad_seq == 3 and "edited" in report.problem
 
@@ -145,8 +147,7 @@ def test_head_anchor_catches_a_deleted_last_record(store):
     last = store.last_seq()
     good = store.verify_chain()
     assert good.ok and good.head_seq == last and good.to_dict()["head"]["seq"] == last
-    store._db.executescript("DROP TRIGGER events_no_delete;"
-                            f"DELETE FROM events WHERE seq = {last};")
+    store._db.executescript(f"DROP TRIGGER events_no_delete;DELETE FROM events WHERE seq = {last};")
     report = store.verify_chain()
     assert not report.ok and report.first_bad_seq == last
     assert report.problem == f"record {last} (the last) is missing"
@@ -159,8 +160,7 @@ def test_head_anchor_catches_a_replaced_last_record_and_its_own_deletion(store):
     inc = make(store)
     store.append(inc.id, "note", "n", actor="a", at=T0)
     last = store.last_seq()
-    store._db.executescript("DROP TRIGGER events_no_delete;"
-                            f"DELETE FROM events WHERE seq = {last};")
+    store._db.executescript(f"DROP TRIGGER events_no_delete;DELETE FROM events WHERE seq = {last};")
     with pytest.raises(sqlite3.IntegrityError):  # the anchor never moves back
         store.append(inc.id, "note", "forged", actor="a", at=T0)
     store._db.executescript("DROP TRIGGER events_move_head;")
@@ -178,15 +178,18 @@ def test_a_store_from_before_the_anchor_gets_one_on_open(tmp_path):
         inc = make(s)
         s.append(inc.id, "note", "n", actor="a", at=T0)
         last = s.last_seq()
-        s._db.executescript("DROP TRIGGER events_move_head; DROP TRIGGER audit_head_no_delete;"
-                            "DROP TABLE audit_head; DELETE FROM meta WHERE key = 'audit_head';")
+        s._db.executescript(
+            "DROP TRIGGER events_move_head; DROP TRIGGER audit_head_no_delete;"
+            "DROP TABLE audit_head; DELETE FROM meta WHERE key = 'audit_head';"
+        )
     with IncidentStore(path) as s:
         report = s.verify_chain()
         assert report.ok and report.head_seq == last
         s.append(inc.id, "note", "after", actor="a", at=T0)
         assert s.verify_chain().ok
-        s._db.executescript("DROP TRIGGER events_no_delete;"
-                            f"DELETE FROM events WHERE seq = {last + 1};")
+        s._db.executescript(
+            f"DROP TRIGGER events_no_delete;DELETE FROM events WHERE seq = {last + 1};"
+        )
         assert s.verify_chain().problem == f"record {last + 1} (the last) is missing"
 
 

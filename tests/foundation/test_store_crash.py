@@ -30,8 +30,9 @@ WRITER = textwrap.dedent("""
 
 def test_sigkill_between_writes_loses_no_committed_event(tmp_path):
     db = tmp_path / "incidents.db"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE,
-                            text=True, cwd=os.getcwd())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE, text=True, cwd=os.getcwd()
+    )
     committed: list[int] = []
     incident_id = None
     deadline = time.monotonic() + 60
@@ -55,5 +56,10 @@ def test_sigkill_between_writes_loses_no_committed_event(tmp_path):
         assert set(committed) <= seqs  # every acknowledged write survived
         assert store.verify_chain().ok
         # and the store is writable again right away
-        store.append(incident_id, "note", "after crash", actor="t",
-                     at=max(e.ts for e in store.events(incident_id)))
+        store.append(
+            incident_id,
+            "note",
+            "after crash",
+            actor="t",
+            at=max(e.ts for e in store.events(incident_id)),
+        )

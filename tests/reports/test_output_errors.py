@@ -30,8 +30,16 @@ def incident_id(rollbook_home):
         return build_drill_incident(store)
 
 
-EXPOSURE = ("report", "exposure", "--requests-per-hour", "5000000", "--seconds", "5",
-            "--share", "0.25")
+EXPOSURE = (
+    "report",
+    "exposure",
+    "--requests-per-hour",
+    "5000000",
+    "--seconds",
+    "5",
+    "--share",
+    "0.25",
+)
 
 
 @pytest.mark.parametrize("command", ["postmortem", "report"])
@@ -49,8 +57,7 @@ def test_a_full_disk(capsys, incident_id):
     code, _, err = rollbook(capsys, "postmortem", incident_id, "-o", "/dev/full")
     assert code == 1 and "Traceback" not in err
     assert "cannot write /dev/full: No space left on device" in err
-    code, _, err = rollbook(capsys, "postmortem", incident_id, "--action-items-csv",
-                            "/dev/full")
+    code, _, err = rollbook(capsys, "postmortem", incident_id, "--action-items-csv", "/dev/full")
     assert code == 1 and "cannot write /dev/full" in err
 
 

@@ -166,14 +166,25 @@ def test_a_step_that_never_finished_keeps_its_start_and_skips_are_left_out(drill
 
     def ev(seq, kind, message, payload):
         return TimelineEvent(
-            incident_id=inc.id, seq=seq, ts=last.ts, actor="engine", kind=kind,
-            message=message, payload=payload, prev_hash="", hash="",
+            incident_id=inc.id,
+            seq=seq,
+            ts=last.ts,
+            actor="engine",
+            kind=kind,
+            message=message,
+            payload=payload,
+            prev_hash="",
+            hash="",
         )
 
     extra = [
         ev(last.seq + 1, "step.started", "fix · retrain", {"step": "retrain", "kind": "action"}),
-        ev(last.seq + 2, "step.finished", "hotfix: skipped",
-           {"step": "hotfix", "kind": "action", "state": "skipped", "auxiliary": True}),
+        ev(
+            last.seq + 2,
+            "step.finished",
+            "hotfix: skipped",
+            {"step": "hotfix", "kind": "action", "state": "skipped", "auxiliary": True},
+        ),
     ]
     rows = build_postmortem(inc, [*events, *extra], now=NOW)["timeline"]
     seqs = {r["seq"] for r in rows}

@@ -74,7 +74,9 @@ def test_phases_advance_one_at_a_time(ws, athena):
     # acting on the world does: every phase passed is recorded, one at a time
     athena.run_step("rollback", confirm=True)
     assert changes() == [
-        ("detect", "triage"), ("triage", "mitigate"), ("mitigate", "diagnose"),
+        ("detect", "triage"),
+        ("triage", "mitigate"),
+        ("mitigate", "diagnose"),
         ("diagnose", "fix"),
     ]
     assert ws.store.get(athena.incident_id).phase == "fix"
@@ -113,8 +115,11 @@ def skip_to(engine, step_id: str) -> None:
     """Skip every step from the flow's current one until the flow passes ``step_id``'s
     predecessors (stops at ``step_id`` or wherever the flow goes past it)."""
     order = [s.id for s in engine.steps()]
-    while (cur := engine.current()) is not None and cur.id != step_id \
-            and order.index(cur.id) < order.index(step_id):
+    while (
+        (cur := engine.current()) is not None
+        and cur.id != step_id
+        and order.index(cur.id) < order.index(step_id)
+    ):
         engine.run_step(cur.id, answer="skip")
 
 

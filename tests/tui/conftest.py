@@ -20,6 +20,7 @@ def make_app(clock):
     def make(**kw) -> RollbookApp:
         kw.setdefault("refresh_seconds", 3600)  # no timer refresh: tests refresh explicitly
         return RollbookApp(lambda: open_workspace("demo", clock=clock), **kw)
+
     return make
 
 

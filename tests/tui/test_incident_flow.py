@@ -8,8 +8,9 @@ from tests.tui.conftest import settle
 async def mitigate(pilot, app, key: str):
     """Press a mitigation key, wait for the plan, confirm with y, wait for the outcome."""
     await pilot.press(key)
-    await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
-                 and app.screen.state == "ready")
+    await settle(
+        pilot, lambda: isinstance(app.screen, MitigationModal) and app.screen.state == "ready"
+    )
     await pilot.press("y")
     modal = app.screen
     await settle(pilot, lambda: modal.state == "done")
@@ -17,8 +18,9 @@ async def mitigate(pilot, app, key: str):
 
 
 async def _incident(pilot, app):
-    await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
-                 and app.screen.view is not None)
+    await settle(
+        pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None
+    )
     return app.screen
 
 
@@ -28,8 +30,10 @@ async def test_palette_offers_the_screens_commands_once_and_runs_them(make_app, 
     app = make_app(incident=demo.incident.id)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await _incident(pilot, app)
-        hits = [h.text.plain if hasattr(h.text, "plain") else str(h.text)
-                async for h in RegistryCommands(screen).search("o")]
+        hits = [
+            h.text.plain if hasattr(h.text, "plain") else str(h.text)
+            async for h in RegistryCommands(screen).search("o")
+        ]
         assert len(hits) == len(set(hits)), hits
         assert any("Rollback" in h for h in hits) and any("Note" in h for h in hits)
         await pilot.press("ctrl+p")
@@ -41,8 +45,9 @@ async def test_palette_offers_the_screens_commands_once_and_runs_them(make_app, 
         assert app.screen.model == "churn"
 
 
-async def test_a_second_space_while_a_step_runs_does_not_run_it_twice(make_app, demo, clock,
-                                                                       monkeypatch):
+async def test_a_second_space_while_a_step_runs_does_not_run_it_twice(
+    make_app, demo, clock, monkeypatch
+):
     import time
 
     import console.tui.intents as intents
@@ -69,13 +74,15 @@ async def test_a_second_space_while_a_step_runs_does_not_run_it_twice(make_app, 
         await settle(pilot, lambda: screen.running is None)
         await pilot.pause(0.3)
     with open_workspace("demo", clock=clock) as ws:
-        started = [e for e in ws.store.events(demo.incident.id)
-                   if e.kind == "step.started" and e.payload["step"] == step.id]
+        started = [
+            e
+            for e in ws.store.events(demo.incident.id)
+            if e.kind == "step.started" and e.payload["step"] == step.id
+        ]
     assert len(started) == 1
 
 
-async def test_a_note_written_ahead_keeps_the_phase_and_phases_tick_by_their_steps(
-        make_app, demo):
+async def test_a_note_written_ahead_keeps_the_phase_and_phases_tick_by_their_steps(make_app, demo):
     app = make_app(incident=demo.incident.id)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _incident(pilot, app)
@@ -87,8 +94,13 @@ async def test_a_note_written_ahead_keeps_the_phase_and_phases_tick_by_their_ste
         await pilot.press("space")
         await pilot.pause(0.3)
         await pilot.press(*"scored nulls", "enter")
-        await settle(pilot, lambda: screen.view and any(
-            s.id == "why_1" and s.state == "done" for s in screen.view.steps))
+        await settle(
+            pilot,
+            lambda: (
+                screen.view
+                and any(s.id == "why_1" and s.state == "done" for s in screen.view.steps)
+            ),
+        )
         assert screen.view.incident.phase == "detect"
         first_line = screen.render_phases(screen.view).plain.splitlines()[0]
         assert first_line.startswith("▶detect") and "✔" not in first_line
@@ -107,11 +119,11 @@ async def test_read_only_says_so_and_offers_no_action(make_app, demo):
         assert any("read-only" in n.message for n in app._notifications)
         # the runbook's action step is not offered for a y either
         await pilot.press("space")  # acknowledge: not a production change, it runs
-        await settle(pilot, lambda: screen.running is None and screen.view.current.id
-                     != "acknowledge")
+        await settle(
+            pilot, lambda: screen.running is None and screen.view.current.id != "acknowledge"
+        )
         ids = [s.id for s in screen.view.steps]
-        await pilot.press(*["j"] * (ids.index("rollback") - ids.index(
-            screen.view.current.id)))
+        await pilot.press(*["j"] * (ids.index("rollback") - ids.index(screen.view.current.id)))
         assert screen.focused_step().id == "rollback"
         await pilot.press("space")
         await pilot.pause(1.0)
@@ -119,8 +131,7 @@ async def test_read_only_says_so_and_offers_no_action(make_app, demo):
         assert any("not offered here" in n.message for n in app._notifications)
 
 
-async def test_rollback_at_80x24_shows_the_verdict_and_a_second_R_names_the_first(
-        make_app, demo):
+async def test_rollback_at_80x24_shows_the_verdict_and_a_second_R_names_the_first(make_app, demo):
     from textual.containers import VerticalScroll
 
     app = make_app(incident=demo.incident.id)
@@ -136,8 +147,12 @@ async def test_rollback_at_80x24_shows_the_verdict_and_a_second_R_names_the_firs
         assert "ROLLED BACK churn" in str(modal.query_one("#dialog-title").render())
         await pilot.press("enter")
         await pilot.press("R")
-        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
-                     and app.screen.state in ("ready", "blocked"))
+        await settle(
+            pilot,
+            lambda: (
+                isinstance(app.screen, MitigationModal) and app.screen.state in ("ready", "blocked")
+            ),
+        )
         plan = str(app.screen.query_one("#dialog-plan").render())
         # a second R is a no-op that says so and offers no y
         assert "rolled back v13 → v12" in plan and "further" not in plan.split("NOTHING")[0]

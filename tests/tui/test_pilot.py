@@ -18,8 +18,9 @@ async def test_fleet_lists_every_model_and_opens_the_incident(make_app, demo):
         assert {"churn", "recommendations", "credit-score", "fraud", "pricing"} <= models
         churn = next(r for r in fleet.view.rows if r.status.model == "churn")
         assert churn.status.open_incidents == [demo.incident.id]
-        fleet.query_one("DataTable").move_cursor(row=[r.status.model for r in fleet.view.rows]
-                                                 .index("churn"))
+        fleet.query_one("DataTable").move_cursor(
+            row=[r.status.model for r in fleet.view.rows].index("churn")
+        )
         await pilot.press("i")
         await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
         inc = app.screen
@@ -45,8 +46,9 @@ async def test_i_on_a_firing_model_opens_its_incident_from_the_alerts(make_app, 
         assert app.screen is fleet
         table.move_cursor(row=order.index("pricing"))
         await pilot.press("i")
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
-                     and app.screen.view is not None)
+        await settle(
+            pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None
+        )
         view = app.screen.view
         assert view.incident.model == "pricing" and view.incident.runbook == "pricing-zero"
     with open_workspace("demo", clock=clock) as ws:
@@ -72,8 +74,9 @@ async def test_R_rolls_back_after_confirmation_and_signals_recover(make_app, clo
         bad = ws.backends.metrics.query("prediction_mean", "credit-score")
     app = make_app(incident=state.incident.id)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
-                     and app.screen.view is not None)
+        await settle(
+            pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None
+        )
         await pilot.press("R")
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
         modal = app.screen
@@ -86,8 +89,12 @@ async def test_R_rolls_back_after_confirmation_and_signals_recover(make_app, clo
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
         inc = app.screen
-        await settle(pilot, lambda: any(e.kind == "action.finished"
-                                        for e in (inc.view.timeline if inc.view else [])))
+        await settle(
+            pilot,
+            lambda: any(
+                e.kind == "action.finished" for e in (inc.view.timeline if inc.view else [])
+            ),
+        )
     clock.advance(minutes=15)
     with open_workspace("demo", clock=clock) as ws:
         assert ws.backends.traffic.routes("credit-score") == {"v4": 100.0}
@@ -98,16 +105,16 @@ async def test_R_rolls_back_after_confirmation_and_signals_recover(make_app, clo
 async def test_n_cancels_and_changes_nothing(make_app, demo, clock):
     app = make_app(incident=demo.incident.id)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
-                     and app.screen.view is not None)
+        await settle(
+            pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None
+        )
         await pilot.press("K")
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
         await settle(pilot, lambda: app.screen.state in ("ready", "blocked"))
         await pilot.press("n")
         await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
     with open_workspace("demo", clock=clock) as ws:
-        assert not [e for e in ws.store.events(all_incidents=True) if
-                    e.kind.startswith("action.")]
+        assert not [e for e in ws.store.events(all_incidents=True) if e.kind.startswith("action.")]
 
 
 async def test_K_kill_switch_routes_to_fallback(make_app, clock):
@@ -117,8 +124,9 @@ async def test_K_kill_switch_routes_to_fallback(make_app, clock):
         state = start_demo(ws, "pricing-zero")
     app = make_app(incident=state.incident.id)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
-                     and app.screen.view is not None)
+        await settle(
+            pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None
+        )
         await pilot.press("K")
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
         modal = app.screen
@@ -130,15 +138,17 @@ async def test_K_kill_switch_routes_to_fallback(make_app, clock):
     with open_workspace("demo", clock=clock) as ws:
         assert ws.backends.traffic.routes("pricing") == {"v2": 100.0}
         events = ws.store.events(state.incident.id)
-        assert any(e.kind == "action.finished" and e.payload["action"] == "killswitch"
-                   for e in events)
+        assert any(
+            e.kind == "action.finished" and e.payload["action"] == "killswitch" for e in events
+        )
 
 
 async def test_read_only_removes_dangerous_keys(make_app, demo):
     app = make_app(incident=demo.incident.id, read_only=True)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
-                     and app.screen.view is not None)
+        await settle(
+            pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None
+        )
         await pilot.press("R")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, MitigationModal)
@@ -161,8 +171,9 @@ async def test_help_lists_registry_commands(make_app, demo):
 async def test_keys_are_remappable(make_app, demo):
     app = make_app(incident=demo.incident.id, keys={"rollback": "X"})
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
-                     and app.screen.view is not None)
+        await settle(
+            pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None
+        )
         await pilot.press("X")
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
 
@@ -179,15 +190,20 @@ async def test_review_edits_an_action_item(make_app, demo, clock):
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
         await pilot.press("v")
-        await settle(pilot, lambda: isinstance(app.screen, ReviewScreen)
-                     and app.screen.view is not None, timeout=60)
+        await settle(
+            pilot,
+            lambda: isinstance(app.screen, ReviewScreen) and app.screen.view is not None,
+            timeout=60,
+        )
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(app.screen, NoteModal))
         app.screen.query_one("Input").value = "schema validation; ana; 2026-12-15; prevent"
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(app.screen, ReviewScreen))
-        await settle(pilot, lambda: app.screen.view.action_items
-                     and app.screen.view.action_items[0].owner == "ana")
+        await settle(
+            pilot,
+            lambda: app.screen.view.action_items and app.screen.view.action_items[0].owner == "ana",
+        )
     with open_workspace("demo", clock=clock) as ws:
         [item] = action_items(ws.store.events(demo.incident.id))
         assert (item.owner, item.due) == ("ana", "2026-12-15")
@@ -199,8 +215,9 @@ async def test_space_runs_the_runbook_checks_and_confirms_actions(make_app, demo
 
     app = make_app(incident=demo.incident.id)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
-                     and app.screen.view is not None)
+        await settle(
+            pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None
+        )
         inc_screen = app.screen
         assert inc_screen.view.current.id == "acknowledge"
         for _ in range(2):  # acknowledge, then the null-rate check
@@ -215,14 +232,25 @@ async def test_space_runs_the_runbook_checks_and_confirms_actions(make_app, demo
             if cur.kind in ("note", "decision"):
                 break
             await pilot.press("space")
-            await settle(pilot, lambda c=cur.id: inc_screen.view.current.id != c
-                         or isinstance(app.screen, StepConfirmModal), timeout=60)
+            await settle(
+                pilot,
+                lambda c=cur.id: (
+                    inc_screen.view.current.id != c or isinstance(app.screen, StepConfirmModal)
+                ),
+                timeout=60,
+            )
         assert inc_screen.view.current.name == "pause_batch"
         await pilot.press("space")
         await settle(pilot, lambda: isinstance(app.screen, StepConfirmModal), timeout=60)
         await pilot.press("y")
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
-                     and inc_screen.view.current.name != "pause_batch", timeout=60)
+        await settle(
+            pilot,
+            lambda: (
+                isinstance(app.screen, IncidentScreen)
+                and inc_screen.view.current.name != "pause_batch"
+            ),
+            timeout=60,
+        )
     with open_workspace("demo", clock=clock) as ws:
         steps = {s.id: s for s in Engine(ws, demo.incident.id).steps()}
         assert ws.backends.traffic.batch_paused("churn")
@@ -257,8 +285,9 @@ async def test_slow_backend_shows_degraded_with_last_good_time(make_app, demo, c
         await settle(pilot, lambda: fleet.view is not None)
         app.bridge.timeout = 0.5
         with open_workspace("demo", clock=clock) as ws:
-            ws.backends.world.break_backend("registry", "models", mode="timeout", times=1,
-                                            delay_s=2.0)
+            ws.backends.world.break_backend(
+                "registry", "models", mode="timeout", times=1, delay_s=2.0
+            )
         fleet.refresh_data()
         line = fleet.query_one("#statusline")
         await settle(pilot, lambda: "DEGRADED" in str(line.render()))
@@ -285,8 +314,7 @@ async def test_fleet_columns_widen_when_a_cell_grows_on_refresh(make_app, clock)
 
             intake_alerts(ws, model="recommendations")
         fleet.refresh_data()
-        await settle(pilot, lambda: any(r.status.health == "critical"
-                                        for r in fleet.view.rows))
+        await settle(pilot, lambda: any(r.status.health == "critical" for r in fleet.view.rows))
         await pilot.pause(0.2)
         row = next(r for r in fleet.view.rows if r.status.model == "recommendations")
         [inc] = row.status.open_incidents
@@ -337,8 +365,11 @@ async def open_review(app, pilot):
 
     await settle(pilot, lambda: isinstance(app.screen, IncidentScreen))
     await pilot.press("v")
-    await settle(pilot, lambda: isinstance(app.screen, ReviewScreen)
-                 and app.screen.view is not None, timeout=60)
+    await settle(
+        pilot,
+        lambda: isinstance(app.screen, ReviewScreen) and app.screen.view is not None,
+        timeout=60,
+    )
     await pilot.pause(0.2)
     return app.screen
 
@@ -401,14 +432,21 @@ async def test_review_refused_edit_keeps_the_text_and_shows_why(make_app, demo, 
         await settle(pilot, lambda: isinstance(app.screen, NoteModal))
         app.screen.query_one("Input").value = typed
         await pilot.press("enter")
-        await settle(pilot, lambda: isinstance(app.screen, NoteModal)
-                     and "next week" in app.screen.prompt)
+        await settle(
+            pilot, lambda: isinstance(app.screen, NoteModal) and "next week" in app.screen.prompt
+        )
         assert app.screen.query_one("Input").value == typed
         assert "not YYYY-MM-DD" in app.screen.prompt
         app.screen.query_one("Input").value = typed.replace("next week", "2026-12-20")
         await pilot.press("enter")
-        await settle(pilot, lambda: app.screen is review and review.view.action_items
-                     and review.view.action_items[0].due == "2026-12-20")
+        await settle(
+            pilot,
+            lambda: (
+                app.screen is review
+                and review.view.action_items
+                and review.view.action_items[0].due == "2026-12-20"
+            ),
+        )
 
 
 async def test_help_title_names_the_keys_table_and_lists_the_decision_keys(make_app, demo):
@@ -426,11 +464,9 @@ async def test_help_title_names_the_keys_table_and_lists_the_decision_keys(make_
 async def open_model_screen(app, pilot, model: str):
     from console.tui.screens.model import ModelScreen
 
-    await settle(pilot, lambda: isinstance(app.screen, FleetScreen)
-                 and app.screen.view is not None)
+    await settle(pilot, lambda: isinstance(app.screen, FleetScreen) and app.screen.view is not None)
     app.open_model(model)
-    await settle(pilot, lambda: isinstance(app.screen, ModelScreen)
-                 and app.screen.view is not None)
+    await settle(pilot, lambda: isinstance(app.screen, ModelScreen) and app.screen.view is not None)
     await pilot.pause(0.2)
     return app.screen
 
@@ -448,8 +484,7 @@ async def test_model_header_diff_and_space_at_80x24(make_app, demo):
         assert "traffic v13:100%" in summary and "{" not in summary
         # the default diff: the rollback target (previous production) → production
         assert model.view.rollback_target == "v12"
-        assert str(model.query_one("#lineage-text").render()).startswith(
-            "what moved v12 → v13")
+        assert str(model.query_one("#lineage-text").render()).startswith("what moved v12 → v13")
         assert serving_of(model)["v13"].startswith("◆ serving")
         table = model.query_one("#versions")
         # the versions table takes its rows, the lineage diff takes the rest
@@ -462,21 +497,22 @@ async def test_model_versions_follow_a_rollback(make_app, demo):
     async with app.run_test(size=(120, 36)) as pilot:
         model = await open_model_screen(app, pilot, "churn")
         await pilot.press("R")
-        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
-                     and app.screen.state == "ready")
+        await settle(
+            pilot, lambda: isinstance(app.screen, MitigationModal) and app.screen.state == "ready"
+        )
         modal = app.screen
         await pilot.press("y")
         await settle(pilot, lambda: modal.state == "done", timeout=60)
         await pilot.press("enter")
-        await settle(pilot, lambda: app.screen is model
-                     and model.view.status.production_version == "v12")
+        await settle(
+            pilot, lambda: app.screen is model and model.view.status.production_version == "v12"
+        )
         await pilot.pause(0.2)
         serving = serving_of(model)
         assert serving["v12"].startswith("◆ serving") and "rollback" in serving["v12"]
         assert not serving["v13"].startswith("◆") and "rolled back from" in serving["v13"]
         assert "production v12" in str(model.query_one("#model-summary").render())
-        assert str(model.query_one("#lineage-text").render()).startswith(
-            "what moved v12 → v13")
+        assert str(model.query_one("#lineage-text").render()).startswith("what moved v12 → v13")
 
 
 async def test_drift_severity_fits_at_80x24_and_the_title_names_the_window(make_app, demo):
@@ -484,11 +520,15 @@ async def test_drift_severity_fits_at_80x24_and_the_title_names_the_window(make_
 
     app = make_app(incident=demo.incident.id)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, lambda: isinstance(app.screen, IncidentScreen)
-                     and app.screen.view is not None)
+        await settle(
+            pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None
+        )
         await pilot.press("d")
-        await settle(pilot, lambda: isinstance(app.screen, DriftScreen)
-                     and app.screen.view is not None, timeout=60)
+        await settle(
+            pilot,
+            lambda: isinstance(app.screen, DriftScreen) and app.screen.view is not None,
+            timeout=60,
+        )
         await pilot.pause(0.2)
         drift = app.screen
         text = table_text(drift.query_one("DataTable"))
@@ -502,6 +542,9 @@ async def test_drift_severity_fits_at_80x24_and_the_title_names_the_window(make_
     async with app.run_test(size=(80, 24)) as pilot:
         await open_model_screen(app, pilot, "churn")
         await pilot.press("d")
-        await settle(pilot, lambda: isinstance(app.screen, DriftScreen)
-                     and app.screen.view is not None, timeout=60)
+        await settle(
+            pilot,
+            lambda: isinstance(app.screen, DriftScreen) and app.screen.view is not None,
+            timeout=60,
+        )
         assert "last 60 min" in str(app.screen.query_one("#title").render())

@@ -46,8 +46,12 @@ def test_rollback_modal(snap_compare, make_app, demo):
     async def before(pilot):
         await settle(pilot, lambda: loaded(app, IncidentScreen))
         await pilot.press("R")
-        await settle(pilot, lambda: isinstance(app.screen, MitigationModal)
-                     and app.screen.state in ("ready", "blocked"))
+        await settle(
+            pilot,
+            lambda: (
+                isinstance(app.screen, MitigationModal) and app.screen.state in ("ready", "blocked")
+            ),
+        )
 
     assert snap_compare(app, terminal_size=WIDE, run_before=before)
 

@@ -9,8 +9,9 @@ import uuid
 
 import pytest
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None,
-                                reason="tmux is not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)"
+)
 
 
 SOCKET = f"rb-smoke-{os.getpid()}"
@@ -46,13 +47,33 @@ def test_demo_in_a_real_terminal(rollbook_home, size):
     session = f"rb-smoke-{uuid.uuid4().hex[:8]}"
     # COLUMNS/LINES at 80x24 as a CI job or a shell may export them: the console must still
     # take the terminal's own size (console.tui.app.follow_the_terminal).
-    cmd = (f"env ROLLBOOK_HOME={rollbook_home} TERM=xterm-256color COLUMNS=80 LINES=24 "
-           f"{sys.executable} -m console demo")
-    tmux("new-session", "-d", "-s", session, "-x", str(size[0]), "-y", str(size[1]), cmd,
-         check=True, cwd=os.getcwd())
+    cmd = (
+        f"env ROLLBOOK_HOME={rollbook_home} TERM=xterm-256color COLUMNS=80 LINES=24 "
+        f"{sys.executable} -m console demo"
+    )
+    tmux(
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        str(size[0]),
+        "-y",
+        str(size[1]),
+        cmd,
+        check=True,
+        cwd=os.getcwd(),
+    )
     try:
-        size_seen = tmux("display", "-p", "-t", session, "#{window_width}x#{window_height}",
-                         capture_output=True, text=True).stdout.strip()
+        size_seen = tmux(
+            "display",
+            "-p",
+            "-t",
+            session,
+            "#{window_width}x#{window_height}",
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         assert size_seen == f"{size[0]}x{size[1]}", f"tmux made a {size_seen} window"
         s = wait_for(session, "since detection" if size[0] >= 110 else "T+")
         assert "INC-0001" in s and "churn" in s

@@ -21,8 +21,10 @@ class MitigationKeys:
 
         target = self.mitigation_target()
         if target is not None:
-            self.app.push_screen(MitigationModal(kind, *target),  # type: ignore[attr-defined]
-                                 lambda _r: self.refresh_data())  # type: ignore[attr-defined]
+            self.app.push_screen(
+                MitigationModal(kind, *target),  # type: ignore[attr-defined]
+                lambda _r: self.refresh_data(),
+            )  # type: ignore[attr-defined]
 
     def action_rollback(self) -> None:
         self._mitigate("rollback")
@@ -66,8 +68,9 @@ class RegistryScreen(Screen):
         self._last_good = as_of
 
     def degraded(self, error: object) -> None:
-        last = f"last good data {self._last_good:%H:%M:%S} UTC" if self._last_good else \
-            "no data yet"
+        last = (
+            f"last good data {self._last_good:%H:%M:%S} UTC" if self._last_good else "no data yet"
+        )
         self.set_status(f"▲ DEGRADED: {error} — {last}", degraded=True)
 
 

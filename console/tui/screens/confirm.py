@@ -37,8 +37,7 @@ def preview(ws, kind: str, model: str) -> ActionResult:
     return killswitch(ws, model, dry_run=True)
 
 
-def execute(ws, kind: str, model: str, target: str | None, incident_id: str | None
-            ) -> ActionResult:
+def execute(ws, kind: str, model: str, target: str | None, incident_id: str | None) -> ActionResult:
     if kind == "rollback":
         from console.actions.rollback import rollback
 
@@ -77,12 +76,14 @@ class MitigationModal(ModalScreen[ActionResult | None]):
 
     def compose(self) -> ComposeResult:
         title = {"rollback": "ROLL BACK", "restore": "RESTORE (undo the kill switch)"}.get(
-            self.kind, "KILL SWITCH")
+            self.kind, "KILL SWITCH"
+        )
         with Vertical(id="dialog"):
             yield Static(f"⚠ {title} {self.model}?", id="dialog-title")
             with VerticalScroll(id="dialog-body"):  # scrolls when the terminal is small
-                yield Static("reading current state and running preflight checks…",
-                             id="dialog-plan")
+                yield Static(
+                    "reading current state and running preflight checks…", id="dialog-plan"
+                )
                 yield Static("", id="dialog-progress")
             yield Static("n / esc cancel", id="dialog-hint")
 
@@ -104,31 +105,43 @@ class MitigationModal(ModalScreen[ActionResult | None]):
 
         already = p.get("already_rolled_back")
         for line in describe_recent(p.get("recent") or []):
-            lines.append(line + (" — this rolls back further"
-                                 if self.kind == "rollback" and not already else ""))
-        if already or self.plan.status == "noop" or (
-                p.get("from") is not None and p.get("from") == p.get("to")
-                and p.get("traffic_before") == p.get("traffic_after")):
+            lines.append(
+                line
+                + (" — this rolls back further" if self.kind == "rollback" and not already else "")
+            )
+        if (
+            already
+            or self.plan.status == "noop"
+            or (
+                p.get("from") is not None
+                and p.get("from") == p.get("to")
+                and p.get("traffic_before") == p.get("traffic_after")
+            )
+        ):
             # nothing to do: say so, and offer no y
             lines.append("")
             lines.append(f"✔ NOTHING TO DO: {self.plan.message.removeprefix('would do nothing: ')}")
             if already and p.get("further"):
-                lines.append(f"  to go further back: rollbook rollback {self.model} "
-                             f"--to {p['further']}")
+                lines.append(
+                    f"  to go further back: rollbook rollback {self.model} --to {p['further']}"
+                )
             self.query_one("#dialog-plan", Static).update("\n".join(lines))
             self.state = "blocked"
             self.query_one("#dialog-hint", Static).update("enter / esc close")
             return
         if self.kind == "rollback":
             lines.append(f"version   {p.get('from')}  →  {p.get('to')}")
-            lines.append(f"registry  production pointer {p.get('registry_before')} → "
-                         f"{p.get('registry_after')}")
+            lines.append(
+                f"registry  production pointer {p.get('registry_before')} → "
+                f"{p.get('registry_after')}"
+            )
         elif self.kind == "killswitch":
             lines.append(f"fallback  {p.get('level') or 'NONE HEALTHY'} ({p.get('route')})")
         else:
             lines.append("back to the routes the kill switch replaced")
-        lines.append(f"traffic   {_routes(p.get('traffic_before'))}  →  "
-                     f"{_routes(p.get('traffic_after'))}")
+        lines.append(
+            f"traffic   {_routes(p.get('traffic_before'))}  →  {_routes(p.get('traffic_after'))}"
+        )
         if self.plan.checks:
             lines.append("preflight")
         for c in self.plan.checks:
@@ -140,7 +153,8 @@ class MitigationModal(ModalScreen[ActionResult | None]):
             self.state = "blocked"
             self.query_one("#dialog-hint", Static).update(
                 "✖ preflight failed — not executable from here (use the CLI with --override). "
-                "esc close")
+                "esc close"
+            )
         else:
             self.state = "ready"
             self.query_one("#dialog-hint", Static).update("y EXECUTE   ·   n / esc cancel")
@@ -156,14 +170,18 @@ class MitigationModal(ModalScreen[ActionResult | None]):
         bridge = self.app.bridge  # type: ignore[attr-defined]
         start = await bridge.run(last_seq)
         target = self.plan.plan.get("to") if self.plan else None
-        task = asyncio.ensure_future(bridge.run(execute, self.kind, self.model, target,
-                                                self.incident_id, timeout=120))
+        task = asyncio.ensure_future(
+            bridge.run(execute, self.kind, self.model, target, self.incident_id, timeout=120)
+        )
         progress = self.query_one("#dialog-progress", Static)
         while not task.done():
             await asyncio.sleep(0.05)
             evs = await bridge.run(action_steps_since, start)
-            progress.update("\n".join(f"  {e.ts:%H:%M:%S} {e.kind.removeprefix('action.')}: "
-                                      f"{e.message}" for e in evs))
+            progress.update(
+                "\n".join(
+                    f"  {e.ts:%H:%M:%S} {e.kind.removeprefix('action.')}: {e.message}" for e in evs
+                )
+            )
         try:
             self.result = task.result()
         except RollbookError as exc:
@@ -174,17 +192,24 @@ class MitigationModal(ModalScreen[ActionResult | None]):
         evs = await bridge.run(action_steps_since, start)
         lines = [f"  {e.ts:%H:%M:%S} {e.kind.removeprefix('action.')}: {e.message}" for e in evs]
         r = self.result
-        verdict = {"applied": "✔ DONE" + (" — VERIFIED" if r.verified else " — NOT VERIFIED"),
-                   "noop": "✔ nothing to do", "partial": "⚠ PARTIALLY APPLIED",
-                   "failed": "✖ FAILED", "compensated": "✖ FAILED (undone)",
-                   "refused": "✖ REFUSED"}.get(r.status, r.status)
+        verdict = {
+            "applied": "✔ DONE" + (" — VERIFIED" if r.verified else " — NOT VERIFIED"),
+            "noop": "✔ nothing to do",
+            "partial": "⚠ PARTIALLY APPLIED",
+            "failed": "✖ FAILED",
+            "compensated": "✖ FAILED (undone)",
+            "refused": "✖ REFUSED",
+        }.get(r.status, r.status)
         lines.append(f"\n{verdict}: {r.message}")
         if r.status == "partial":
             lines.append(f"  finish: {r.finish}\n  undo:   {r.undo}")
         progress.update("\n".join(lines))
         self.state = "done"
-        done = {"rollback": "ROLLED BACK", "killswitch": "KILL SWITCH ON",
-                "restore": "RESTORED"}.get(self.kind, "")
+        done = {
+            "rollback": "ROLLED BACK",
+            "killswitch": "KILL SWITCH ON",
+            "restore": "RESTORED",
+        }.get(self.kind, "")
         if r.status == "applied" and done:
             self.query_one("#dialog-title", Static).update(f"{done} {self.model}")
         self.query_one("#dialog-hint", Static).update("enter / esc close · ↑↓ scroll")
@@ -192,8 +217,9 @@ class MitigationModal(ModalScreen[ActionResult | None]):
 
     def action_cancel(self) -> None:
         if self.state == "running":
-            self.notify("the action is running; it cannot be cancelled half-way",
-                        severity="warning")
+            self.notify(
+                "the action is running; it cannot be cancelled half-way", severity="warning"
+            )
             return
         self.dismiss(self.result)
 

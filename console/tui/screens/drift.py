@@ -24,11 +24,11 @@ def _num(v, fmt: str) -> str:
     return format(v, fmt) if isinstance(v, int | float) else "—"
 
 
-def histogram(name: str, bins: list[str], ref: list[float], cur: list[float],
-              width: int = 28) -> Text:
+def histogram(
+    name: str, bins: list[str], ref: list[float], cur: list[float], width: int = 28
+) -> Text:
     t = Text()
-    t.append(f"{name}: reference ░ vs current █ (share per reference decile bin)\n",
-             style="bold")
+    t.append(f"{name}: reference ░ vs current █ (share per reference decile bin)\n", style="bold")
     top = max([*ref, *cur, 1e-9])
     for label, r, c in zip(bins, ref, cur, strict=True):
         t.append(f"{label:>9} ")
@@ -73,25 +73,40 @@ class DriftScreen(RegistryScreen):
     @work(exclusive=True, group="drift")
     async def load(self) -> None:
         try:
-            self.view = await self.app.bridge.run(drift_view, self.model,  # type: ignore
-                                                  self.incident_id, timeout=60)
+            self.view = await self.app.bridge.run(
+                drift_view,
+                self.model,  # type: ignore
+                self.incident_id,
+                timeout=60,
+            )
         except RollbookError as exc:
             self.degraded(exc.message)
             return
         rep = self.view.report
         table = self.query_one(DataTable)
         for f in rep.features:
+
             def pct(v):
                 return f"{v * 100:.1f}%" if isinstance(v, int | float) else "—"
-            table.add_row(f.name, SEV.get(f.severity, str(f.severity)), _num(f.psi, ".3f"),
-                          _num(f.ks_statistic, ".3f"), pct(f.null_rate_reference),
-                          pct(f.null_rate_current), KIND.get(f.kind, f.kind), key=f.name)
+
+            table.add_row(
+                f.name,
+                SEV.get(f.severity, str(f.severity)),
+                _num(f.psi, ".3f"),
+                _num(f.ks_statistic, ".3f"),
+                pct(f.null_rate_reference),
+                pct(f.null_rate_current),
+                KIND.get(f.kind, f.kind),
+                key=f.name,
+            )
         self.query_one("#title", Static).update(self.title_text())
         small = "⚠ few rows: PSI is noisy · " if rep.sample_note else ""
-        self.set_status(f"{small}status {rep.status.upper()} · reference "
-                        f"{self.view.windows['reference']} · current "
-                        f"{self.view.windows['current']} · rows "
-                        f"{rep.rows_reference}/{rep.rows_current} · esc back")
+        self.set_status(
+            f"{small}status {rep.status.upper()} · reference "
+            f"{self.view.windows['reference']} · current "
+            f"{self.view.windows['current']} · rows "
+            f"{rep.rows_reference}/{rep.rows_current} · esc back"
+        )
         self.show_histogram()
 
     def on_data_table_row_highlighted(self, _event) -> None:
@@ -106,5 +121,7 @@ class DriftScreen(RegistryScreen):
         name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         h = self.view.histograms.get(name)
         self.query_one("#histogram-text", Static).update(
-            histogram(name, *h) if h else Text(f"{name}: no histogram (categorical, or no "
-                                               "reference values)"))
+            histogram(name, *h)
+            if h
+            else Text(f"{name}: no histogram (categorical, or no reference values)")
+        )

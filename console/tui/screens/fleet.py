@@ -14,12 +14,15 @@ from console.fleet import HEALTH_WORDS, format_routes, format_signal
 from console.tui.screens.base import RegistryScreen
 from console.views import FleetRow, FleetView, fleet_view, sparkline
 
-HEALTH_STYLE = {"healthy": "green", "degraded": "yellow", "critical": "bold red",
-                "unknown": "magenta"}
+HEALTH_STYLE = {
+    "healthy": "green",
+    "degraded": "yellow",
+    "critical": "bold red",
+    "unknown": "magenta",
+}
 # What the operator needs first comes first, so that at 80 columns model, health, production
 # version and alerts/incidents are on screen without scrolling sideways.
-COLUMNS = ("model", "health", "prod", "alerts / incidents", "traffic", "key signal",
-           "last 60 min")
+COLUMNS = ("model", "health", "prod", "alerts / incidents", "traffic", "key signal", "last 60 min")
 SPARK_WIDTH = 24
 NARROW_SPARK_WIDTH = 12  # below WIDE_COLUMNS terminal columns
 WIDE_COLUMNS = 100
@@ -30,9 +33,12 @@ def fleet_cells(row: FleetRow, spark_width: int) -> tuple:
     alone."""
     s = row.status
     word = HEALTH_WORDS.get(s.health, s.health)
-    health = Text(word + (" ⏸ paused" if s.batch_paused else "")
-                  + (f" ⚑ kill switch: {s.killswitch}" if s.killswitch else ""),
-                  style=HEALTH_STYLE.get(s.health, ""))
+    health = Text(
+        word
+        + (" ⏸ paused" if s.batch_paused else "")
+        + (f" ⚑ kill switch: {s.killswitch}" if s.killswitch else ""),
+        style=HEALTH_STYLE.get(s.health, ""),
+    )
     value = s.signals.get(s.key_signal)
     key_val = f"{s.key_signal} {format_signal(s.key_signal, value)}"
     n = len(s.alerts)
@@ -41,8 +47,15 @@ def fleet_cells(row: FleetRow, spark_width: int) -> tuple:
         alerts = (alerts + " · " if n else "") + ", ".join(s.open_incidents)
     if s.error:
         alerts = f"▲ {s.error}"
-    return (s.model, health, s.production_version or "—", alerts, format_routes(s.routes),
-            key_val, sparkline(row.spark, spark_width))
+    return (
+        s.model,
+        health,
+        s.production_version or "—",
+        alerts,
+        format_routes(s.routes),
+        key_val,
+        sparkline(row.spark, spark_width),
+    )
 
 
 class FilterInput(Input):
@@ -67,8 +80,9 @@ class FleetScreen(RegistryScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("Rollbook · fleet", id="title")
-        yield FilterInput(placeholder="filter models (enter apply · esc clear)", id="filter",
-                          disabled=True)
+        yield FilterInput(
+            placeholder="filter models (enter apply · esc clear)", id="filter", disabled=True
+        )
         yield DataTable(id="fleet", cursor_type="row", zebra_stripes=False)
         yield Static("", id="fleet-empty")
         yield Static("loading…", id="statusline")
@@ -118,8 +132,10 @@ class FleetScreen(RegistryScreen):
                     table.add_row(*cells, key=r.status.model)
         self.show_filter_state(len(rows), len(view.rows))
         bad = sum(1 for r in view.rows if r.status.health != "healthy")
-        self.set_status(f"env {view.env} · {len(view.rows)} models · {bad} need attention · "
-                        f"as of {view.as_of:%H:%M:%S} UTC · ? help · ctrl+p commands")
+        self.set_status(
+            f"env {view.env} · {len(view.rows)} models · {bad} need attention · "
+            f"as of {view.as_of:%H:%M:%S} UTC · ? help · ctrl+p commands"
+        )
 
     def show_filter_state(self, shown: int, total: int) -> None:
         """The active filter is always visible; a filter that matches nothing says so
@@ -131,8 +147,12 @@ class FleetScreen(RegistryScreen):
         empty = self.query_one("#fleet-empty", Static)
         none = bool(self.filter_text) and shown == 0
         if none:
-            empty.update(Text(f"no model matches “{self.filter_text}” — / to change the "
-                              "filter, then esc to clear it"))
+            empty.update(
+                Text(
+                    f"no model matches “{self.filter_text}” — / to change the "
+                    "filter, then esc to clear it"
+                )
+            )
         empty.display = none
         self.query_one(DataTable).display = not none
 
@@ -179,4 +199,5 @@ class FleetScreen(RegistryScreen):
         row = next((r for r in self.view.rows if r.status.model == model), None)
         if row is not None:
             self.app.open_incident_of(  # type: ignore[attr-defined]
-                model, row.status.open_incidents, len(row.status.alerts))
+                model, row.status.open_incidents, len(row.status.alerts)
+            )

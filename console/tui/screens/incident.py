@@ -17,8 +17,14 @@ from console.store import PHASES
 from console.tui.screens.base import MitigationKeys, RegistryScreen
 from console.views import IncidentView, duration, incident_view, sparkline
 
-STATE_ICON = {"pending": "○", "running": "◔", "passed": "✔", "failed": "✖", "skipped": "–",
-              "done": "✔"}
+STATE_ICON = {
+    "pending": "○",
+    "running": "◔",
+    "passed": "✔",
+    "failed": "✖",
+    "skipped": "–",
+    "done": "✔",
+}
 TIMELINE_LINES = 200
 
 
@@ -47,8 +53,11 @@ def chart(view: IncidentView, width: int = 56) -> Text:
     lo, hi = (min(vals), max(vals)) if vals else (0, 0)
     t = Text()
     now = pts[-1][1]
-    t.append(f"{view.signal} now {'—' if now is None else format(now, '.3g')} "
-             f"(min {lo:.3g}, max {hi:.3g})\n", style="bold")
+    t.append(
+        f"{view.signal} now {'—' if now is None else format(now, '.3g')} "
+        f"(min {lo:.3g}, max {hi:.3g})\n",
+        style="bold",
+    )
     t.append(line + "\n")
     t.append("".join(marks), style="bold yellow")
     t.append(f"\n{pts[0][0]:%H:%M}" + " " * max(1, len(pts) - 10) + f"{pts[-1][0]:%H:%M}")
@@ -64,12 +73,18 @@ def evidence_table(evidence: dict) -> Table | Text | None:
         for col in ("feature", "PSI", "null ref", "null now", "severity"):
             t.add_column(col)
         for f in feats[:6]:
+
             def pct(v):
                 return f"{v * 100:.1f}%" if isinstance(v, int | float) else "—"
+
             psi = f.get("psi")
-            t.add_row(f.get("name", "?"), f"{psi:.3f}" if isinstance(psi, int | float) else "—",
-                      pct(f.get("null_rate_reference")), pct(f.get("null_rate_current")),
-                      str(f.get("severity", "")).upper())
+            t.add_row(
+                f.get("name", "?"),
+                f"{psi:.3f}" if isinstance(psi, int | float) else "—",
+                pct(f.get("null_rate_reference")),
+                pct(f.get("null_rate_current")),
+                str(f.get("severity", "")).upper(),
+            )
         return t
     if isinstance(evidence, dict) and evidence:
         from console.plans import plain
@@ -136,14 +151,19 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         status = inc.status.upper()
         rph = format_money(v.cost, v.currency)
         narrow = self.has_class("narrow")
-        drill = (" · DRILL" if inc.drill else "") + \
-            (f" · ⚑ KILL SWITCH ({v.killswitch}) · U undoes" if v.killswitch else "") + \
-            (" · READ-ONLY" if getattr(self.app, "read_only", False) else "")
+        drill = (
+            (" · DRILL" if inc.drill else "")
+            + (f" · ⚑ KILL SWITCH ({v.killswitch}) · U undoes" if v.killswitch else "")
+            + (" · READ-ONLY" if getattr(self.app, "read_only", False) else "")
+        )
         self.query_one("#title", Static).update(
             f"{inc.id} {inc.severity} {inc.model} {status} {inc.phase.upper()} "
-            f"T+{duration(v.elapsed)} cost {rph}{drill}" if narrow else
-            f"{inc.id} · {inc.severity} · {inc.model} · {status} · phase {inc.phase.upper()} · "
-            f"{duration(v.elapsed)} since detection · cost so far {rph}{drill}")
+            f"T+{duration(v.elapsed)} cost {rph}{drill}"
+            if narrow
+            else f"{inc.id} · {inc.severity} · {inc.model} · {status} · "
+            f"phase {inc.phase.upper()} · "
+            f"{duration(v.elapsed)} since detection · cost so far {rph}{drill}"
+        )
         self.query_one("#phases-text", Static).update(self.render_phases(v))
         self.query_one("#step-text", Static).update(self.render_step(v))
         # from the terminal size, not the widget's (not laid out yet on the first render)
@@ -160,8 +180,10 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         self.query_one("#timeline", VerticalScroll).scroll_end(animate=False)
         from console.tui.screens.base import key_hints
 
-        self.set_status(f"as of {v.now:%H:%M:%S} UTC · {v.total_events} events · "
-                        + key_hints(self.app, "incident"))
+        self.set_status(
+            f"as of {v.now:%H:%M:%S} UTC · {v.total_events} events · "
+            + key_hints(self.app, "incident")
+        )
 
     def render_phases(self, v: IncidentView) -> Text:
         t = Text()
@@ -173,8 +195,10 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
             for phase in PHASES:
                 here = phase == v.incident.phase
                 icon = "▶" if here else phase_icon(v.steps, phase)
-                t.append(f"{icon}{phase} ", style="bold reverse" if here else
-                         ("underline" if phase == shown else ""))
+                t.append(
+                    f"{icon}{phase} ",
+                    style="bold reverse" if here else ("underline" if phase == shown else ""),
+                )
             t.append("\n")
             for s in [s for s in v.steps if getattr(s, "phase", None) == shown]:
                 mark = STATE_ICON.get(getattr(s, "state", "pending"), "?")
@@ -189,8 +213,10 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
             for s in [s for s in v.steps if getattr(s, "phase", None) == phase]:
                 mark = STATE_ICON.get(getattr(s, "state", "pending"), "?")
                 pointer = "›" if s.id == (self.selected or current_id) else " "
-                t.append(f" {pointer}{mark} {getattr(s, 'title', s.id)}\n",
-                         style="bold yellow" if pointer == "›" else "")
+                t.append(
+                    f" {pointer}{mark} {getattr(s, 'title', s.id)}\n",
+                    style="bold yellow" if pointer == "›" else "",
+                )
         if not v.steps:
             t.append("\n(no runbook attached)\n")
         t.no_wrap, t.overflow = True, "ellipsis"
@@ -221,11 +247,15 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         if done and self.selected is None:
             last = max(done, key=lambda x: x.finished_at)
             icon = STATE_ICON.get(last.state, "?")
-            head.append(f"last: {icon} {last.title} — {last.state.upper()}"
-                        + (f": {last.summary}" if last.summary else "") + "\n\n",
-                        style="italic")
-        head.append(f"[{getattr(s, 'phase', '?').upper()}] {getattr(s, 'title', s.id)}",
-                    style="bold")
+            head.append(
+                f"last: {icon} {last.title} — {last.state.upper()}"
+                + (f": {last.summary}" if last.summary else "")
+                + "\n\n",
+                style="italic",
+            )
+        head.append(
+            f"[{getattr(s, 'phase', '?').upper()}] {getattr(s, 'title', s.id)}", style="bold"
+        )
         state = getattr(s, "state", "pending")
         if self.running and self.running[0] == s.id:
             import time
@@ -252,15 +282,20 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         if self.running and self.running[0] == s.id:
             from console.runbooks.engine import VERIFICATIONS
 
-            nxt.append("wait: watching the signal until it recovers or the check's deadline "
-                       "passes" if getattr(s, "name", None) in VERIFICATIONS else
-                       "wait: the step is running")
+            nxt.append(
+                "wait: watching the signal until it recovers or the check's deadline passes"
+                if getattr(s, "name", None) in VERIFICATIONS
+                else "wait: the step is running"
+            )
             nxt.append(" (the screen stays live)")
         elif kind == "decision" and options:
             pass
         elif kind == "check":
-            nxt.append("space run the check" if getattr(s, "state", "pending") == "pending"
-                       else "space run the check again")
+            nxt.append(
+                "space run the check"
+                if getattr(s, "state", "pending") == "pending"
+                else "space run the check again"
+            )
         elif kind == "action":
             nxt.append("space run the action (one that changes production asks y first)")
         elif kind in ("manual", "note"):
@@ -283,8 +318,11 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         if s is None:
             return
         if self.running:
-            title = next((x.title for x in self.view.steps if x.id == self.running[0]),
-                         self.running[0]) if self.view else self.running[0]
+            title = (
+                next((x.title for x in self.view.steps if x.id == self.running[0]), self.running[0])
+                if self.view
+                else self.running[0]
+            )
             self.notify(f"still running: {title}", severity="warning", timeout=4)
             return
         if getattr(s, "kind", "") == "decision":
@@ -302,13 +340,20 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
             i = int(event.key) - 1
             if 0 <= i < len(options):
                 o = options[i]
-                self.run_step_worker(s.id, answer=o.get("id") or o.get("label")
-                                     if isinstance(o, dict) else str(o))
+                self.run_step_worker(
+                    s.id, answer=o.get("id") or o.get("label") if isinstance(o, dict) else str(o)
+                )
                 event.stop()
 
     @work(group="incident-step")  # not exclusive: a second press must not cancel the first
-    async def run_step_worker(self, step_id: str, *, answer: str | None = None,
-                              note: str | None = None, confirm: bool = False) -> None:
+    async def run_step_worker(
+        self,
+        step_id: str,
+        *,
+        answer: str | None = None,
+        note: str | None = None,
+        confirm: bool = False,
+    ) -> None:
         import time
 
         from console.tui.intents import run_step
@@ -318,9 +363,15 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         self.running = (step_id, time.monotonic())
         self.render_view()
         try:
-            view = await self.app.bridge.run(run_step, self.incident_id, step_id,  # type: ignore
-                                             answer=answer, note=note, confirm=confirm,
-                                             timeout=120)
+            view = await self.app.bridge.run(
+                run_step,
+                self.incident_id,
+                step_id,  # type: ignore
+                answer=answer,
+                note=note,
+                confirm=confirm,
+                timeout=120,
+            )
         except RollbookError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             view = None
@@ -330,9 +381,12 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
             from console.tui.screens.step_confirm import StepConfirmModal
 
             if getattr(self.app, "read_only", False):
-                self.notify(f"read-only environment: “{view.title}” changes production and is "
-                            "not offered here; run it from a writable environment",
-                            severity="warning", timeout=8)
+                self.notify(
+                    f"read-only environment: “{view.title}” changes production and is "
+                    "not offered here; run it from a writable environment",
+                    severity="warning",
+                    timeout=8,
+                )
                 self.refresh_data()
                 return
 
@@ -359,10 +413,14 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
                 else:
                     self.add_note_worker(text)
 
-        title = next((x.title for x in self.view.steps if x.id == step_id), step_id) \
-            if (step_id and self.view) else step_id
-        self.app.push_screen(NoteModal("Note for the timeline" if not step_id else
-                                       f"Note for: {title}"), done)
+        title = (
+            next((x.title for x in self.view.steps if x.id == step_id), step_id)
+            if (step_id and self.view)
+            else step_id
+        )
+        self.app.push_screen(
+            NoteModal("Note for the timeline" if not step_id else f"Note for: {title}"), done
+        )
 
     @work(group="incident-note")
     async def add_note_worker(self, text: str) -> None:

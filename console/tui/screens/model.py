@@ -23,18 +23,20 @@ def what_moved(older, newer) -> Text:
     t.append(f"what moved {older.version} → {newer.version}: ", style="bold")
     t.append((", ".join(diff.moved) or "nothing") + "\n")
     for c in diff.changes:
-        t.append(f"  {'!' if c.material else ' '} {c.group:<11} {c.field}: ",
-                 style="bold red" if c.material else "")
+        t.append(
+            f"  {'!' if c.material else ' '} {c.group:<11} {c.field}: ",
+            style="bold red" if c.material else "",
+        )
         t.append(f"{c.before} → {c.after}\n")
     if diff.material:
-        t.append("! = material: " + "; ".join(r for r in
-                                                [c.reason for c in diff.changes if c.material]),
-                 style="bold")
+        t.append(
+            "! = material: " + "; ".join(r for r in [c.reason for c in diff.changes if c.material]),
+            style="bold",
+        )
     return t
 
 
-VERSION_COLUMNS = ("version", "stage", "serving", "created", "code", "data", "features",
-                   "gates")
+VERSION_COLUMNS = ("version", "stage", "serving", "created", "code", "data", "features", "gates")
 
 
 def serving_cell(mv, view: ModelView) -> str:
@@ -57,10 +59,21 @@ def serving_cell(mv, view: ModelView) -> str:
 
 def version_cells(mv, view: ModelView) -> tuple:
     lin = mv.lineage
-    gates = "✔ all" if lin.gates_passed else ("✖ " + ",".join(
-        g for g, ok in lin.gates.items() if not ok) if lin.gates else "—")
-    return (mv.version, mv.stage, serving_cell(mv, view), f"{mv.created_at:%Y-%m-%d}",
-            lin.code_commit[:8], lin.data_snapshot_hash[:8], lin.feature_version, gates)
+    gates = (
+        "✔ all"
+        if lin.gates_passed
+        else ("✖ " + ",".join(g for g, ok in lin.gates.items() if not ok) if lin.gates else "—")
+    )
+    return (
+        mv.version,
+        mv.stage,
+        serving_cell(mv, view),
+        f"{mv.created_at:%Y-%m-%d}",
+        lin.code_commit[:8],
+        lin.data_snapshot_hash[:8],
+        lin.feature_version,
+        gates,
+    )
 
 
 class ModelScreen(MitigationKeys, RegistryScreen):
@@ -105,12 +118,16 @@ class ModelScreen(MitigationKeys, RegistryScreen):
         v = self.view
         s = v.status
         word = HEALTH_WORDS.get(s.health, s.health)
-        sig = " · ".join(f"{k} {format_signal(k, val)}" for k, val in s.signals.items()
-                         if val is not None)
-        self.query_one("#model-summary", Static).update(Text(
-            f"{s.model} ({s.serving_pattern}) · production {s.production_version} · traffic "
-            f"{format_routes(s.routes)} · {word}\n{sig}\nincidents: "
-            + (", ".join(f"{i.id} {i.status}" for i in v.incidents[-4:]) or "none")))
+        sig = " · ".join(
+            f"{k} {format_signal(k, val)}" for k, val in s.signals.items() if val is not None
+        )
+        self.query_one("#model-summary", Static).update(
+            Text(
+                f"{s.model} ({s.serving_pattern}) · production {s.production_version} · traffic "
+                f"{format_routes(s.routes)} · {word}\n{sig}\nincidents: "
+                + (", ".join(f"{i.id} {i.status}" for i in v.incidents[-4:]) or "none")
+            )
+        )
         table = self.query_one(DataTable)
         wanted = [mv.version for mv in v.versions]
         with self.app.batch_update():
@@ -129,8 +146,10 @@ class ModelScreen(MitigationKeys, RegistryScreen):
             # start on the older side of the default diff (see ModelView.default_diff)
             table.move_cursor(row=wanted.index(v.default_diff[0]))
         self.show_diff(default=first)
-        self.set_status(f"as of {s.as_of:%H:%M:%S} UTC · l lineage diff · R rollback · "
-                        "K kill switch · d drift · esc back")
+        self.set_status(
+            f"as of {s.as_of:%H:%M:%S} UTC · l lineage diff · R rollback · "
+            "K kill switch · d drift · esc back"
+        )
 
     def action_diff(self) -> None:
         self.show_diff()
@@ -143,8 +162,11 @@ class ModelScreen(MitigationKeys, RegistryScreen):
             return
         table = self.query_one(DataTable)
         by_name = {x.version: x for x in v.versions}
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value \
-            if table.row_count else None
+        key = (
+            table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            if table.row_count
+            else None
+        )
         prod = by_name.get(v.status.production_version, v.versions[-1])
         chosen = by_name.get(key, v.versions[-1])
         if (default or chosen.version == prod.version) and v.default_diff:
@@ -166,7 +188,8 @@ class ModelScreen(MitigationKeys, RegistryScreen):
         if self.view:
             st = self.view.status
             self.app.open_incident_of(  # type: ignore[attr-defined]
-                self.model, st.open_incidents, len(st.alerts))
+                self.model, st.open_incidents, len(st.alerts)
+            )
 
     def mitigation_target(self) -> tuple[str, str | None] | None:
         open_ = self.view.status.open_incidents if self.view else []

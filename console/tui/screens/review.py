@@ -20,9 +20,15 @@ def export_postmortem(ws, incident_id: str) -> str:
     from console.reports.postmortem import render_postmortem
 
     inc = ws.store.get(incident_id)
-    text = render_postmortem(inc, ws.store.events(inc.id), now=ws.now(), fmt="md",
-                             user_dir=ws.config.template_dir, currency=ws.config.currency,
-                             revenue_per_hour=ws.env.revenue_per_hour.get(inc.model))
+    text = render_postmortem(
+        inc,
+        ws.store.events(inc.id),
+        now=ws.now(),
+        fmt="md",
+        user_dir=ws.config.template_dir,
+        currency=ws.config.currency,
+        revenue_per_hour=ws.env.revenue_per_hour.get(inc.model),
+    )
     out = ws.config.data_dir / "exports" / f"{inc.id}-postmortem.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
@@ -40,8 +46,10 @@ def blame_text(findings) -> Text:
     if not findings:
         return Text("✔ blameless check: no blame-oriented wording")
     f = findings[0]
-    t = Text(f"▲ blameless check: {len(findings)} finding(s) · line {f.line}: “{f.match}” → ",
-             style="bold")
+    t = Text(
+        f"▲ blameless check: {len(findings)} finding(s) · line {f.line}: “{f.match}” → ",
+        style="bold",
+    )
     t.append(f.suggestion)
     if len(findings) > 1:
         t.append(f" (+{len(findings) - 1} more in the draft)")
@@ -85,16 +93,20 @@ class ReviewScreen(RegistryScreen):
         self.fill_items()
         if first:  # the items first (enter edits); tab goes to the draft
             self.query_one("#items", DataTable).focus()
-        self.set_status(f"{len(self.view.action_items)} action items · enter edit · + add · "
-                        "e export · tab scroll the draft · esc back")
+        self.set_status(
+            f"{len(self.view.action_items)} action items · enter edit · + add · "
+            "e export · tab scroll the draft · esc back"
+        )
 
     def fill_items(self) -> None:
         """The action items, with every column sized to its content. The widths are set
         here, not left to the table's own measuring on idle, which can draw the first rows
         at header width ("due" → "202")."""
         table = self.query_one("#items", DataTable)
-        rows = [(item.what, item.owner or "—", item.due or "—", item.type or "—", item.seq)
-                for item in self.view.action_items]
+        rows = [
+            (item.what, item.owner or "—", item.due or "—", item.type or "—", item.seq)
+            for item in self.view.action_items
+        ]
         cursor = table.cursor_row
         table.clear(columns=True)
         for i, label in enumerate(ITEM_COLUMNS):
@@ -133,16 +145,21 @@ class ReviewScreen(RegistryScreen):
         prompt = ("Edit: " if supersedes is not None else "New action item: ") + ITEM_PROMPT
         if error:
             prompt += f"\n✖ {escape(error)}"
-        self.app.push_screen(NoteModal(prompt, value),
-                             lambda text: text and self.save_item(text, supersedes))
+        self.app.push_screen(
+            NoteModal(prompt, value), lambda text: text and self.save_item(text, supersedes)
+        )
 
     @work(group="review-item")
     async def save_item(self, text: str, supersedes: int | None) -> None:
         from console.incidents import add_action_item, parse_item
 
         try:
-            await self.app.bridge.run(add_action_item, self.incident_id,  # type: ignore
-                                      supersedes=supersedes, **parse_item(text))
+            await self.app.bridge.run(
+                add_action_item,
+                self.incident_id,  # type: ignore
+                supersedes=supersedes,
+                **parse_item(text),
+            )
         except RollbookError as exc:
             self.ask_item(supersedes, text, exc.message)
             return
