@@ -283,7 +283,9 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     if tdir is not None:
         _expect(path, "templates.path", tdir, str, "a folder path")
     drill = _expect(path, "drill", raw.get("drill", {}), dict, "a table")
-    targets = {"mitigate_minutes": 8.0, "acknowledge_minutes": 5.0, "detect_minutes": 10.0}
+    from console.reports.metrics import DEFAULT_DRILL_TARGETS
+
+    targets = dict(DEFAULT_DRILL_TARGETS)
     for key, value in drill.items():
         if key not in targets:
             raise ConfigError(

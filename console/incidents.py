@@ -120,18 +120,11 @@ def add_note(ws: Workspace, incident_id: str, text: str):
     return ws.store.append(incident_id, "note", text.strip(), actor=ws.actor, at=ws.now())
 
 
-def acknowledge(ws: Workspace, incident_id: str):
+def acknowledge(ws: Workspace, incident_id: str) -> Incident:
     """Mark the incident acknowledged by the acting person (idempotent)."""
-    inc = ws.store.get(incident_id)
-    if inc.acknowledged_at is not None:
-        return inc
-    return ws.store.mark(
-        inc.id,
-        "acknowledged",
-        actor=ws.actor,
-        at=max(ws.now(), inc.detected_at or ws.now()),
-        message=f"acknowledged by {ws.actor}",
-    )
+    from console.lifecycle import acknowledge as ack
+
+    return ack(ws.store, ws.store.get(incident_id).id, actor=ws.actor, at=ws.now())
 
 
 def add_action_item(

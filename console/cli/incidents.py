@@ -81,9 +81,12 @@ def show(ctx: click.Context, incident_id: str, as_json: bool) -> None:
     out.print(f"  {inc.title}")
     for ev in inc.data.get("evidence", []):
         out.print(f"  evidence: {ev.get('summary')}")
-    for name in ("detected", "acknowledged", "mitigated", "resolved", "reviewed"):
-        at = inc.milestone(name)
-        out.print(f"  {name:<13}{at:%Y-%m-%d %H:%M:%S} UTC" if at else f"  {name:<13}—")
+    from console.enums import Milestone
+
+    for m in Milestone:
+        name = m.value.replace("_", " ")
+        at = inc.milestone(m)
+        out.print(f"  {name:<19}{at:%Y-%m-%d %H:%M:%S} UTC" if at else f"  {name:<19}—")
     out.print("\n[bold]Timeline[/]")
     for e in events:
         out.print(f"  {e.ts:%H:%M:%S}  {e.actor:<10} {e.kind:<22} {e.message}", markup=False)

@@ -11,17 +11,17 @@ from typing import Any
 
 from console.errors import InvalidInput
 from console.reports import record
-from console.reports.metrics import METRIC_DEFINITIONS, METRIC_LABELS, incident_metrics
+from console.reports.metrics import (
+    DRILL_TARGET_KEYS,
+    METRIC_DEFINITIONS,
+    METRIC_LABELS,
+    incident_metrics,
+)
 from console.reports.render import render
 from console.store import Incident, TimelineEvent
 
-# Config's [drill] keys (minutes) → the metric keys the engine and reports use.
-CONFIG_TARGET_KEYS = {
-    "detect_minutes": "detect_min",
-    "acknowledge_minutes": "acknowledge_min",
-    "mitigate_minutes": "mitigate_min",
-}
-SCORED = ("detect_min", "acknowledge_min", "mitigate_min")
+CONFIG_TARGET_KEYS = DRILL_TARGET_KEYS
+SCORED = tuple(DRILL_TARGET_KEYS.values())
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,9 @@ def score_drill(incident: Incident, targets: Mapping[str, float]) -> DrillScore:
         if m is None:
             if k == "detect_min":
                 reasons.append(f"{label} not measured (onset unknown)")
+            elif k == "mitigation_applied_min":
+                # a runbook may stop the impact without changing production
+                reasons.append(f"{label} not measured (nothing changed in production)")
             else:
                 passed = False
                 reasons.append(

@@ -16,15 +16,37 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "detect_min": "time to detect: onset of impact → detection (alert fired or reported); "
     "only when the onset is known",
     "acknowledge_min": "time to acknowledge: detection → a person acknowledged the incident",
-    "mitigate_min": "time to mitigate: detection → impact stopped (alert to impact stopped)",
+    "mitigation_applied_min": "time to mitigation applied: detection → the first change made "
+    "for the incident (rollback, kill switch, traffic, paused batch job…) read back from "
+    "production",
+    "mitigate_min": "time to mitigate: detection → impact observed to stop (the alert's own "
+    "signal back within its threshold for the required windows)",
     "resolve_min": "time to resolve: detection → incident resolved",
 }
 
 METRIC_LABELS: dict[str, str] = {
     "detect_min": "Time to detect",
     "acknowledge_min": "Time to acknowledge",
+    "mitigation_applied_min": "Time to mitigation applied",
     "mitigate_min": "Time to mitigate",
     "resolve_min": "Time to resolve",
+}
+
+
+#: ``[drill]`` config keys (minutes) → the metric each one is a target for, and the defaults.
+#: Applying a mitigation is the responder's part; the impact stopping also depends on how
+#: fast the signal answers, so it gets its own, wider target.
+DRILL_TARGET_KEYS: dict[str, str] = {
+    "detect_minutes": "detect_min",
+    "acknowledge_minutes": "acknowledge_min",
+    "mitigation_applied_minutes": "mitigation_applied_min",
+    "mitigate_minutes": "mitigate_min",
+}
+DEFAULT_DRILL_TARGETS: dict[str, float] = {
+    "detect_minutes": 10.0,
+    "acknowledge_minutes": 5.0,
+    "mitigation_applied_minutes": 8.0,
+    "mitigate_minutes": 15.0,
 }
 
 
@@ -43,12 +65,14 @@ def incident_metrics(incident: Incident) -> dict[str, float | None]:
     """The four incident metrics in minutes (floats), None where a milestone is missing.
 
     Keys: ``detect_min`` (onset → detected; None when the onset is unknown),
-    ``acknowledge_min`` (detected → acknowledged), ``mitigate_min`` (detected → mitigated),
+    ``acknowledge_min`` (detected → acknowledged), ``mitigation_applied_min`` (detected →
+    a mitigation read back), ``mitigate_min`` (detected → impact observed to stop),
     ``resolve_min`` (detected → resolved). See ``METRIC_DEFINITIONS``."""
     det = incident.detected_at
     return {
         "detect_min": minutes_between(incident.onset_at, det),
         "acknowledge_min": minutes_between(det, incident.acknowledged_at),
+        "mitigation_applied_min": minutes_between(det, incident.mitigation_applied_at),
         "mitigate_min": minutes_between(det, incident.mitigated_at),
         "resolve_min": minutes_between(det, incident.resolved_at),
     }

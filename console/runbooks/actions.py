@@ -63,9 +63,16 @@ def acknowledge(ctx: StepContext, params: dict, *, dry_run: bool, automatic: boo
 def resolve(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
     if dry_run:
         return ActionOutcome("dry-run", f"would resolve {ctx.incident.id}")
-    from console.runbooks.marks import mark
+    from console.lifecycle import mark
 
-    mark(ctx, "resolved", f"resolved by {ctx.ws.actor}")
+    ctx.incident = mark(
+        ctx.ws.store,
+        ctx.incident.id,
+        "resolved",
+        actor=ctx.ws.actor,
+        at=ctx.now(),
+        message=f"resolved by {ctx.ws.actor}",
+    )
     return ActionOutcome("applied", f"{ctx.incident.id} resolved")
 
 

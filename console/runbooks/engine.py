@@ -23,7 +23,6 @@ from console.runbooks.registry import load_registries
 from console.runbooks.state import FINISHED, Replay, replay
 from console.runbooks.steps import StepResult, prepare, run_kind
 from console.store import Incident
-from console.store.models import PHASES
 from console.workspace import Workspace
 
 DEFAULT_CHECK_TIMEOUT_S = 30.0
@@ -260,10 +259,9 @@ class Engine:
             return {"status": "refused", "summary": exc.message, "hint": exc.hint}
 
     def _enter_phase(self, phase: str) -> None:
-        inc = self.incident
-        cur, new = PHASES.index(inc.phase), PHASES.index(phase)
-        for p in PHASES[cur + 1 : new + 1]:  # one at a time, recording each phase passed
-            self.ws.store.advance_phase(self.incident_id, p, actor=self.ws.actor, at=self.ws.now())
+        from console.lifecycle import enter_phase
+
+        enter_phase(self.ws.store, self.incident_id, phase, actor=self.ws.actor, at=self.ws.now())
 
     def _title(self, step: Step) -> str:
         return templating.render(step.title, self.context(step).jinja(self.runbook))
@@ -287,11 +285,19 @@ class Engine:
     def _finish(
         self, step: Step, state: Replay, result: StepResult, *, ctx: StepContext | None = None
     ) -> StepView:
-        from console.runbooks.marks import mark
+        from console.lifecycle import mark
 
         ctx = ctx or self.context(step, state)
         if result.state in ("passed", "done") and step.marks:
-            mark(ctx, step.marks, f"{step.marks}: {self._title(step)}")
+            ctx.incident = mark(
+                self.ws.store,
+                self.incident_id,
+                step.marks,
+                actor=self.ws.actor,
+                at=ctx.now(),
+                message=f"{step.marks}: {self._title(step)}",
+                payload={"step": step.id},
+            )
         blocked = result.state == "failed" and (step.stop_on_fail or step.kind == "action")
         nxt = (
             step.id

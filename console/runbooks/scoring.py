@@ -14,15 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 from console.errors import ActionRefused, RollbookError
+from console.reports.metrics import DRILL_TARGET_KEYS as CONFIG_TARGETS
 from console.runbooks.engine import Engine, StepView
 from console.store import Incident
 from console.workspace import Workspace
 
-CONFIG_TARGETS = {
-    "detect_minutes": "detect_min",
-    "acknowledge_minutes": "acknowledge_min",
-    "mitigate_minutes": "mitigate_min",
-}
 WATCH_LIMIT = timedelta(minutes=90)
 RECOVERY_CHECKS = ("recovery", "alert_cleared")
 
@@ -110,7 +106,10 @@ def score(ws: Workspace, incident_id: str, *, auto: bool = False) -> DrillResult
     for key, target in targets.items():
         value = measured.get(key)
         label = key.removesuffix("_min").replace("_", " ")
-        if value is None:
+        if value is None and key == "mitigation_applied_min":
+            # a runbook may stop the impact without changing production
+            reasons.append(f"time to {label} not measured: nothing changed in production")
+        elif value is None:
             passed = False
             reasons.append(f"time to {label} not measured: the incident never got there")
         elif value > target:

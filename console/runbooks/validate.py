@@ -36,7 +36,12 @@ TOP_KEYS = {
 }
 SELECT_KEYS = ("alerts", "labels", "models", "scenarios", "fallback")
 DRILL_KEYS = ("scenario", "targets")
-DRILL_TARGETS = ("detect_minutes", "acknowledge_minutes", "mitigate_minutes")
+DRILL_TARGETS = (
+    "detect_minutes",
+    "acknowledge_minutes",
+    "mitigation_applied_minutes",
+    "mitigate_minutes",
+)
 COMMON_KEYS = ("id", "kind", "title", "text", "marks", "goto", "when")
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "check": ("check", "params", "pass_if", "stop_on_fail", "timeout"),
@@ -189,6 +194,14 @@ class _Checker(StepKindChecks):
         marks = raw.get("marks")
         if marks is not None and marks not in MARKS:
             self.add((*path, "marks"), f"must be one of {', '.join(MARKS)}, got {marks!r}")
+        elif marks == "mitigated" and kind == "action":
+            # mitigated means the impact was seen to stop: an action only applies a change
+            self.add(
+                (*path, "marks"),
+                "an action cannot mark 'mitigated' (the action records mitigation_applied "
+                "itself); put `marks: mitigated` on the recovery or alert_cleared check that "
+                "observes the signal back",
+            )
         goto = raw.get("goto")
         if (
             goto is not None

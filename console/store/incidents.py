@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,27 @@ from console.store.models import (
     MILESTONES,
     PHASES,
     SEVERITIES,
-    STATUS_AFTER,
     Incident,
     TimelineEvent,
 )
-from console.store.schema import DDL, SCHEMA_VERSION
+from console.store.schema import DDL, MIGRATIONS, SCHEMA_VERSION
 
 _EVENT_COLS = "seq, incident_id, ts, actor, kind, message, payload, prev_hash, hash"
+# Columns a lifecycle transition may set: the phase, the status and the milestone times.
+_TRANSITION_COLUMNS = frozenset(
+    {"phase", "status", *(f"{m}_at" for m in MILESTONES if m != "detected")}
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One lifecycle change: incident columns to set (ISO strings for times) and the
+    timeline event that explains them, written in one transaction."""
+
+    kind: str
+    message: str
+    columns: dict[str, str] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 def _iso(at: datetime) -> str:
@@ -67,11 +82,25 @@ class IncidentStore:
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
+            self._migrate()
             self._anchor_head()
 
         self._incident_cols = [
             d[0] for d in self._db.execute("SELECT * FROM incidents LIMIT 0").description
         ]
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older Rollbook to ``SCHEMA_VERSION`` (inside the
+        opening write transaction, so two processes opening it at once migrate it once)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else SCHEMA_VERSION
+        while version < SCHEMA_VERSION:
+            for sql in MIGRATIONS[version]:
+                self._db.execute(sql)
+            version += 1
+            self._db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),)
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -313,6 +342,7 @@ class IncidentStore:
             onset_at=_dt(r["onset_at"]),
             detected_at=_dt(r["detected_at"]),
             acknowledged_at=_dt(r["acknowledged_at"]),
+            mitigation_applied_at=_dt(r["mitigation_applied_at"]),
             mitigated_at=_dt(r["mitigated_at"]),
             resolved_at=_dt(r["resolved_at"]),
             reviewed_at=_dt(r["reviewed_at"]),
@@ -346,70 +376,39 @@ class IncidentStore:
                 return inc
         return None
 
-    def advance_phase(self, incident_id: str, phase: str, *, actor: str, at: datetime) -> Incident:
-        """Move to the next phase. Phases advance one at a time, in order."""
-        if phase not in PHASES:
-            raise InvalidTransition(f"unknown phase {phase!r}; phases: {' → '.join(PHASES)}")
-        with self._tx():
-            inc = self._require(incident_id)
-            cur, new = PHASES.index(inc.phase), PHASES.index(phase)
-            if new == cur:
-                return inc
-            if new != cur + 1:
-                raise InvalidTransition(
-                    f"{incident_id} is in {inc.phase}; the next phase is "
-                    f"{PHASES[cur + 1] if cur + 1 < len(PHASES) else 'none'}, not {phase}"
-                )
-            self._db.execute("UPDATE incidents SET phase = ? WHERE id = ?", (phase, incident_id))
-            self._append(
-                incident_id,
-                "phase.changed",
-                f"{inc.phase} → {phase}",
-                actor=actor,
-                at=at,
-                payload={"from": inc.phase, "to": phase},
-            )
-        return self.get(incident_id)
-
-    def mark(
-        self, incident_id: str, milestone: str, *, actor: str, at: datetime, message: str = ""
+    def transition(
+        self,
+        incident_id: str,
+        decide: Callable[[Incident], Sequence[Change]],
+        *,
+        actor: str,
+        at: datetime,
     ) -> Incident:
-        """Set a milestone timestamp (acknowledged, mitigated, resolved, reviewed).
-
-        Milestones happen in order and a timestamp never precedes the one before it.
-        Marking a milestone that is already set changes nothing."""
-        if milestone not in MILESTONES[1:]:
-            raise InvalidTransition(
-                f"unknown milestone {milestone!r}; one of {', '.join(MILESTONES[1:])}"
-            )
+        """Apply the changes ``decide`` returns for the incident as it is *inside* the write
+        transaction: each change's columns are updated together with its timeline event, so
+        two processes deciding at once never both set a milestone or skip a phase. The rules
+        themselves (order, implied milestones) live in ``console.lifecycle``; the store only
+        keeps a column and its explaining event in one transaction."""
         with self._tx():
             inc = self._require(incident_id)
-            if inc.milestone(milestone) is not None:
-                return inc
-            idx = MILESTONES.index(milestone)
-            for earlier in MILESTONES[:idx]:
-                prev = inc.milestone(earlier)
-                if prev is None and earlier != "detected":
-                    raise InvalidTransition(
-                        f"{incident_id} cannot be {milestone} before it is {earlier}"
+            for change in decide(inc):
+                bad = set(change.columns) - _TRANSITION_COLUMNS
+                if bad:
+                    raise ValueError(f"not a lifecycle column: {', '.join(sorted(bad))}")
+                if change.columns:
+                    cols = ", ".join(f"{c} = ?" for c in change.columns)
+                    self._db.execute(
+                        f"UPDATE incidents SET {cols} WHERE id = ?",
+                        (*change.columns.values(), incident_id),
                     )
-                if prev is not None and at < prev:
-                    raise InvalidTransition(
-                        f"{milestone} time {_iso(at)} precedes {earlier} time {_iso(prev)}"
-                    )
-            status = STATUS_AFTER[milestone]
-            self._db.execute(
-                f"UPDATE incidents SET {milestone}_at = ?, status = ? WHERE id = ?",
-                (_iso(at), status, incident_id),
-            )
-            self._append(
-                incident_id,
-                f"incident.{milestone}",
-                message or milestone,
-                actor=actor,
-                at=at,
-                payload={"status": status},
-            )
+                self._append(
+                    incident_id,
+                    change.kind,
+                    change.message,
+                    actor=actor,
+                    at=at,
+                    payload=change.payload,
+                )
         return self.get(incident_id)
 
     def update(

@@ -6,18 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-PHASES = ("detect", "triage", "mitigate", "diagnose", "fix", "review")
+from console.enums import IncidentStatus, Milestone, Phase
+
+# The lifecycle's rules (order, implied milestones, phase moves) live in console.lifecycle;
+# these tuples are the vocabulary the store and the readers share.
+PHASES: tuple[str, ...] = tuple(Phase)
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-# Milestones in the order they must happen; each sets the incident's status.
-MILESTONES = ("detected", "acknowledged", "mitigated", "resolved", "reviewed")
-STATUS_AFTER = {
-    "detected": "open",
-    "acknowledged": "acknowledged",
-    "mitigated": "mitigated",
-    "resolved": "resolved",
-    "reviewed": "closed",
-}
-STATUSES = ("open", "acknowledged", "mitigated", "resolved", "closed")
+MILESTONES: tuple[str, ...] = tuple(Milestone)
+STATUSES: tuple[str, ...] = tuple(IncidentStatus)
 # Timeline contract shared by the engine (writes) and the reports (read): the review tags a
 # `note` event may carry, and the types of an `action_item` event.
 NOTE_TAGS = (
@@ -50,6 +46,7 @@ class Incident:
     onset_at: datetime | None = None
     detected_at: datetime | None = None
     acknowledged_at: datetime | None = None
+    mitigation_applied_at: datetime | None = None
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
     reviewed_at: datetime | None = None
@@ -81,6 +78,7 @@ class Incident:
             "onset_at": iso(self.onset_at),
             "detected_at": iso(self.detected_at),
             "acknowledged_at": iso(self.acknowledged_at),
+            "mitigation_applied_at": iso(self.mitigation_applied_at),
             "mitigated_at": iso(self.mitigated_at),
             "resolved_at": iso(self.resolved_at),
             "reviewed_at": iso(self.reviewed_at),

@@ -3,7 +3,13 @@ DELETE, and every event carries the hash of the one before it (see ``audit.py``)
 head (last seq and hash) is anchored in ``audit_head``, moved by a trigger in the same
 transaction as each insert, so deleting the last records is caught too."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Migrations from the version in ``meta.schema_version`` to the next, applied in one write
+# transaction on open. Version 2 adds the ``mitigation_applied`` milestone.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE incidents ADD COLUMN mitigation_applied_at TEXT",),
+}
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -23,6 +29,7 @@ CREATE TABLE IF NOT EXISTS incidents (
     onset_at TEXT,
     detected_at TEXT,
     acknowledged_at TEXT,
+    mitigation_applied_at TEXT,
     mitigated_at TEXT,
     resolved_at TEXT,
     reviewed_at TEXT,

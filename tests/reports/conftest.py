@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from console import lifecycle
 from console.store import IncidentStore
 
 DAY = datetime(2026, 11, 22, tzinfo=UTC)
@@ -134,8 +135,10 @@ def build_drill_incident(store: IncidentStore) -> str:
     )
     iid = inc.id
     ap = store.append
-    store.advance_phase(iid, "triage", actor="engine", at=at(6, 48))
-    store.mark(iid, "acknowledged", actor="alice", at=at(6, 49), message="alice acknowledged")
+    lifecycle.enter_phase(store, iid, "triage", actor="engine", at=at(6, 48))
+    lifecycle.mark(
+        store, iid, "acknowledged", actor="alice", at=at(6, 49), message="alice acknowledged"
+    )
     ap(
         iid,
         "step.started",
@@ -183,7 +186,7 @@ def build_drill_incident(store: IncidentStore) -> str:
             "evidence": LINEAGE_EVIDENCE,
         },
     )
-    store.advance_phase(iid, "mitigate", actor="alice", at=at(6, 51, 30))
+    lifecycle.enter_phase(store, iid, "mitigate", actor="alice", at=at(6, 51, 30))
     ap(
         iid,
         "note",
@@ -217,8 +220,8 @@ def build_drill_incident(store: IncidentStore) -> str:
         at=at(6, 53, 20),
         payload={**common, "duration_ms": 50_000},
     )
-    store.mark(iid, "mitigated", actor="alice", at=at(6, 54), message="impact stopped")
-    store.advance_phase(iid, "diagnose", actor="alice", at=at(6, 55))
+    lifecycle.mark(store, iid, "mitigated", actor="alice", at=at(6, 54), message="impact stopped")
+    lifecycle.enter_phase(store, iid, "diagnose", actor="alice", at=at(6, 55))
     ap(
         iid,
         "note",
@@ -228,7 +231,7 @@ def build_drill_incident(store: IncidentStore) -> str:
         at=at(7, 5),
         payload={"tag": "trigger"},
     )
-    store.advance_phase(iid, "fix", actor="bob", at=at(7, 10))
+    lifecycle.enter_phase(store, iid, "fix", actor="bob", at=at(7, 10))
     ap(
         iid,
         "note",
@@ -238,7 +241,9 @@ def build_drill_incident(store: IncidentStore) -> str:
         at=at(7, 30),
         payload={"tag": "resolution"},
     )
-    store.mark(iid, "resolved", actor="bob", at=at(7, 31), message="scores back to normal")
+    lifecycle.mark(
+        store, iid, "resolved", actor="bob", at=at(7, 31), message="scores back to normal"
+    )
     ap(
         iid,
         "drill.scored",
@@ -253,7 +258,7 @@ def build_drill_incident(store: IncidentStore) -> str:
             "reasons": ["every measured time within its target"],
         },
     )
-    store.advance_phase(iid, "review", actor="alice", at=at(7, 35))
+    lifecycle.enter_phase(store, iid, "review", actor="alice", at=at(7, 35))
     t = at(7, 40)
     for why in WHYS:
         ap(iid, "note", why, actor="alice", at=t, payload={"tag": "why"})
@@ -301,7 +306,9 @@ def build_drill_incident(store: IncidentStore) -> str:
     for item in items:
         ap(iid, "action_item", item["what"], actor="alice", at=t, payload=item)
         t += timedelta(seconds=30)
-    store.mark(iid, "reviewed", actor="alice", at=at(7, 50), message="post-mortem reviewed")
+    lifecycle.mark(
+        store, iid, "reviewed", actor="alice", at=at(7, 50), message="post-mortem reviewed"
+    )
     return iid
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from console import lifecycle
 from console.errors import InvalidInput
 from console.reports.drill import (
     build_drill_report,
@@ -46,7 +47,7 @@ def test_an_unmitigated_drill_fails_and_an_unknown_onset_is_not_scored(store):
         at=at(10, 0),
         drill=True,
     )
-    store.mark(inc.id, "acknowledged", actor="alice", at=at(10, 3))
+    lifecycle.mark(store, inc.id, "acknowledged", actor="alice", at=at(10, 3))
     s = score_drill(store.get(inc.id), TARGETS)
     assert s.passed is False
     assert "time to detect not measured (onset unknown)" in s.reasons

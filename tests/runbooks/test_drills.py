@@ -67,6 +67,7 @@ def test_athena_drill_meets_the_acceptance(ws):
         "action.confirmed",
         "action.verified",
         "incident.acknowledged",
+        "incident.mitigation_applied",
         "incident.mitigated",
         "incident.resolved",
         "incident.reviewed",
@@ -78,6 +79,7 @@ def test_athena_drill_meets_the_acceptance(ws):
         assert kind in kinds, kind
     assert (
         kinds.index("incident.acknowledged")
+        < kinds.index("incident.mitigation_applied")
         < kinds.index("incident.mitigated")
         < kinds.index("incident.resolved")
         < kinds.index("incident.reviewed")
@@ -88,13 +90,19 @@ def test_athena_drill_meets_the_acceptance(ws):
     assert inc.drill and inc.onset_at is not None
     assert r.measured == incident_metrics(inc)
     assert 0 <= r.measured["detect_min"] <= 10
-    assert r.measured["acknowledge_min"] <= 5 and r.measured["mitigate_min"] <= 8
+    assert r.measured["acknowledge_min"] <= 5
+    # pausing the batch job is applied within the 8-minute target; the scores are seen back
+    # to normal (the impact stopped) some minutes later, within its own 15-minute target
+    assert r.measured["mitigation_applied_min"] <= 8
+    assert r.measured["mitigation_applied_min"] < r.measured["mitigate_min"] <= 15
     assert r.recovered is True
     scored = [e for e in events if e.kind == "drill.scored"][-1].payload
-    assert scored["passed"] is True and scored["targets"]["mitigate_min"] == 8.0
+    assert scored["passed"] is True and scored["targets"]["mitigate_min"] == 15.0
+    assert scored["targets"]["mitigation_applied_min"] == 8.0
     assert set(scored["measured"]) >= {
         "detect_min",
         "acknowledge_min",
+        "mitigation_applied_min",
         "mitigate_min",
         "resolve_min",
     }
