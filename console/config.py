@@ -46,6 +46,13 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "output_diversity_min": 0.1,
     "error_rate_max": 0.05,
     "latency_p99_ms_max": 100.0,
+    # a change this many hours before an incident's onset is a suspect; with none, a
+    # rollback may not help (the plan says so)
+    "change_lookback_hours": 24.0,
+    # how long the recovery watch waits for the alert's signal after a mitigation, when the
+    # runbook names no deadline (minutes), and how many good minutes in a row it needs
+    "recovery_deadline_minutes": 15.0,
+    "recovery_consecutive": 2.0,
 }
 
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from console.errors import RollbookError
 from console.fleet import ModelStatus, fleet_status
+from console.recovery import RecoveryWatch
 from console.store import Incident, TimelineEvent
 from console.workspace import Workspace
 
@@ -90,6 +92,7 @@ class IncidentView:
     series: list[tuple[datetime, float | None]] = field(default_factory=list)
     action_marks: list[tuple[datetime, str]] = field(default_factory=list)
     killswitch: str | None = None  # the model sits on this fallback level (a kill switch)
+    recovery: RecoveryWatch | None = None  # after a mitigation: is the signal coming back?
 
 
 def incident_cost(ws: Workspace, inc: Incident, now: datetime) -> float | None:
@@ -101,6 +104,14 @@ def incident_cost(ws: Workspace, inc: Incident, now: datetime) -> float | None:
 
 
 def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200) -> IncidentView:
+    from console.recovery import observe
+
+    # observing first: a recovery seen now is recorded (mitigated, cost clock stopped) before
+    # the record is read for the screen
+    try:
+        recovery = observe(ws, incident_id)
+    except RollbookError:
+        recovery = None  # a metrics outage must not take the incident screen down
     inc = ws.store.get(incident_id)
     now = ws.now()
     events, total = ws.store.tail(inc.id, timeline_limit)
@@ -149,6 +160,7 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200)
         series,
         marks,
         active_killswitches(ws).get(inc.model),
+        recovery,
     )
 
 

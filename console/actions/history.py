@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from console.actions.plan import PlanWarning, RecentMitigation
+from console.enums import EventKind
 from console.workspace import Workspace
 
 MOVES_PRODUCTION = ("rollback", "promote", "rollout")
@@ -28,11 +30,16 @@ def production_history(ws: Workspace, model: str) -> list[tuple[datetime, str, s
 
 
 def known_bad(ws: Workspace, model: str) -> set[str]:
-    """Versions Rollbook rolled back *from*: never pick them as a rollback target."""
+    """Versions Rollbook rolled back *from* — also by a rollback that ended partially applied
+    (traffic moved off the version, the pointer did not): never pick them as a rollback
+    target, and never send traffic back to one when removing a canary."""
     bad = set()
-    for ev in ws.store.events(all_incidents=True, kind_prefix="action.finished"):
+    for ev in ws.store.events(all_incidents=True, kind_prefix="action."):
+        if ev.kind not in (EventKind.ACTION_FINISHED, EventKind.ACTION_PARTIAL):
+            continue
         p = ev.payload
-        if p.get("model") == model and p.get("action") == "rollback" and p.get("from"):
+        moved = p.get("from") and p.get("from") != p.get("to")
+        if p.get("model") == model and p.get("action") == "rollback" and moved:
             bad.add(str(p["from"]))
     return bad
 
@@ -65,10 +72,11 @@ RECENT = timedelta(hours=6)
 MITIGATIONS = ("rollback", "killswitch", "restore", "rollout")
 
 
-def recent_mitigations(ws: Workspace, model: str, *, within: timedelta = RECENT) -> list[dict]:
-    """The mitigations Rollbook applied to ``model`` in the last ``within``, newest first:
-    ``{"action", "from", "to", "at", "actor", "minutes_ago"}`` — so a second R at 3 AM says
-    that the first one already happened."""
+def recent_mitigations(
+    ws: Workspace, model: str, *, within: timedelta = RECENT
+) -> list[RecentMitigation]:
+    """The mitigations Rollbook applied to ``model`` in the last ``within``, newest first —
+    so a second R at 3 AM says that the first one already happened."""
     now = ws.now()
     out = []
     for ev in ws.store.events(all_incidents=True, kind_prefix="action.finished"):
@@ -78,16 +86,16 @@ def recent_mitigations(ws: Workspace, model: str, *, within: timedelta = RECENT)
         if now - ev.ts > within:
             continue
         out.append(
-            {
-                "action": p.get("action"),
-                "from": p.get("from"),
-                "to": p.get("to"),
-                "at": ev.ts,
-                "actor": ev.actor,
-                "minutes_ago": round((now - ev.ts).total_seconds() / 60.0, 1),
-            }
+            RecentMitigation(
+                str(p.get("action")),
+                p.get("from"),
+                p.get("to"),
+                ev.ts.isoformat(),
+                ev.actor,
+                round((now - ev.ts).total_seconds() / 60.0, 1),
+            )
         )
-    out.sort(key=lambda r: r["at"], reverse=True)
+    out.sort(key=lambda r: r.at, reverse=True)
     return out
 
 
@@ -123,19 +131,37 @@ def standing_rollback(
     }
 
 
-def describe_recent(recent: list[dict]) -> list[str]:
-    """One warning line per recent mitigation, for the CLI plan and the console's modal."""
-    verbs = {
-        "rollback": "rolled back",
-        "killswitch": "kill switch",
-        "restore": "restored",
-        "rollout": "rolled out",
-    }
+VERBS = {
+    "rollback": "rolled back",
+    "killswitch": "kill switch",
+    "restore": "restored",
+    "rollout": "rolled out",
+}
+
+
+def recent_warnings(
+    recent: list[RecentMitigation],
+    *,
+    rollback_from: str | None = None,
+    rollback_to: str | None = None,
+) -> list[PlanWarning]:
+    """One warning per recent mitigation, for the plan. For a rollback, a recent rollback
+    that brought the model to the version this one now leaves is said to be gone further
+    back from — only when that is true."""
     out = []
     for r in recent:
-        move = f" {r['from']} → {r['to']}" if r.get("from") or r.get("to") else ""
-        out.append(
-            f"⚠ {verbs.get(r['action'], r['action'])}{move} {r['minutes_ago']:g} min "
-            f"ago by {r['actor']}"
+        move = f" {r.from_} → {r.to}" if r.from_ or r.to else ""
+        text = f"{VERBS.get(r.action, r.action)}{move} {r.minutes_ago:g} min ago by {r.actor}"
+        further = (
+            r.action == "rollback"
+            and rollback_from is not None
+            and r.to == rollback_from
+            and rollback_to not in (None, rollback_from)
         )
+        if further:
+            out.append(
+                PlanWarning("further_back", f"{text} — this rolls back further, to {rollback_to}")
+            )
+        else:
+            out.append(PlanWarning("recent_mitigation", text))
     return out

@@ -8,12 +8,14 @@ from typing import Any
 
 from console.workspace import Workspace
 
-TERMINAL = {"finished", "failed", "partial", "noop", "refused"}
+TERMINAL = {"finished", "failed", "partial", "noop", "refused"}  # not "interrupted"
 
 
 def incomplete_actions(ws: Workspace, model: str | None = None) -> list[dict[str, Any]]:
-    from console.actions.rollback import RollbackPlan, commands
-
+    """Each action that has a ``requested`` event and no terminal one, newest model action
+    only: ``{action_id, action, model, incident_id, started_at, plan, finish, undo, state,
+    completed_steps, interrupted}``. The finish and undo commands are the ones its plan
+    recorded up front."""
     by_id: dict[str, dict[str, Any]] = {}
     last_terminal_seq: dict[str, int] = {}
     for ev in ws.store.events(all_incidents=True, kind_prefix="action."):
@@ -38,6 +40,8 @@ def incomplete_actions(ws: Workspace, model: str | None = None) -> list[dict[str
         if kind == "requested":
             entry["plan"] = p.get("plan")
             entry["finish"], entry["undo"] = p.get("finish"), p.get("undo")
+        elif kind == "interrupted":
+            entry["interrupted"] = ev.message
         elif kind == "step":
             entry["steps"].append(p.get("step", {}))
         elif kind in TERMINAL:
@@ -51,19 +55,9 @@ def incomplete_actions(ws: Workspace, model: str | None = None) -> list[dict[str
             continue
         if last_terminal_seq.get(entry["model"], 0) > entry["seq"]:
             continue  # a later action on this model ended: superseded
-        plan = entry["plan"]
-        if entry["action"] == "rollback":
-            rp = RollbackPlan(
-                plan["model"],
-                plan.get("from"),
-                plan["to"],
-                plan.get("traffic_before", {}),
-                plan.get("traffic_after", {}),
-            )
-            entry["finish"], entry["undo"] = commands(rp.model, rp)
-        else:  # recorded on the requested event by the action itself (None if it did not)
-            entry.setdefault("finish", None)
-            entry.setdefault("undo", None)
+        entry.setdefault("finish", None)
+        entry.setdefault("undo", None)
+        entry.setdefault("interrupted", None)
         done = [s.get("name") for s in entry["steps"] if s.get("ok")]
         entry["state"] = "partially applied" if done else "started, nothing confirmed changed"
         entry["completed_steps"] = done

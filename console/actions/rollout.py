@@ -17,12 +17,13 @@ from datetime import timedelta
 from typing import Any
 
 from console.actions.calls import DEFAULT_TIMEOUT_S, call
-from console.actions.policy import guard
-from console.actions.recorder import ActionRecorder, incident_for
-from console.actions.results import ActionResult
-from console.actions.rollback import same_routes, traffic_command
+from console.actions.plan import Plan, same_routes, traffic_command
+from console.actions.recorder import ActionRecorder
+from console.actions.results import ActionResult, ReadBack
 from console.clock import ManualClock
+from console.enums import ActionKind, ActionStatus
 from console.errors import ActionRefused, InvalidInput, RollbookError
+from console.fleet import format_routes
 from console.workspace import Workspace
 
 INCONCLUSIVE_WAITS = 2  # extra dwells when a stage measured nothing on the canary
@@ -140,7 +141,7 @@ def judge(
     return StageJudgement(weight, not reasons, severe, reasons, stats)
 
 
-def rollout(
+def plan_rollout(
     ws: Workspace,
     model: str,
     version: str,
@@ -148,19 +149,12 @@ def rollout(
     stages: tuple[float, ...] = DEFAULT_STAGES,
     dwell_minutes: float = 10.0,
     guardrails: Guardrails | None = None,
-    incident_id: str | None = None,
-    confirmed_by: str | None = None,
-    automatic: bool = False,
-    dry_run: bool = False,
     timeout: float = DEFAULT_TIMEOUT_S,
-    wait: Callable[[float], None] | None = None,
-) -> ActionResult:
-    """Advance ``version`` stage by stage. ``wait(seconds)`` lets the canary collect traffic
-    (default: advance a ManualClock, else sleep)."""
+) -> Plan:
     g = guardrails or Guardrails.from_thresholds(dict(ws.config.thresholds))
     reg, t = ws.backends.registry, ws.backends.traffic
     champion = call(reg.production_version, model, timeout=timeout, what="registry.production")
-    reg.version(model, version)  # NotFound if absent
+    call(reg.version, model, version, timeout=timeout, what="registry.version")  # NotFound
     if champion is None or champion == version:
         raise ActionRefused(
             f"{version} is already production for {model}"
@@ -168,27 +162,7 @@ def rollout(
             else f"{model} has no production version to compare with"
         )
     before = call(t.routes, model, timeout=timeout, what="traffic.routes")
-    plan = {
-        "model": model,
-        "from": champion,
-        "to": version,
-        "stages": list(stages),
-        "dwell_minutes": dwell_minutes,
-        "traffic_before": before,
-        "guardrails": g.__dict__,
-    }
-    res = ActionResult(
-        "rollout",
-        model,
-        "dry-run",
-        f"would roll {version} out over {' → '.join(f'{s:g}%' for s in stages)}",
-        plan=plan,
-    )
-    if dry_run:
-        return res
-    guard(ws, "rollout", confirmed_by=confirmed_by, automatic=automatic)
-    rec = ActionRecorder(ws, "rollout", model, incident_for(ws, model, incident_id))
-    res.incident_id, res.action_id, res.steps = rec.incident_id, rec.action_id, rec.steps
+    path = " → ".join(f"{s:g}%" for s in stages)
     # Recorded up front: a rollout killed between stages leaves traffic split, and
     # `rollbook audit pending` must be able to say how to finish or undo it.
     finish = (
@@ -198,15 +172,45 @@ def rollout(
         + (f" --alpha {g.alpha:g}" if g.alpha != Guardrails.alpha else "")
         + " --yes"
     )
-    undo = traffic_command(model, {champion: 100.0})
-    rec.event(
-        "requested",
-        f"rollout {model} {version}: {' → '.join(f'{s:g}%' for s in stages)}",
-        plan=plan,
+    return Plan(
+        action=ActionKind.ROLLOUT,
+        model=model,
+        summary=f"rollout {model} {version}: {path}",
+        rule="progressive",
+        why=f"{version} is judged against the champion {champion} at each stage; the first "
+        "failure steps back one stage, the second aborts; a severe signal aborts at once",
+        routes_before=before,
+        routes_after={version: 100.0},
+        pointer_before=champion,
+        pointer_after=version,
+        version=version,
+        stages=tuple(stages),
+        dwell_minutes=dwell_minutes,
+        guardrails=dict(g.__dict__),
         finish=finish,
-        undo=undo,
+        undo=traffic_command(model, {champion: 100.0}),
     )
+
+
+def execute_rollout(
+    ws: Workspace,
+    plan: Plan,
+    rec: ActionRecorder,
+    res: ActionResult,
+    *,
+    timeout: float,
+    wait: Callable[[float], None] | None = None,
+    **_: Any,
+) -> None:
+    """Advance the plan's version stage by stage. ``wait(seconds)`` lets the canary collect
+    traffic (default: advance a ManualClock, else wait on the environment's clock)."""
+    g = Guardrails(**plan.guardrails) if plan.guardrails else Guardrails()
+    reg, t = ws.backends.registry, ws.backends.traffic
+    model, version = plan.model, plan.version or ""
+    champion = plan.pointer_before or ""
+    stages, dwell_minutes = plan.stages, plan.dwell_minutes or 10.0
     sleep = wait or _waiter(ws)
+    back_home = f"rollbook traffic {model} {champion}=100 --yes"
 
     def route(weight: float) -> None:
         weights = {champion: 100.0 - weight, version: weight} if weight < 100 else {version: 100.0}
@@ -222,28 +226,31 @@ def rollout(
             )
             s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
             if not same_routes(s.after, weights):
-                raise RollbookError(f"traffic read back {s.after}, expected {weights}")
+                raise RollbookError(
+                    f"traffic read back {format_routes(s.after)}, expected {format_routes(weights)}"
+                )
 
-    def abort(why: str) -> ActionResult:
+    def abort(why: str) -> None:
         try:
             route(0.0)  # everything back on the champion, read back
         except RollbookError as exc:
             rec.event(
                 "partial",
                 f"ABORT could not restore traffic: {exc.message}",
-                finish=f"rollbook traffic {model} {champion}=100 --yes",
-                undo=f"rollbook traffic {model} {champion}=100 --yes",
+                finish=back_home,
+                undo=back_home,
             )
-            res.status, res.message = "partial", f"aborted, but traffic is not restored: {why}"
-            res.finish = res.undo = f"rollbook traffic {model} {champion}=100 --yes"
-            return res
+            res.status = ActionStatus.PARTIAL
+            res.message = f"aborted, but traffic is not restored: {why}"
+            res.finish = res.undo = back_home
+            return
         rec.event(
             "failed",
             f"rollout of {version} aborted: {why}",
             **{"from": champion, "to": champion, "aborted": version},
         )
-        res.status, res.message = "failed", f"rollout aborted, traffic back on {champion}: {why}"
-        return res
+        res.status = ActionStatus.FAILED
+        res.message = f"rollout aborted, traffic back on {champion}: {why}"
 
     strikes, i = 0, 0
     while i < len(stages):
@@ -319,27 +326,64 @@ def rollout(
             )
             s.after = call(reg.production_version, model, timeout=timeout)
     except RollbookError as exc:
+        finish = f"rollbook pointer {model} {version} --yes"
         rec.event(
             "partial",
             f"PARTIALLY APPLIED: traffic is on {version} but the registry "
             f"still names {champion}: {exc.message}",
-            finish=f"rollbook pointer {model} {version} --yes",
-            undo=f"rollbook traffic {model} {champion}=100 --yes",
+            finish=finish,
+            undo=back_home,
         )
-        res.status, res.message = "partial", "traffic on the new version; registry not moved"
-        res.finish = f"rollbook pointer {model} {version} --yes"
-        res.undo = f"rollbook traffic {model} {champion}=100 --yes"
-        return res
+        res.status = ActionStatus.PARTIAL
+        res.message = "traffic on the new version; registry not moved"
+        res.finish, res.undo = finish, back_home
+        return
+    res.read_back = ReadBack(routes={version: 100.0}, production=s.after)
     rec.event(
         "finished",
         f"rolled {version} out to 100% of {model}; production is {version}",
         **{"from": champion, "to": version, "strikes": strikes},
     )
-    res.status, res.verified = "applied", True
+    res.status = ActionStatus.APPLIED
     res.message = f"{version} serves 100% of {model} and is production" + (
         f" (after {strikes} strike)" if strikes else ""
     )
-    return res
+
+
+def rollout(
+    ws: Workspace,
+    model: str,
+    version: str,
+    *,
+    stages: tuple[float, ...] = DEFAULT_STAGES,
+    dwell_minutes: float = 10.0,
+    guardrails: Guardrails | None = None,
+    incident_id: str | None = None,
+    confirmed_by: str | None = None,
+    automatic: bool = False,
+    dry_run: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    wait: Callable[[float], None] | None = None,
+) -> ActionResult:
+    from console import mitigation
+
+    return mitigation.run(
+        ws,
+        mitigation.Request(
+            ActionKind.ROLLOUT,
+            model,
+            version=version,
+            stages=stages,
+            dwell_minutes=dwell_minutes,
+            guardrails=guardrails,
+        ),
+        dry_run=dry_run,
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        automatic=automatic,
+        timeout=timeout,
+        wait=wait,
+    )
 
 
 def guardrail_breaches(w: dict[str, float | None], g: Guardrails) -> tuple[list[str], bool]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from console.actions.calls import DEFAULT_TIMEOUT_S, call
-from console.actions.policy import guard
-from console.actions.recorder import ActionRecorder, incident_for
-from console.actions.results import ActionResult
-from console.actions.rollback import same_routes, traffic_command
+from console.actions.plan import Plan, same_routes, traffic_command
+from console.actions.recorder import ActionRecorder
+from console.actions.results import ActionResult, ReadBack
 from console.backends.types import STAGES
+from console.enums import ActionKind, ActionStatus
 from console.errors import (
     ActionRefused,
     InvalidInput,
@@ -67,6 +68,96 @@ def parse_weights(pairs: list[str] | tuple[str, ...]) -> dict[str, float]:
     return out
 
 
+def plan_traffic(
+    ws: Workspace, model: str, weights: Mapping[str, float], *, timeout: float = DEFAULT_TIMEOUT_S
+) -> Plan:
+    """Set ``model``'s weights to ``weights`` (an unknown route is refused before anything
+    changes: NotFound, exit 4)."""
+    t = ws.backends.traffic
+    before = call(t.routes, model, timeout=timeout, what="traffic.routes")
+    _require_routes(ws, model, weights, before, timeout)
+    after = {str(k): float(v) for k, v in weights.items()}
+    return Plan(
+        action=ActionKind.TRAFFIC,
+        model=model,
+        summary=f"traffic {model}: {format_routes(before)} → {format_routes(after)}",
+        rule="explicit",
+        why="the weights given",
+        routes_before=before,
+        routes_after=after,
+        noop_reason=f"{model} traffic already {format_routes(after)}"
+        if same_routes(before, after)
+        else "",
+        finish=traffic_command(model, after),
+        undo=traffic_command(model, before),
+    )
+
+
+def execute_traffic(
+    ws: Workspace,
+    plan: Plan,
+    rec: ActionRecorder,
+    res: ActionResult,
+    *,
+    timeout: float,
+    **_: Any,
+) -> None:
+    """Set the plan's routes and read them back (traffic changes and ``restore``)."""
+    t = ws.backends.traffic
+    before, after = plan.routes_before or {}, plan.routes_after or {}
+    try:
+        with rec.step("traffic", before=before) as s:
+            call(
+                t.set_routes,
+                plan.model,
+                after,
+                actor=ws.actor,
+                timeout=timeout,
+                what="traffic.set_routes",
+            )
+            s.after = call(t.routes, plan.model, timeout=timeout, what="traffic.routes")
+            if not same_routes(s.after, after):
+                raise RollbookError(
+                    f"traffic read back {format_routes(s.after)}, expected {format_routes(after)}"
+                )
+    except RollbookError as exc:
+        try:
+            now = call(t.routes, plan.model, timeout=timeout, what="traffic.routes")
+        except RollbookError:
+            now = None
+        if now is not None and same_routes(now, before):
+            rec.event(
+                "failed",
+                f"traffic change failed, nothing changed: {exc.message}",
+                error=exc.message,
+            )
+            res.status = ActionStatus.FAILED
+            res.message = f"traffic change failed, nothing changed: {exc.message}"
+            return
+        shown = format_routes(now) if now is not None else "unreadable"
+        rec.event(
+            "partial",
+            f"PARTIALLY APPLIED: traffic is {shown}: {exc.message}",
+            error=exc.message,
+            finish=plan.finish,
+            undo=plan.undo,
+        )
+        res.status = ActionStatus.PARTIAL
+        res.message = f"traffic change partially applied (traffic now {shown}): {exc.message}"
+        res.finish, res.undo = plan.finish, plan.undo
+        return
+    res.read_back = ReadBack(routes=s.after)
+    rec.event(
+        "finished",
+        f"{plan.model} traffic now {format_routes(s.after)}",
+        before=before,
+        after=s.after,
+        **{"from": format_routes(before), "to": format_routes(s.after)},
+    )
+    res.status = ActionStatus.APPLIED
+    res.message = f"{plan.model} traffic now {format_routes(s.after)} (read back)"
+
+
 def set_traffic(
     ws: Workspace,
     model: str,
@@ -76,53 +167,19 @@ def set_traffic(
     incident_id: str | None = None,
     confirmed_by: str | None = None,
     automatic: bool = False,
-    action: str = "traffic",
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> ActionResult:
-    t = ws.backends.traffic
-    before = call(t.routes, model, timeout=timeout, what="traffic.routes")
-    if action == "traffic":
-        _require_routes(ws, model, weights, before, timeout)
-    plan = {"model": model, "traffic_before": before, "traffic_after": dict(weights)}
-    res = ActionResult(
-        action, model, "dry-run", f"would set {model} traffic to {dict(weights)}", plan=plan
+    from console import mitigation
+
+    return mitigation.run(
+        ws,
+        mitigation.Request(ActionKind.TRAFFIC, model, weights=dict(weights)),
+        dry_run=dry_run,
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        automatic=automatic,
+        timeout=timeout,
     )
-    if dry_run:
-        return res
-    guard(ws, action, confirmed_by=confirmed_by, automatic=automatic)
-    rec = ActionRecorder(ws, action, model, incident_for(ws, model, incident_id))
-    res.incident_id, res.action_id, res.steps = rec.incident_id, rec.action_id, rec.steps
-    if same_routes(before, dict(weights)):
-        rec.event("noop", f"{model} traffic already {dict(weights)}")
-        res.status, res.message, res.verified = "noop", "traffic already as asked", True
-        return res
-    rec.event(
-        "requested",
-        f"set {model} traffic {format_routes(before)} → {format_routes(dict(weights))}",
-        plan=plan,
-        finish=traffic_command(model, dict(weights)),
-        undo=traffic_command(model, before),
-    )
-    try:
-        with rec.step("traffic", before=before) as s:
-            call(
-                t.set_routes,
-                model,
-                dict(weights),
-                actor=ws.actor,
-                timeout=timeout,
-                what="traffic.set_routes",
-            )
-            s.after = call(t.routes, model, timeout=timeout, what="traffic.routes")
-            if not same_routes(s.after, dict(weights)):
-                raise RollbookError(f"traffic read back {s.after}, expected {dict(weights)}")
-    except RollbookError as exc:
-        rec.event("failed", f"traffic change failed: {exc.message}", error=exc.message)
-        res.status, res.message = "failed", f"traffic change failed: {exc.message}"
-        return res
-    rec.event("finished", f"{model} traffic now {s.after}", before=before, after=s.after)
-    res.status, res.verified, res.message = "applied", True, f"{model} traffic now {s.after}"
-    return res
 
 
 def _require_routes(
@@ -149,6 +206,71 @@ def _require_routes(
         )
 
 
+def plan_pointer(
+    ws: Workspace, model: str, version: str, *, timeout: float = DEFAULT_TIMEOUT_S
+) -> Plan:
+    """Move only the registry's production pointer (to finish or undo a partially applied
+    rollback). NotFound for an unknown version."""
+    reg = ws.backends.registry
+    call(reg.version, model, version, timeout=timeout, what="registry.version")
+    before = call(reg.production_version, model, timeout=timeout, what="registry.production")
+    return Plan(
+        action=ActionKind.POINTER,
+        model=model,
+        summary=f"production pointer {model} {before} → {version}",
+        rule="explicit",
+        why="the version given",
+        pointer_before=before,
+        pointer_after=version,
+        version=version,
+        noop_reason=f"{model} production pointer already {version}" if before == version else "",
+        finish=f"rollbook pointer {model} {version} --yes",
+        undo=f"rollbook pointer {model} {before} --yes" if before else None,
+    )
+
+
+def execute_pointer(
+    ws: Workspace,
+    plan: Plan,
+    rec: ActionRecorder,
+    res: ActionResult,
+    *,
+    timeout: float,
+    reason: str = "",
+    **_: Any,
+) -> None:
+    reg = ws.backends.registry
+    version = plan.pointer_after or ""
+    try:
+        with rec.step("registry", before=plan.pointer_before) as s:
+            call(
+                reg.set_production,
+                plan.model,
+                version,
+                actor=ws.actor,
+                reason=reason or "pointer moved by hand",
+                timeout=timeout,
+                what="registry.set_production",
+            )
+            s.after = call(
+                reg.production_version, plan.model, timeout=timeout, what="registry.production"
+            )
+            if s.after != version:
+                raise RollbookError(f"registry reads back {s.after}, expected {version}")
+    except RollbookError as exc:
+        rec.event("failed", f"pointer move failed: {exc.message}", error=exc.message)
+        res.status, res.message = ActionStatus.FAILED, f"pointer move failed: {exc.message}"
+        return
+    res.read_back = ReadBack(production=s.after)
+    rec.event(
+        "finished",
+        f"{plan.model} production pointer {plan.pointer_before} → {version}",
+        **{"from": plan.pointer_before, "to": version},
+    )
+    res.status = ActionStatus.APPLIED
+    res.message = f"production pointer {plan.pointer_before} → {version} (read back)"
+
+
 def set_pointer(
     ws: Workspace,
     model: str,
@@ -159,74 +281,28 @@ def set_pointer(
     reason: str = "",
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> ActionResult:
-    """Move only the registry's production pointer (audited); used to finish or undo a
-    partially applied rollback."""
-    reg = ws.backends.registry
-    guard(ws, "pointer", confirmed_by=confirmed_by)
-    reg.version(model, version)  # NotFound if absent
-    rec = ActionRecorder(ws, "pointer", model, incident_for(ws, model, incident_id))
-    before = call(reg.production_version, model, timeout=timeout, what="registry.production")
-    res = ActionResult(
-        "pointer",
-        model,
-        "noop",
-        "",
-        incident_id=rec.incident_id,
-        action_id=rec.action_id,
-        steps=rec.steps,
+    from console import mitigation
+
+    return mitigation.run(
+        ws,
+        mitigation.Request(ActionKind.POINTER, model, version=version),
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        reason=reason,
+        timeout=timeout,
     )
-    if before == version:
-        rec.event("noop", f"{model} production pointer already {version}")
-        res.message, res.verified = f"production pointer already {version}", True
-        return res
-    try:
-        with rec.step("registry", before=before) as s:
-            call(
-                reg.set_production,
-                model,
-                version,
-                actor=ws.actor,
-                reason=reason or "pointer moved by hand",
-                timeout=timeout,
-                what="registry.set_production",
-            )
-            s.after = call(
-                reg.production_version, model, timeout=timeout, what="registry.production"
-            )
-            if s.after != version:
-                raise RollbookError(f"registry reads back {s.after}, expected {version}")
-    except RollbookError as exc:
-        rec.event("failed", f"pointer move failed: {exc.message}", error=exc.message)
-        res.status, res.message = "failed", f"pointer move failed: {exc.message}"
-        return res
-    rec.event(
-        "finished",
-        f"{model} production pointer {before} → {version}",
-        **{"from": before, "to": version},
-    )
-    res.status, res.verified, res.message = (
-        "applied",
-        True,
-        f"production pointer {before} → {version}",
-    )
-    return res
 
 
-def transition_stage(
-    ws: Workspace,
-    model: str,
-    version: str,
-    stage: str,
-    *,
-    incident_id: str | None = None,
-    confirmed_by: str | None = None,
-    reason: str = "",
-) -> ActionResult:
+def plan_stage(
+    ws: Workspace, model: str, version: str, stage: str, *, timeout: float = DEFAULT_TIMEOUT_S
+) -> Plan:
+    """A stage label for ``version``: validated against the allowed transitions; archiving
+    the version that holds the pointer or takes traffic is refused."""
     reg, traffic = ws.backends.registry, ws.backends.traffic
-    current = reg.version(model, version).stage
+    current = call(reg.version, model, version, timeout=timeout, what="registry.version").stage
     check_transition(current, stage)
-    production = call(reg.production_version, model, what="registry.production")
-    routes = call(traffic.routes, model, what="traffic.routes")
+    production = call(reg.production_version, model, timeout=timeout, what="registry.production")
+    routes = call(traffic.routes, model, timeout=timeout, what="traffic.routes")
     serving = (routes.get(version) or 0) > 0
     if stage == "Archived" and current != stage and (version == production or serving):
         holds = " and ".join(
@@ -243,35 +319,75 @@ def transition_stage(
             f"--to VERSION, or rollbook rollout {model} VERSION), then "
             "archive it",
         )
-    guard(ws, "stage", confirmed_by=confirmed_by)
-    rec = ActionRecorder(ws, "stage", model, incident_for(ws, model, incident_id))
-    res = ActionResult(
-        "stage",
-        model,
-        "noop",
-        f"{model} {version} already {stage}",
-        incident_id=rec.incident_id,
-        action_id=rec.action_id,
-        steps=rec.steps,
+    return Plan(
+        action=ActionKind.STAGE,
+        model=model,
+        summary=f"stage {model} {version}: {current} → {stage}",
+        rule="explicit",
+        why="the stage given",
+        version=version,
+        stage_before=current,
+        stage_after=stage,
+        noop_reason=f"{model} {version} already {stage}" if current == stage else "",
     )
-    if current == stage:
-        rec.event("noop", res.message)
-        return res
-    with rec.step("registry", before=current) as s:
-        reg.transition_stage(model, version, stage, actor=ws.actor, reason=reason)
-        s.after = reg.version(model, version).stage
+
+
+def execute_stage(
+    ws: Workspace,
+    plan: Plan,
+    rec: ActionRecorder,
+    res: ActionResult,
+    *,
+    timeout: float,
+    reason: str = "",
+    **_: Any,
+) -> None:
+    reg = ws.backends.registry
+    version, stage = plan.version or "", plan.stage_after or ""
+    with rec.step("registry", before=plan.stage_before) as s:
+        call(
+            reg.transition_stage,
+            plan.model,
+            version,
+            stage,
+            actor=ws.actor,
+            reason=reason,
+            timeout=timeout,
+            what="registry.transition_stage",
+        )
+        s.after = call(reg.version, plan.model, version, timeout=timeout).stage
     rec.event(
         "finished",
-        f"{model} {version}: {current} → {stage}",
+        f"{plan.model} {version}: {plan.stage_before} → {stage}",
         version=version,
-        before=current,
+        before=plan.stage_before,
         after=s.after,
     )
-    res.status, res.verified = "applied", s.after == stage
-    res.message = f"{model} {version}: {current} → {stage}"
+    res.status = ActionStatus.APPLIED if s.after == stage else ActionStatus.PARTIAL
+    res.message = f"{plan.model} {version}: {plan.stage_before} → {s.after}"
     if stage == "Production":
-        res.message += _label_only(ws, model, version)
-    return res
+        res.message += _label_only(ws, plan.model, version)
+
+
+def transition_stage(
+    ws: Workspace,
+    model: str,
+    version: str,
+    stage: str,
+    *,
+    incident_id: str | None = None,
+    confirmed_by: str | None = None,
+    reason: str = "",
+) -> ActionResult:
+    from console import mitigation
+
+    return mitigation.run(
+        ws,
+        mitigation.Request(ActionKind.STAGE, model, version=version, stage=stage),
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        reason=reason,
+    )
 
 
 def _label_only(ws: Workspace, model: str, version: str) -> str:

@@ -22,6 +22,7 @@ from console.backends.types import (
     ModelInfo,
     ModelVersion,
     Point,
+    RouteChange,
     StageChange,
 )
 
@@ -132,6 +133,12 @@ class Traffic(Backend):
 
     def fallbacks(self, model: str) -> list[FallbackLevel]:
         """The kill switch ladder below the primary, best first (capability ``fallback``)."""
+        return []
+
+    def route_history(self, model: str, since: datetime) -> list[RouteChange]:
+        """Weight changes at or after ``since``, oldest first (capability ``route_history``).
+        Empty when the backend keeps no history: Rollbook's own audit log still knows the
+        changes made through it."""
         return []
 
     @abstractmethod

@@ -105,6 +105,16 @@ class StageChange:
 
 
 @dataclass(frozen=True)
+class RouteChange:
+    """One change of a model's traffic weights, as the traffic backend recorded it."""
+
+    model: str
+    at: datetime
+    routes: dict[str, float]
+    actor: str = ""
+
+
+@dataclass(frozen=True)
 class FallbackLevel:
     """One rung of the kill switch's ladder: a route key and what it means."""
 

@@ -1,6 +1,19 @@
-"""`rollbook rollback | killswitch | restore | traffic | pointer | stage | audit`."""
+"""`rollbook rollback | killswitch | restore | traffic | pointer | stage | rollout | audit`.
+
+Every command here plans once (``console.mitigation.plan``), shows the plan (the same lines
+the console's modal shows), asks, executes exactly that plan, and prints how it ended — with
+``--wait``, also whether the incident's signal recovered. Exit codes: 0 applied or nothing to
+do (with ``--wait``: and recovered) · 1 refused, or not recovered with ``--wait`` · 4 not found
+· 5 failed, nothing changed (or undone) · 6 partially applied or interrupted (finish and undo
+printed).
+"""
 
 from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
@@ -13,7 +26,7 @@ from console.cli.common import (
 )
 
 
-def action_options(f):
+def action_options(f: Callable) -> Callable:
     for opt in reversed(
         [
             click.option("--dry-run", is_flag=True, help="Print the plan and change nothing."),
@@ -41,35 +54,111 @@ def action_options(f):
                 show_default=True,
                 help="Seconds to wait for each backend call.",
             ),
+            click.option(
+                "--wait",
+                is_flag=True,
+                help="After a mitigation on an open incident, watch its signal until it "
+                "recovers or the watch's deadline passes (exit 1 when it does not recover).",
+            ),
         ]
     ):
         f = opt(f)
     return f
 
 
-def _show_plan(res) -> None:
+@contextlib.contextmanager
+def interrupts() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal) end an action like Ctrl+C does: recorded as
+    interrupted, with its finish and undo commands (exit 6) — never silently."""
+    from console.mitigation import Interrupted
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    old = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        # not the main thread (tests), or no such signal here: nothing to install
+        with contextlib.suppress(ValueError, OSError):
+            old[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def _print_lines(lines: list[str]) -> None:
     out = console_out()
-    plan = res.plan
-    out.print(f"[bold]{res.action}[/] {res.model}", markup=True)
-    from console.actions.history import describe_recent
-    from console.fleet import format_routes
-
-    further = res.action == "rollback" and not plan.get("already_rolled_back")
-    for line in describe_recent(plan.get("recent") or []):
-        out.print(f"  {line}" + (" — this goes further back" if further else ""), markup=False)
-    for key in ("from", "to", "level", "route", "traffic_before", "traffic_after"):
-        if plan.get(key) is not None:
-            value = plan[key]
-            out.print(
-                f"  {key:<15} {format_routes(value) if isinstance(value, dict) else value}",
-                markup=False,
-            )
-    for c in res.checks:
-        mark = "PASS" if c.ok else ("OVERRIDDEN" if c.overridden else "FAIL")
-        out.print(f"  check {c.name:<10} {mark:<10} {c.detail}", markup=False)
+    for line in lines:
+        out.print(line, markup=False, soft_wrap=True)
 
 
-def _finish(ctx: click.Context, res, as_json: bool) -> None:
+def _confirm(question: str, yes: bool) -> None:
+    if not yes:
+        click.confirm(question, default=False, abort=True, err=True)
+
+
+def _act(
+    ctx: click.Context,
+    request: Any,
+    *,
+    dry_run: bool,
+    yes: bool,
+    incident_id: str | None,
+    confirmed_by: str | None,
+    timeout: float,
+    as_json: bool,
+    wait: bool = False,
+    reason: str = "",
+    question: str = "Proceed?",
+    pace: Callable[[Any, Any], Callable[[float], None]] | None = None,
+) -> None:
+    """Plan once, show, ask, execute that plan, report (see the module's docstring)."""
+    from console import mitigation
+    from console.plans import plan_lines
+
+    with workspace(ctx) as ws, interrupts():
+        plan = mitigation.plan(ws, request, incident_id=incident_id, timeout=timeout)
+        if not as_json:
+            _print_lines(plan_lines(plan))
+        if dry_run:
+            _finish(ctx, mitigation.preview(plan), as_json)
+        if not plan.noop and not plan.blocked:  # no question for a refusal or a no-op
+            _confirm(question, yes)
+        waiter = pace(ws, as_json) if pace else None
+        res = mitigation.execute(
+            ws,
+            plan,
+            incident_id=incident_id,
+            confirmed_by=confirmed_by,
+            timeout=timeout,
+            reason=reason,
+            wait=waiter,
+        )
+        if waiter is not None:
+            waiter(0.0)  # print what happened since the last dwell
+        if wait and res.recovery is not None and not res.recovery.done:
+            res.recovery = _watch(ws, res.incident_id or "", as_json) or res.recovery
+    _finish(ctx, res, as_json, waited=wait)
+
+
+def _watch(ws: Any, incident_id: str, as_json: bool) -> Any:
+    from console.recovery import watch
+
+    out = console_out()
+
+    def show(w: Any) -> None:
+        if not as_json:
+            out.print(f"  {w.now:%H:%M:%S} {w.line()}", markup=False, soft_wrap=True)
+            out.file.flush()
+
+    return watch(ws, incident_id, on_update=show)
+
+
+def _finish(ctx: click.Context, res: Any, as_json: bool, *, waited: bool = False) -> None:
+    from console.enums import Recovery
+    from console.plans import result_lines
+
     if as_json:
         print_json(res)
     else:
@@ -80,21 +169,11 @@ def _finish(ctx: click.Context, res, as_json: bool) -> None:
                 f"({s.duration_ms:.0f} ms){'  ' + s.error if s.error else ''}",
                 markup=False,
             )
-        label = "DRY-RUN" if res.dry_run else res.status.upper()
-        out.print(f"{label}: {res.message}", markup=False)
-        if res.status == "partial":
-            out.print(f"  finish: {res.finish}\n  undo:   {res.undo}", markup=False)
-        if res.incident_id:
-            out.print(f"  recorded on {res.incident_id}", markup=False)
-    ctx.exit(res.exit_code)
-
-
-def _confirm(res, yes: bool, as_json: bool) -> None:
-    if yes:
-        return
-    if not as_json:
-        _show_plan(res)
-    click.confirm("Proceed?", default=False, abort=True, err=True)
+        _print_lines(result_lines(res))
+    code = res.exit_code
+    if waited and code == 0 and res.recovery is not None:
+        code = 0 if res.recovery.state is Recovery.RECOVERED else 1
+    ctx.exit(code)
 
 
 @click.command()
@@ -104,7 +183,8 @@ def _confirm(res, yes: bool, as_json: bool) -> None:
     "to_version",
     default=None,
     metavar="VERSION",
-    help="Target version (default: the last good production version before).",
+    help="Target version (default: the last known-good state: without a canary, the "
+    "version that served production before the current one).",
 )
 @click.option(
     "--override",
@@ -118,37 +198,44 @@ def _confirm(res, yes: bool, as_json: bool) -> None:
 @env_option
 @click.pass_context
 def rollback(
-    ctx, model, to_version, overrides, dry_run, yes, incident_id, confirmed_by, timeout, as_json
+    ctx,
+    model,
+    to_version,
+    overrides,
+    dry_run,
+    yes,
+    incident_id,
+    confirmed_by,
+    timeout,
+    wait,
+    as_json,
 ):
-    """Roll MODEL back: traffic to the target first, then the registry's production pointer,
-    both read back and the target probed.
+    """Roll MODEL back to its last known-good state: when a canary (any version besides the
+    production pointer's) takes traffic, remove it; otherwise go back to the version that
+    served production before. Traffic first, then the registry's production pointer, both
+    read back and the target probed.
 
-    Exit codes: 0 applied or nothing to do · 1 refused (preflight, read-only, two-person) ·
-    5 failed (nothing changed or undone) · 6 partially applied (finish/undo printed)."""
-    from console.actions.rollback import plan_rollback
-    from console.actions.rollback import rollback as do_rollback
+    The plan warns (it does not block) when nothing moved before the incident's onset: a
+    rollback then cannot undo the cause.
 
-    with workspace(ctx) as ws:
-        plan = plan_rollback(ws, model, to_version, tuple(overrides), timeout=timeout)
-        preview = do_rollback(
-            ws, model, to=plan.to_version, dry_run=True, overrides=tuple(overrides), timeout=timeout
-        )
-        if dry_run:
-            if not as_json:
-                _show_plan(preview)
-            _finish(ctx, preview, as_json)
-        if not plan.noop and preview.status != "refused":  # no question for a refusal
-            _confirm(preview, yes, as_json)
-        res = do_rollback(
-            ws,
-            model,
-            to=plan.to_version,
-            overrides=tuple(overrides),
-            incident_id=incident_id,
-            confirmed_by=confirmed_by,
-            timeout=timeout,
-        )
-    _finish(ctx, res, as_json)
+    Exit codes: 0 applied or nothing to do · 1 refused (preflight, read-only, two-person,
+    stale plan) · 5 failed (nothing changed or undone) · 6 partially applied or interrupted
+    (finish/undo printed)."""
+    from console.enums import ActionKind
+    from console.mitigation import Request
+
+    request = Request(ActionKind.ROLLBACK, model, to=to_version, overrides=tuple(overrides))
+    _act(
+        ctx,
+        request,
+        dry_run=dry_run,
+        yes=yes,
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        timeout=timeout,
+        as_json=as_json,
+        wait=wait,
+    )
 
 
 @click.command()
@@ -163,27 +250,24 @@ def rollback(
 @json_option
 @env_option
 @click.pass_context
-def killswitch(ctx, model, level, dry_run, yes, incident_id, confirmed_by, timeout, as_json):
+def killswitch(ctx, model, level, dry_run, yes, incident_id, confirmed_by, timeout, wait, as_json):
     """Route MODEL to its fallback: previous approved model → rules → manual review queue,
-    probing each rung and taking the first healthy one. Never leaves MODEL with no route."""
-    from console.actions.killswitch import killswitch as ks
+    probing each rung and taking the first healthy one. Never leaves MODEL with no route.
+    `rollbook restore MODEL` goes back to the routes before the first kill switch."""
+    from console.enums import ActionKind
+    from console.mitigation import Request
 
-    with workspace(ctx) as ws:
-        preview = ks(ws, model, level=level, dry_run=True, timeout=timeout)
-        if dry_run or preview.status == "refused":
-            if not as_json:
-                _show_plan(preview)
-            _finish(ctx, preview, as_json)
-        _confirm(preview, yes, as_json)
-        res = ks(
-            ws,
-            model,
-            level=level,
-            incident_id=incident_id,
-            confirmed_by=confirmed_by,
-            timeout=timeout,
-        )
-    _finish(ctx, res, as_json)
+    _act(
+        ctx,
+        Request(ActionKind.KILLSWITCH, model, level=level),
+        dry_run=dry_run,
+        yes=yes,
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        timeout=timeout,
+        as_json=as_json,
+        wait=wait,
+    )
 
 
 @click.command()
@@ -192,19 +276,22 @@ def killswitch(ctx, model, level, dry_run, yes, incident_id, confirmed_by, timeo
 @json_option
 @env_option
 @click.pass_context
-def restore(ctx, model, dry_run, yes, incident_id, confirmed_by, timeout, as_json):
-    """Undo MODEL's last kill switch: put back the routes it replaced."""
-    from console.actions.killswitch import restore as do_restore
+def restore(ctx, model, dry_run, yes, incident_id, confirmed_by, timeout, wait, as_json):
+    """Undo MODEL's kill switch: put back the routes it had before the first one."""
+    from console.enums import ActionKind
+    from console.mitigation import Request
 
-    with workspace(ctx) as ws:
-        preview = do_restore(ws, model, dry_run=True, timeout=timeout)
-        if dry_run:
-            _finish(ctx, preview, as_json)
-        _confirm(preview, yes, as_json)
-        res = do_restore(
-            ws, model, incident_id=incident_id, confirmed_by=confirmed_by, timeout=timeout
-        )
-    _finish(ctx, res, as_json)
+    _act(
+        ctx,
+        Request(ActionKind.RESTORE, model),
+        dry_run=dry_run,
+        yes=yes,
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        timeout=timeout,
+        as_json=as_json,
+        wait=wait,
+    )
 
 
 @click.command()
@@ -214,43 +301,51 @@ def restore(ctx, model, dry_run, yes, incident_id, confirmed_by, timeout, as_jso
 @json_option
 @env_option
 @click.pass_context
-def traffic(ctx, model, weights, dry_run, yes, incident_id, confirmed_by, timeout, as_json):
+def traffic(ctx, model, weights, dry_run, yes, incident_id, confirmed_by, timeout, wait, as_json):
     """Set MODEL's traffic: VERSION=WEIGHT … (percentages summing to 100)."""
-    from console.actions.traffic import parse_weights, set_traffic
+    from console.actions.traffic import parse_weights
+    from console.enums import ActionKind
+    from console.mitigation import Request
 
     w = parse_weights(weights)
-    with workspace(ctx) as ws:
-        preview = set_traffic(ws, model, w, dry_run=True, timeout=timeout)
-        if dry_run:
-            _finish(ctx, preview, as_json)
-        _confirm(preview, yes, as_json)
-        res = set_traffic(
-            ws, model, w, incident_id=incident_id, confirmed_by=confirmed_by, timeout=timeout
-        )
-    _finish(ctx, res, as_json)
+    _act(
+        ctx,
+        Request(ActionKind.TRAFFIC, model, weights=w),
+        dry_run=dry_run,
+        yes=yes,
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        timeout=timeout,
+        as_json=as_json,
+        wait=wait,
+    )
 
 
 @click.command()
 @click.argument("model")
 @click.argument("version")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--incident", "incident_id", default=None, metavar="ID")
-@click.option("--confirmed-by", default=None, metavar="NAME")
+@action_options
 @json_option
 @env_option
 @click.pass_context
-def pointer(ctx, model, version, yes, incident_id, confirmed_by, as_json):
+def pointer(ctx, model, version, dry_run, yes, incident_id, confirmed_by, timeout, wait, as_json):
     """Move only the registry's production pointer of MODEL to VERSION (audited). Used to
     finish or undo a partially applied rollback."""
-    from console.actions.traffic import set_pointer
+    from console.enums import ActionKind
+    from console.mitigation import Request
 
-    if not yes:
-        click.confirm(
-            f"Point {model}'s production at {version}?", default=False, abort=True, err=True
-        )
-    with workspace(ctx) as ws:
-        res = set_pointer(ws, model, version, incident_id=incident_id, confirmed_by=confirmed_by)
-    _finish(ctx, res, as_json)
+    _act(
+        ctx,
+        Request(ActionKind.POINTER, model, version=version),
+        dry_run=dry_run,
+        yes=yes,
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        timeout=timeout,
+        as_json=as_json,
+        wait=wait,
+        question=f"Point {model}'s production at {version}?",
+    )
 
 
 @click.command()
@@ -270,15 +365,21 @@ def pointer(ctx, model, version, yes, incident_id, confirmed_by, as_json):
 def stage(ctx, model, version, stage, incident_id, confirmed_by, as_json):
     """Move MODEL VERSION to STAGE: None → Staging → Shadow → Canary → Production → Archived.
     Invalid transitions are refused (Archived → Production is a rollback, not a promotion)."""
-    from console.actions.traffic import transition_stage
     from console.backends.types import STAGES
+    from console.enums import ActionKind
+    from console.mitigation import Request
 
     canonical = {s.lower(): s for s in STAGES}[stage.lower()]
-    with workspace(ctx) as ws:
-        res = transition_stage(
-            ws, model, version, canonical, incident_id=incident_id, confirmed_by=confirmed_by
-        )
-    _finish(ctx, res, as_json)
+    _act(
+        ctx,
+        Request(ActionKind.STAGE, model, version=version, stage=canonical),
+        dry_run=False,
+        yes=True,
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        timeout=10.0,
+        as_json=as_json,
+    )
 
 
 @click.group()
@@ -381,6 +482,7 @@ def rollout(
     incident_id,
     confirmed_by,
     timeout,
+    wait,
     as_json,
 ):
     """Roll VERSION out to MODEL stage by stage, judging the canary at each stage
@@ -389,76 +491,75 @@ def rollout(
     signal aborts at once. At 100% the registry's production pointer moves to VERSION.
 
     Exit codes: 0 rolled out · 1 refused · 5 aborted (traffic back on the champion) ·
-    6 partially applied."""
-    from datetime import timedelta
-
-    from console.actions.rollout import Guardrails, parse_stages, wait_on_clock
-    from console.actions.rollout import rollout as do_rollout
-    from console.clock import ManualClock
+    6 partially applied or interrupted (Ctrl+C during a dwell included)."""
+    from console.actions.rollout import Guardrails, parse_stages
+    from console.enums import ActionKind
+    from console.mitigation import Request
 
     st = parse_stages(stages)
     with workspace(ctx) as ws:
         g = Guardrails.from_thresholds(dict(ws.config.thresholds), margin=margin, alpha=alpha)
-        preview = do_rollout(
-            ws,
-            model,
-            version,
-            stages=st,
-            dwell_minutes=dwell_minutes,
-            guardrails=g,
-            dry_run=True,
-            timeout=timeout,
-        )
-        if dry_run:
-            _finish(ctx, preview, as_json)
-        _confirm(preview, yes, as_json)
-        out = console_out()
+    request = Request(
+        ActionKind.ROLLOUT,
+        model,
+        version=version,
+        stages=st,
+        dwell_minutes=dwell_minutes,
+        guardrails=g,
+    )
+    _act(
+        ctx,
+        request,
+        dry_run=dry_run,
+        yes=yes,
+        incident_id=incident_id,
+        confirmed_by=confirmed_by,
+        timeout=timeout,
+        as_json=as_json,
+        wait=wait,
+        pace=_rollout_pace,
+    )
 
-        start_seq = ws.store.last_seq()
-        shown: set[int] = set()
 
-        def progress() -> None:
-            """The stage decisions and traffic steps recorded since the last look, as they
-            happen (also when the output is piped: a rollout takes many minutes)."""
-            if as_json:
-                return
-            for e in ws.store.events(
-                all_incidents=True, after_seq=start_seq, kind_prefix="action."
-            ):
-                if e.seq in shown or e.kind not in ("action.decision", "action.step"):
-                    continue
-                shown.add(e.seq)
-                out.print(f"  {e.ts:%H:%M:%S} {e.message}", markup=False, soft_wrap=True)
-            out.file.flush()
+def _rollout_pace(ws: Any, as_json: bool) -> Callable[[float], None]:
+    """The rollout's dwell: the stage decisions and traffic steps recorded since the last
+    look are printed as they happen (also when piped: a rollout takes many minutes), then the
+    environment's clock is waited on."""
+    from datetime import timedelta
 
-        def wait(seconds: float) -> None:
-            progress()
-            if isinstance(ws.clock, ManualClock):
-                ws.clock.advance(seconds=seconds)
-                return
-            until = ws.now() + timedelta(seconds=seconds)
-            line = (
-                f"collecting canary traffic for {seconds / 60:g} min (until {until:%H:%M:%S} UTC)…"
-            )
-            if out.is_terminal:
-                with out.status(line):
-                    wait_on_clock(ws, seconds)
-            else:
+    from console.actions.rollout import wait_on_clock
+    from console.clock import ManualClock
+
+    out = console_out()
+    start_seq = ws.store.last_seq()
+    shown: set[int] = set()
+
+    def progress() -> None:
+        if as_json:
+            return
+        for e in ws.store.events(all_incidents=True, after_seq=start_seq, kind_prefix="action."):
+            if e.seq in shown or e.kind not in ("action.decision", "action.step"):
+                continue
+            shown.add(e.seq)
+            out.print(f"  {e.ts:%H:%M:%S} {e.message}", markup=False, soft_wrap=True)
+        out.file.flush()
+
+    def wait(seconds: float) -> None:
+        progress()
+        if seconds <= 0:
+            return
+        if isinstance(ws.clock, ManualClock):
+            ws.clock.advance(seconds=seconds)
+            return
+        until = ws.now() + timedelta(seconds=seconds)
+        line = f"collecting canary traffic for {seconds / 60:g} min (until {until:%H:%M:%S} UTC)…"
+        if out.is_terminal and not as_json:
+            with out.status(line):
+                wait_on_clock(ws, seconds)
+        else:
+            if not as_json:
                 out.print(f"  {ws.now():%H:%M:%S} {line}", markup=False, soft_wrap=True)
                 out.file.flush()
-                wait_on_clock(ws, seconds)
+            wait_on_clock(ws, seconds)
 
-        res = do_rollout(
-            ws,
-            model,
-            version,
-            stages=st,
-            dwell_minutes=dwell_minutes,
-            guardrails=g,
-            incident_id=incident_id,
-            confirmed_by=confirmed_by,
-            timeout=timeout,
-            wait=wait,
-        )
-        progress()
-    _finish(ctx, res, as_json)
+    return wait

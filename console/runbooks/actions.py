@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.errors import ActionRefused, RollbookError
+from console.actions.plan import Plan
+from console.enums import ActionKind
+from console.errors import ActionRefused
 from console.runbooks.context import StepContext
 from console.runbooks.registry import Param, action
 
@@ -20,9 +22,10 @@ OK_STATUSES = ("applied", "noop")
 
 @dataclass
 class ActionOutcome:
-    status: str  # applied | noop | dry-run | refused | failed | compensated | partial
+    status: str  # an ActionStatus
     summary: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    plan: Plan | None = None  # what a production action does (dry runs and confirmations)
 
     @property
     def ok(self) -> bool:
@@ -33,20 +36,55 @@ def _step_reason(ctx: StepContext) -> str:
     return f"runbook step {ctx.step.id}" if ctx.step else "runbook"
 
 
-def _from_result(res: Any) -> ActionOutcome:
+def _through_use_case(
+    ctx: StepContext,
+    request: Any,
+    *,
+    dry_run: bool,
+    automatic: bool,
+    plan: Plan | None = None,
+    reason: str = "",
+) -> ActionOutcome:
+    """A production action from a runbook step goes through the same use case as R, K and
+    the CLI: the plan shown for confirmation is the one executed (when the console passes
+    it back), and the incident records it the same way."""
+    from console import mitigation
+
+    p = plan or mitigation.plan(ctx.ws, request, incident_id=ctx.incident.id)
+    if dry_run:
+        res = mitigation.preview(p)
+    else:
+        res = mitigation.execute(
+            ctx.ws,
+            p,
+            incident_id=ctx.incident.id,
+            automatic=automatic,
+            reason=reason or _step_reason(ctx),
+            step_id=ctx.step.id if ctx.step else None,
+        )
     d = res.to_dict()
     evidence = {
         k: d[k]
-        for k in ("action", "plan", "checks", "verified", "action_id", "finish", "undo")
+        for k in ("action", "warnings", "read_back", "action_id", "finish", "undo", "recovery")
         if d.get(k) not in (None, [], {})
     }
-    evidence["before"] = d.get("plan", {}).get("traffic_before")
-    evidence["after"] = d.get("plan", {}).get("traffic_after")
-    return ActionOutcome(res.status, res.message, evidence)
+    evidence["before"] = p.routes_before if p.routes_before is not None else _state(p, "before")
+    evidence["after"] = p.routes_after if p.routes_after is not None else _state(p, "after")
+    return ActionOutcome(res.status.value, res.message, evidence, p)
+
+
+def _state(p: Plan, when: str) -> Any:
+    if p.paused_before is not None:
+        return {"paused": p.paused_before if when == "before" else p.paused_after}
+    if p.stage_before is not None:
+        return p.stage_before if when == "before" else p.stage_after
+    return p.pointer_before if when == "before" else p.pointer_after
 
 
 @action("acknowledge", dangerous=False, help="Mark the incident acknowledged.")
-def acknowledge(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
+def acknowledge(
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
+) -> ActionOutcome:
     from console.incidents import acknowledge as ack
 
     if dry_run:
@@ -60,7 +98,9 @@ def acknowledge(ctx: StepContext, params: dict, *, dry_run: bool, automatic: boo
 
 
 @action("resolve", dangerous=False, help="Mark the incident resolved.")
-def resolve(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
+def resolve(
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
+) -> ActionOutcome:
     if dry_run:
         return ActionOutcome("dry-run", f"would resolve {ctx.incident.id}")
     from console.lifecycle import mark
@@ -79,26 +119,31 @@ def resolve(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -
 @action(
     "rollback",
     params={
-        "to": Param("string", False, "target version (default: the previous good one)"),
+        "to": Param("string", False, "target version (default: the last known-good state)"),
         "reason": Param("string", False, "why, for the audit log"),
         "overrides": Param("list", False, "preflight checks to override"),
     },
     help="Emergency rollback: traffic first, then the registry pointer.",
 )
-def rollback(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
-    from console.actions.rollback import rollback as do_rollback
+def rollback(
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
+) -> ActionOutcome:
+    from console.mitigation import Request
 
-    res = do_rollback(
-        ctx.ws,
+    request = Request(
+        ActionKind.ROLLBACK,
         ctx.model,
         to=params.get("to") or None,
-        dry_run=dry_run,
         overrides=tuple(params.get("overrides") or ()),
-        incident_id=ctx.incident.id,
-        automatic=automatic,
-        reason=params.get("reason") or _step_reason(ctx),
     )
-    return _from_result(res)
+    return _through_use_case(
+        ctx,
+        request,
+        dry_run=dry_run,
+        automatic=automatic,
+        plan=plan,
+        reason=params.get("reason") or "",
+    )
 
 
 @action(
@@ -106,29 +151,23 @@ def rollback(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) 
     params={"level": Param("string", False, "previous | rules | manual")},
     help="Route the model down its fallback ladder.",
 )
-def killswitch(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
-    from console.actions.killswitch import killswitch as do_killswitch
+def killswitch(
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
+) -> ActionOutcome:
+    from console.mitigation import Request
 
-    return _from_result(
-        do_killswitch(
-            ctx.ws,
-            ctx.model,
-            level=params.get("level"),
-            dry_run=dry_run,
-            incident_id=ctx.incident.id,
-            automatic=automatic,
-        )
-    )
+    request = Request(ActionKind.KILLSWITCH, ctx.model, level=params.get("level"))
+    return _through_use_case(ctx, request, dry_run=dry_run, automatic=automatic, plan=plan)
 
 
 @action("restore", help="Undo the model's last kill switch.")
-def restore(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
-    from console.actions.killswitch import restore as do_restore
-    from console.actions.policy import guard
+def restore(
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
+) -> ActionOutcome:
+    from console.mitigation import Request
 
-    if not dry_run:
-        guard(ctx.ws, "restore", automatic=automatic)
-    return _from_result(do_restore(ctx.ws, ctx.model, dry_run=dry_run, incident_id=ctx.incident.id))
+    request = Request(ActionKind.RESTORE, ctx.model)
+    return _through_use_case(ctx, request, dry_run=dry_run, automatic=automatic, plan=plan)
 
 
 @action(
@@ -136,120 +175,53 @@ def restore(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -
     params={"weights": Param("mapping", True, "route = percent")},
     help="Set the model's traffic weights (they sum to 100).",
 )
-def set_traffic(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
+def set_traffic(
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
+) -> ActionOutcome:
     from console.actions.traffic import parse_weights
-    from console.actions.traffic import set_traffic as do_set
+    from console.mitigation import Request
 
     weights = parse_weights([f"{k}={v}" for k, v in dict(params["weights"]).items()])
-    return _from_result(
-        do_set(
-            ctx.ws,
-            ctx.model,
-            weights,
-            dry_run=dry_run,
-            incident_id=ctx.incident.id,
-            automatic=automatic,
-        )
-    )
-
-
-def _batch(ctx: StepContext, pause: bool, *, dry_run: bool, automatic: bool) -> ActionOutcome:
-    from console.actions.calls import call
-    from console.actions.policy import guard
-    from console.actions.recorder import ActionRecorder
-
-    name = "pause_batch" if pause else "resume_batch"
-    t = ctx.backends.traffic
-    before = call(t.batch_paused, ctx.model, what="traffic.batch_paused")
-    verb = "pause" if pause else "resume"
-    if dry_run:
-        return ActionOutcome(
-            "dry-run",
-            f"would {verb} {ctx.model}'s batch job",
-            {"before": {"paused": before}, "after": {"paused": pause}},
-        )
-    guard(ctx.ws, name, automatic=automatic)
-    rec = ActionRecorder(ctx.ws, name, ctx.model, ctx.incident.id)
-    if before == pause:
-        rec.event("noop", f"{ctx.model} batch job already {'paused' if pause else 'running'}")
-        return ActionOutcome(
-            "noop",
-            f"batch job already {'paused' if pause else 'running'}",
-            {"before": {"paused": before}, "after": {"paused": before}},
-        )
-    rec.event(
-        "requested",
-        f"{verb} {ctx.model} batch job",
-        plan={"model": ctx.model, "paused_before": before, "paused_after": pause},
-    )
-    rec.event(
-        "confirmed",
-        f"confirmed by {ctx.ws.actor}" + (" (automatic)" if automatic else ""),
-        confirmed_by=ctx.ws.actor,
-        automatic=automatic,
-    )
-    try:
-        with rec.step("batch", before={"paused": before}) as s:
-            call(
-                t.pause_batch if pause else t.resume_batch,
-                ctx.model,
-                actor=ctx.ws.actor,
-                what=f"traffic.{name}",
-            )
-            s.after = {"paused": call(t.batch_paused, ctx.model, what="traffic.batch_paused")}
-            if s.after["paused"] != pause:
-                raise RollbookError(f"batch job reads back paused={s.after['paused']}")
-    except RollbookError as exc:
-        rec.event("failed", f"{verb} failed: {exc.message}", error=exc.message)
-        return ActionOutcome("failed", f"{verb} failed: {exc.message}")
-    rec.event("verified", f"{ctx.model} batch job {'paused' if pause else 'running'}", paused=pause)
-    rec.event(
-        "finished",
-        f"{ctx.model} batch job {'paused' if pause else 'resumed'}",
-        before={"paused": before},
-        after={"paused": pause},
-    )
-    what = "paused: consumers keep the last good scores" if pause else "resumed"
-    return ActionOutcome(
-        "applied",
-        f"{ctx.model} batch job {what}",
-        {"action_id": rec.action_id, "before": {"paused": before}, "after": {"paused": pause}},
-    )
+    request = Request(ActionKind.TRAFFIC, ctx.model, weights=weights)
+    return _through_use_case(ctx, request, dry_run=dry_run, automatic=automatic, plan=plan)
 
 
 @action("pause_batch", help="Pause the model's batch job (the circuit breaker).")
-def pause_batch(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
-    return _batch(ctx, True, dry_run=dry_run, automatic=automatic)
+def pause_batch(
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
+) -> ActionOutcome:
+    from console.mitigation import Request
+
+    request = Request(ActionKind.PAUSE_BATCH, ctx.model)
+    return _through_use_case(ctx, request, dry_run=dry_run, automatic=automatic, plan=plan)
 
 
 @action("resume_batch", help="Resume the model's batch job.")
 def resume_batch(
-    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
 ) -> ActionOutcome:
-    return _batch(ctx, False, dry_run=dry_run, automatic=automatic)
+    from console.mitigation import Request
+
+    request = Request(ActionKind.RESUME_BATCH, ctx.model)
+    return _through_use_case(ctx, request, dry_run=dry_run, automatic=automatic, plan=plan)
 
 
 def _stage(
-    ctx: StepContext, version: str, stage: str, *, dry_run: bool, automatic: bool, reason: str
+    ctx: StepContext,
+    version: str,
+    stage: str,
+    *,
+    dry_run: bool,
+    automatic: bool,
+    reason: str,
+    plan: Plan | None,
 ) -> ActionOutcome:
-    from console.actions.policy import guard
-    from console.actions.traffic import check_transition, transition_stage
+    from console.mitigation import Request
 
-    current = ctx.backends.registry.version(ctx.model, version).stage
-    check_transition(current, stage)
-    if dry_run:
-        return ActionOutcome(
-            "dry-run",
-            f"would move {ctx.model} {version} {current} → {stage}",
-            {"before": current, "after": stage},
-        )
-    guard(ctx.ws, "stage", automatic=automatic)
-    res = transition_stage(
-        ctx.ws, ctx.model, version, stage, incident_id=ctx.incident.id, reason=reason
+    request = Request(ActionKind.STAGE, ctx.model, version=version, stage=stage)
+    return _through_use_case(
+        ctx, request, dry_run=dry_run, automatic=automatic, plan=plan, reason=reason
     )
-    out = _from_result(res)
-    out.evidence.update({"before": current, "after": stage})
-    return out
 
 
 @action(
@@ -261,7 +233,9 @@ def _stage(
     },
     help="Promote a version to the next stage.",
 )
-def promote(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
+def promote(
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
+) -> ActionOutcome:
     return _stage(
         ctx,
         params["version"],
@@ -269,6 +243,7 @@ def promote(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -
         dry_run=dry_run,
         automatic=automatic,
         reason=params.get("reason", "promoted by runbook"),
+        plan=plan,
     )
 
 
@@ -281,7 +256,9 @@ def promote(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -
     },
     help="Transition a version's registry stage.",
 )
-def stage(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
+def stage(
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
+) -> ActionOutcome:
     return _stage(
         ctx,
         params["version"],
@@ -289,6 +266,7 @@ def stage(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> 
         dry_run=dry_run,
         automatic=automatic,
         reason=params.get("reason", "runbook step"),
+        plan=plan,
     )
 
 
@@ -298,7 +276,9 @@ def stage(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> 
     world_only=True,
     help="Simulated worlds only (drills, the demo): deploy the fix (the fault is cleared).",
 )
-def clear_fault(ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool) -> ActionOutcome:
+def clear_fault(
+    ctx: StepContext, params: dict, *, dry_run: bool, automatic: bool, plan: Plan | None = None
+) -> ActionOutcome:
     from console.actions.policy import guard
     from console.actions.recorder import ActionRecorder
 
@@ -317,7 +297,11 @@ def clear_fault(ctx: StepContext, params: dict, *, dry_run: bool, automatic: boo
         )
     active = [f.get("scenario") for f in world.active_faults()]
     if dry_run:
-        return ActionOutcome("dry-run", f"would clear {scenario} (active: {scenario in active})")
+        return ActionOutcome(
+            "dry-run",
+            f"would deploy the fix for {scenario}"
+            + ("" if scenario in active else f" ({scenario} is not active: nothing to do)"),
+        )
     guard(ctx.ws, "clear_fault", automatic=automatic)
     rec = ActionRecorder(ctx.ws, "clear_fault", ctx.model, ctx.incident.id)
     if scenario not in active:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from console.actions.plan import Plan
 from console.errors import InvalidInput, InvalidTransition, RollbookError
 from console.runbooks import flow, templating
 from console.runbooks.context import StepContext
@@ -55,7 +56,7 @@ class StepView:
     current: bool = False
     needs_confirmation: bool = False  # an action waiting for a person's yes
     needs: str | None = None  # what run_step still wants: "confirm" | "answer" | "note"
-    plan: dict[str, Any] | None = None  # a dry run's or a pending confirmation's plan
+    plan: Plan | None = None  # a dry run's or a pending confirmation's plan
     next: str | None = None
     started_at: str | None = None
     finished_at: str | None = None
@@ -63,7 +64,8 @@ class StepView:
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
-        return {**asdict(self), "settled": self.settled}
+        plan = self.plan.to_dict() if self.plan is not None else None
+        return {**asdict(self), "plan": plan, "settled": self.settled}
 
     @property
     def settled(self) -> bool:
@@ -171,6 +173,7 @@ class Engine:
         confirm: bool = False,
         dry_run: bool = False,
         automatic: bool = False,
+        plan: Plan | None = None,
     ) -> StepView:
         """Run ``step_id`` (default: the current step) and record it.
 
@@ -179,7 +182,9 @@ class Engine:
         an action; ``dry_run`` shows an action's plan and changes nothing; ``automatic``
         means the engine acts on its own (drills, automatic steps): decisions follow their
         ``auto`` expression and notes their ``auto_text``. An action that needs a
-        confirmation it did not get comes back ``needs_confirmation`` with its plan."""
+        confirmation it did not get comes back ``needs_confirmation`` with its plan; passing
+        that ``plan`` back with ``confirm`` executes exactly it (refused if production moved
+        since)."""
         state = self._replay()
         if step_id is None:
             if state.cursor is None or not self.runbook.has_step(state.cursor):
@@ -236,6 +241,7 @@ class Engine:
             note=note,
             automatic=automatic,
             jinja=ctx.jinja(self.runbook, params),
+            plan=plan,
         )
         return self._finish(step, self._replay(), result, ctx=ctx)
 
@@ -251,12 +257,61 @@ class Engine:
         """``run_step`` off the event loop (for the TUI's workers)."""
         return await asyncio.to_thread(self.run_step, step_id, **kwargs)
 
-    def _plan(self, step: Step, ctx: StepContext, params: dict[str, Any]) -> dict[str, Any]:
+    def _plan(self, step: Step, ctx: StepContext, params: dict[str, Any]) -> Plan:
+        """The action's plan (production actions), or a one-line plan for the others."""
+        name = step.name or ""
         try:
-            out = self.actions[step.name].fn(ctx, params, dry_run=True, automatic=False)
-            return {"status": out.status, "summary": out.summary, **out.evidence}
+            out = self.actions[name].fn(ctx, params, dry_run=True, automatic=False)
         except RollbookError as exc:
-            return {"status": "refused", "summary": exc.message, "hint": exc.hint}
+            why = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            return Plan(name, ctx.model, exc.message, refusal=why)
+        return out.plan or Plan(name, ctx.model, out.summary)
+
+    # ---- what the recovery watch and the mitigation use case need -----------------------
+    def mitigation_check(self) -> tuple[str, str, dict[str, Any]] | None:
+        """``(step id, check name, rendered params)`` of the check that marks the incident
+        mitigated (the runbook's recovery check), or None."""
+        for step in self.runbook.steps:
+            if step.kind == "check" and step.marks == "mitigated" and step.name:
+                state = self._replay()
+                return step.id, step.name, self._params(step, self.context(step, state))
+        return None
+
+    def settle_by_action(self, names: tuple[str, ...], res: Any) -> StepView | None:
+        """An action taken outside the runbook (R in the console, the CLI) settles the
+        runbook's matching action step: the current step when it matches, else the first
+        unsettled one, recorded as done with the action's outcome. None when none matches."""
+        state = self._replay()
+        candidates = [
+            s
+            for s in self.runbook.steps
+            if s.kind == "action"
+            and s.name in names
+            and (state.records.get(s.id) is None or state.records[s.id].state not in FINISHED)
+        ]
+        if not candidates:
+            return None
+        step = next((s for s in candidates if s.id == state.cursor), candidates[0])
+        # the phase is the lifecycle's (the mitigation moved it to mitigate); a step settled
+        # ahead of the flow is remembered, and the flow passes over it when it gets there
+        how = f"done outside the runbook ({res.action} by {self.ws.actor})"
+        self._event(
+            "step.started",
+            f"{step.phase} · {self._title(step)}",
+            step,
+            {"name": step.name, "params": {}, "external": True},
+        )
+        evidence = {
+            "action": res.action,
+            "action_id": res.action_id,
+            "before": res.plan.routes_before,
+            "after": res.plan.routes_after,
+            "external": True,
+        }
+        result = StepResult(
+            "done", f"{res.message} — {how}", evidence, {"status": res.status.value}
+        )
+        return self._finish(step, self._replay(), result)
 
     def _enter_phase(self, phase: str) -> None:
         from console.lifecycle import enter_phase

@@ -62,10 +62,22 @@ def run_kind(
     note: str | None,
     automatic: bool,
     jinja: dict[str, Any],
+    plan: Any = None,
 ) -> StepResult:
+    if step.kind == "action":
+        return _action(
+            engine,
+            step,
+            ctx,
+            params,
+            answer=answer,
+            note=note,
+            automatic=automatic,
+            jinja=jinja,
+            plan=plan,
+        )
     runner = {
         "check": _check,
-        "action": _action,
         "manual": _manual,
         "decision": _decision,
         "note": _note,
@@ -144,6 +156,7 @@ def _action(
     note: str | None,
     automatic: bool,
     jinja: dict[str, Any],
+    plan: Any = None,
 ) -> StepResult:
     spec = engine.actions[step.name]
     if spec.world_only and ctx.backends.world is None:
@@ -154,7 +167,7 @@ def _action(
             note=note,
         )
     try:
-        out = spec.fn(ctx, params, dry_run=False, automatic=automatic)
+        out = spec.fn(ctx, params, dry_run=False, automatic=automatic, plan=plan)
     except RollbookError as exc:
         return StepResult(
             "failed",

@@ -10,10 +10,10 @@ from console.enums import IncidentStatus, Milestone, Phase
 
 # The lifecycle's rules (order, implied milestones, phase moves) live in console.lifecycle;
 # these tuples are the vocabulary the store and the readers share.
-PHASES: tuple[str, ...] = tuple(Phase)
+PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-MILESTONES: tuple[str, ...] = tuple(Milestone)
-STATUSES: tuple[str, ...] = tuple(IncidentStatus)
+MILESTONES: tuple[str, ...] = tuple(m.value for m in Milestone)
+STATUSES: tuple[str, ...] = tuple(s.value for s in IncidentStatus)
 # Timeline contract shared by the engine (writes) and the reports (read): the review tags a
 # `note` event may carry, and the types of an `action_item` event.
 NOTE_TAGS = (

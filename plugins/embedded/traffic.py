@@ -3,12 +3,21 @@ and the churn batch job's pause switch."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
+from datetime import datetime
 
 from console.backends.interfaces import Traffic
-from console.backends.types import FALLBACK_MANUAL, FALLBACK_RULES, FallbackLevel, Health
+from console.backends.types import (
+    FALLBACK_MANUAL,
+    FALLBACK_RULES,
+    FallbackLevel,
+    Health,
+    RouteChange,
+)
 from console.errors import ActionRefused, InvalidInput, NotFound
+from plugins.embedded.engine import from_ts
 from plugins.embedded.guard import guarded
 from plugins.embedded.world import EmbeddedWorld
 
@@ -22,7 +31,7 @@ class EmbeddedTraffic(Traffic):
     mode="unhealthy", route=...)`` says so; latency is the route's simulated p50. A silent
     failure (constant recommendations, drift) still probes healthy — as in production."""
 
-    capabilities = frozenset({"fallback", "batch"})
+    capabilities = frozenset({"fallback", "batch", "route_history"})
 
     def __init__(self, world: EmbeddedWorld) -> None:
         self.world = world
@@ -71,6 +80,18 @@ class EmbeddedTraffic(Traffic):
                 hint="give percentages that add up to 100",
             )
         self.world.record_routes(model, clean, actor=actor)
+
+    @guarded("traffic")
+    def route_history(self, model: str, since: datetime) -> list[RouteChange]:
+        self._versions(model)
+        return [
+            RouteChange(model, from_ts(at), json.loads(weights), actor or "")
+            for at, weights, actor in self.world.q(
+                "SELECT at, weights, actor FROM route_log WHERE model = ? AND at >= ?"
+                " ORDER BY at, id",
+                (model, since.timestamp()),
+            )
+        ]
 
     @guarded("traffic")
     def fallbacks(self, model: str) -> list[FallbackLevel]:

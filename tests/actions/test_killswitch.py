@@ -9,7 +9,7 @@ def test_kill_switch_takes_first_healthy_rung_and_restore_undoes_it(ws, world):
     before = ws.backends.traffic.routes("pricing")
     res = killswitch(ws, "pricing")
     assert res.status == "applied"
-    assert res.plan["level"] == "previous" and res.plan["route"] == "v2"
+    assert res.plan.level == "previous" and res.plan.route == "v2"
     assert ws.backends.traffic.routes("pricing") == {"v2": 100.0}
     back = restore(ws, "pricing")
     assert back.status == "applied"
@@ -35,7 +35,7 @@ def test_kill_switch_never_leaves_no_route(ws, world):
 
 def test_level_option_and_restore_without_kill_switch(ws, world):
     res = killswitch(ws, "fraud", level="manual")
-    assert res.plan["route"].startswith("fallback:manual")
+    assert res.plan.route.startswith("fallback:manual")
     with pytest.raises(ActionRefused, match="no kill switch"):
         restore(ws, "pricing")
     with pytest.raises(ActionRefused, match="unknown kill switch level"):

@@ -11,14 +11,14 @@ from console.cli.main import cli, main
 
 
 def test_a_second_rollback_plan_names_the_first(ws, clock):
-    assert rollback(ws, "churn", dry_run=True).plan["recent"] == []
+    assert rollback(ws, "churn", dry_run=True).plan.recent == ()
     first = rollback(ws, "churn")
     assert first.status == "applied"
     clock.advance(minutes=4)
     plan = rollback(ws, "churn", dry_run=True).plan
-    [recent] = plan["recent"]
-    assert (recent["action"], recent["from"], recent["to"]) == ("rollback", "v13", "v12")
-    assert recent["minutes_ago"] == 4.0 and plan["from"] == "v12"
+    [recent] = plan.recent
+    assert (recent.action, recent.from_, recent.to) == ("rollback", "v13", "v12")
+    assert recent.minutes_ago == 4.0 and plan.pointer_before == "v12"
     # older than the window: no longer "recent"
     assert recent_mitigations(ws, "churn", within=timedelta(minutes=3)) == []
     assert recent_mitigations(ws, "fraud") == []
@@ -47,7 +47,10 @@ def test_a_second_real_rollback_records_its_plan(ws, clock):
 
 def test_rolling_back_twice_changes_nothing_the_second_time(ws, clock):
     first = rollback(ws, "churn")
-    assert first.status == "applied" and (first.plan["from"], first.plan["to"]) == ("v13", "v12")
+    assert first.status == "applied" and (first.plan.pointer_before, first.plan.pointer_after) == (
+        "v13",
+        "v12",
+    )
     clock.advance(minutes=4)
     second = rollback(ws, "churn")
     assert second.status == "noop" and second.exit_code == 0, second.message
@@ -65,7 +68,7 @@ def test_rolling_back_twice_changes_nothing_the_second_time(ws, clock):
     assert noop and noop[0].payload["further"] == "v11"
     # the dry run says the same, and an explicit --to still goes further back
     dry = rollback(ws, "churn", dry_run=True)
-    assert dry.plan["to"] == "v12" and dry.message.startswith("would do nothing: churn was")
+    assert dry.plan.pointer_after == "v12" and dry.message.startswith("would do nothing: churn was")
     assert rollback(ws, "churn", to="v11").status == "applied"
     assert ws.backends.registry.production_version("churn") == "v11"
 
@@ -75,20 +78,28 @@ def test_the_no_op_ends_with_the_window_or_a_later_move(ws, clock):
 
     rollback(ws, "churn")
     set_traffic(ws, "churn", {"v12": 50, "v13": 50})  # traffic no longer where it left it
-    assert rollback(ws, "churn", dry_run=True).plan["to"] == "v11"
+    # v13 takes traffic beside the production version v12: the rollback removes it (v13 was
+    # rolled back from, v12 keeps production) instead of walking further back
+    plan = rollback(ws, "churn", dry_run=True).plan
+    assert (plan.rule, plan.pointer_after, plan.routes_after) == (
+        "remove_canary",
+        "v12",
+        {"v12": 100.0},
+    )
     set_traffic(ws, "churn", {"v12": 100})
-    assert rollback(ws, "churn", dry_run=True).plan["to"] == "v12"
+    assert rollback(ws, "churn", dry_run=True).plan.pointer_after == "v12"
     clock.advance(hours=7)  # past RECENT: a new rollback is a new decision
-    assert rollback(ws, "churn", dry_run=True).plan["to"] == "v11"
+    assert rollback(ws, "churn", dry_run=True).plan.pointer_after == "v11"
 
 
 def test_cli_rollback_twice_is_a_no_op(ws, rollbook):
     assert rollbook("rollback", "churn", "--yes")[0] == 0
     code, out, _ = rollbook("rollback", "churn", "--yes")
-    assert code == 0 and "NOOP: churn was already rolled back v13 → v12" in out
+    assert code == 0 and "NOTHING TO DO: churn was already rolled back v13 → v12" in out
     assert "--to v11" in out
     code, out, _ = rollbook("rollback", "churn", "--dry-run")
-    assert code == 0 and "further back" not in out.split("DRY-RUN")[0]
+    # the recent rollback is named, but not as "going further back": this one does not
+    assert code == 0 and "rolls back further" not in out
     assert ws.backends.registry.production_version("churn") == "v12"
 
 

@@ -15,7 +15,7 @@ def test_rollback_during_credit_score_shift_restores_previous_and_recovers(ws, w
     assert bad_mean < 600  # the shifted scores
     res = rollback(ws, "credit-score")
     assert res.status == "applied" and res.verified, res.message
-    assert res.plan["from"] == "v5" and res.plan["to"] == "v4"
+    assert res.plan.pointer_before == "v5" and res.plan.pointer_after == "v4"
     assert ws.backends.traffic.routes("credit-score") == {"v4": 100.0}
     assert ws.backends.registry.production_version("credit-score") == "v4"
     clock.advance(minutes=15)
@@ -57,7 +57,7 @@ def test_dry_run_changes_nothing(ws, world):
     world.inject("credit-score-shift")
     n = len(ws.store.events(all_incidents=True))
     res = rollback(ws, "credit-score", dry_run=True)
-    assert res.status == "dry-run" and res.plan["traffic_after"] == {"v4": 100.0}
+    assert res.status == "dry-run" and res.plan.routes_after == {"v4": 100.0}
     assert ws.backends.traffic.routes("credit-score") == {"v5": 100.0}
     assert ws.backends.registry.production_version("credit-score") == "v5"
     assert len(ws.store.events(all_incidents=True)) == n
@@ -130,7 +130,7 @@ def test_target_skips_versions_rolled_back_from(ws, world, clock):
 
     set_traffic(ws, "credit-score", {"v5": 100})
     set_pointer(ws, "credit-score", "v5")
-    assert plan_rollback(ws, "credit-score").to_version == "v4"
+    assert plan_rollback(ws, "credit-score").pointer_after == "v4"
     assert not incomplete_actions(ws)
 
 
@@ -198,7 +198,7 @@ def test_cli_dry_run_of_a_refused_rollback_exits_1(ws, rollbook):
     code, out, _ = rollbook("rollback", "churn", "--to", "v1", "--dry-run")
     assert code == 1, out
     flat = " ".join(out.split())
-    assert "check exists FAIL" in flat
+    assert "✖ FAIL exists churn has no version v1" in flat
     assert "DRY-RUN: would be REFUSED (preflight: exists)" in flat and "would roll" not in flat
     code, out, _ = rollbook("rollback", "churn", "--to", "v1")  # no question, refused
     assert code == 1 and "REFUSED: preflight failed: exists" in " ".join(out.split())

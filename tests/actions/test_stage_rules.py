@@ -14,7 +14,7 @@ def test_a_canary_labelled_production_is_no_rollback_target(ws, clock):
     assert res.status == "applied"
     assert ws.backends.registry.production_version("fraud") == "v21"
     plan = plan_rollback(ws, "fraud")
-    assert (plan.from_version, plan.to_version) == ("v21", "v20")
+    assert (plan.pointer_before, plan.pointer_after) == ("v21", "v20")
 
 
 def test_label_only_promotion_says_where_production_stays(ws, rollbook):

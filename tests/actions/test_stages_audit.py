@@ -106,4 +106,4 @@ def test_rollback_to_a_bare_number_means_the_v_prefixed_version(ws):
     from console.actions.rollback import rollback
 
     res = rollback(ws, "churn", to="11", dry_run=True)
-    assert res.plan["to"] == "v11" and res.status == "dry-run"
+    assert res.plan.pointer_after == "v11" and res.status == "dry-run"

@@ -146,7 +146,7 @@ def test_previous_production_version_comes_from_the_audit_log(real_ws, churn_reg
     seed.set_alias(api, MODEL, "champion", v3)
     res = rollback(ws, MODEL)
     assert res.status == "applied" and res.verified, res.message
-    assert (res.plan["from"], res.plan["to"]) == ("3", "1")
+    assert (res.plan.pointer_before, res.plan.pointer_after) == ("3", "1")
     assert ws.backends.registry.production_version(MODEL) == "1"
 
 

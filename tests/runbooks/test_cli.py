@@ -100,7 +100,9 @@ def test_run_drives_an_incident_step_by_step(capsys, seeded_home):
     assert code == 1 and data["step"]["needs_confirmation"]
 
     code, out, _ = cli(capsys, "run", iid, "--step", "resume_batch", "--dry-run", "--json")
-    assert code == 0 and json.loads(out)["step"]["plan"]["status"] == "dry-run"
+    plan = json.loads(out)["step"]["plan"]
+    assert code == 0 and (plan["paused_before"], plan["paused_after"]) == (False, False)
+    assert plan["noop"] == "churn batch job already running"
 
     code, out, _ = cli(capsys, "run", iid, "--step", "decide")
     assert code == 7  # a decision needs --answer (InvalidInput)

@@ -46,18 +46,22 @@ def test_actions_wait_for_confirmation_and_support_dry_run(ws, athena):
     before = len(ws.store.events(athena.incident_id))
     view = athena.run_step("pause_batch")
     assert view.needs_confirmation and view.needs == "confirm" and view.state == "pending"
-    assert view.plan["after"] == {"paused": True}
+    assert view.plan.paused_before is False and view.plan.paused_after is True
     dry = athena.run_step("pause_batch", dry_run=True)
-    assert dry.plan["status"] == "dry-run" and dry.state == "pending"
+    assert dry.plan.summary == "pause churn batch job" and dry.state == "pending"
     assert len(ws.store.events(athena.incident_id)) == before  # nothing recorded
     assert not ws.backends.traffic.batch_paused("churn")
     done = athena.run_step("pause_batch", confirm=True)
     assert done.state == "done" and ws.backends.traffic.batch_paused("churn")
     actions = kinds(ws, athena.incident_id, "action.")
     assert actions[:2] == ["action.requested", "action.confirmed"] and "action.finished" in actions
-    # marking mitigated implied acknowledging first
+    # the pause was applied (read back): mitigation applied, acknowledging implied, phase
+    # mitigate; mitigated waits for the signal to be seen back
     inc = ws.store.get(athena.incident_id)
-    assert inc.acknowledged_at and inc.mitigated_at and inc.acknowledged_at <= inc.mitigated_at
+    assert inc.acknowledged_at and inc.mitigation_applied_at
+    assert inc.acknowledged_at <= inc.mitigation_applied_at and inc.mitigated_at is None
+    assert inc.phase == "mitigate" and inc.status == "mitigating"
+    assert "recovery.watching" in kinds(ws, athena.incident_id, "recovery.")
 
 
 def test_phases_advance_one_at_a_time(ws, athena):
@@ -208,7 +212,7 @@ def test_manual_incident_with_a_named_runbook(ws):
 def test_answer_yes_confirms_an_action(ws, athena):
     assert athena.run_step("resume_batch").needs_confirmation
     view = athena.run_step("resume_batch", answer="yes")
-    assert view.state == "done" and view.summary == "batch job already running"
+    assert view.state == "done" and view.summary == "churn batch job already running"
 
 
 def test_a_failing_fix_check_holds_the_flow_before_the_batch_resumes(ws, athena):

@@ -81,7 +81,7 @@ async def test_R_rolls_back_after_confirmation_and_signals_recover(make_app, clo
         await settle(pilot, lambda: isinstance(app.screen, MitigationModal))
         modal = app.screen
         await settle(pilot, lambda: modal.state == "ready")
-        assert modal.plan.plan["from"] == "v5" and modal.plan.plan["to"] == "v4"
+        assert modal.plan.pointer_before == "v5" and modal.plan.pointer_after == "v4"
         assert app.paused  # refresh pauses while the modal is open
         await pilot.press("y")
         await settle(pilot, lambda: modal.state == "done")
@@ -255,7 +255,8 @@ async def test_space_runs_the_runbook_checks_and_confirms_actions(make_app, demo
         steps = {s.id: s for s in Engine(ws, demo.incident.id).steps()}
         assert ws.backends.traffic.batch_paused("churn")
         inc = ws.store.get(demo.incident.id)
-        assert inc.acknowledged_at and inc.mitigated_at
+        # applied (read back), not yet mitigated: that waits for the scores to be seen back
+        assert inc.acknowledged_at and inc.mitigation_applied_at and inc.mitigated_at is None
     null_check = next(s for s in steps.values() if s.name == "null_rate")
     assert null_check.state in ("failed", "passed")
     assert "avg_order_value_90d" in null_check.summary

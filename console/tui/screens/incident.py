@@ -9,8 +9,11 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Static
 
+from console.actions.plan import Plan
+from console.enums import Recovery
 from console.errors import RollbookError
 from console.reports.render import format_money
 from console.store import PHASES
@@ -63,6 +66,31 @@ def chart(view: IncidentView, width: int = 56) -> Text:
     t.append(f"\n{pts[0][0]:%H:%M}" + " " * max(1, len(pts) - 10) + f"{pts[-1][0]:%H:%M}")
     if view.action_marks:
         t.append("\n▲ = " + ", ".join(f"{n} {at:%H:%M}" for at, n in view.action_marks[-3:]))
+    return t
+
+
+RECOVERY_STYLE = {
+    Recovery.WATCHING: ("⏳ ", "bold yellow"),
+    Recovery.RECOVERED: ("✔ ", "bold green"),
+    Recovery.NOT_RECOVERED: ("✖ ", "bold red"),
+    Recovery.UNKNOWN: ("? ", "bold"),
+}
+
+
+def recovery_text(v: IncidentView) -> Text | None:
+    """The recovery watch in one or two lines, above the current step: what is watched,
+    against what, and how long is left — or what was seen (RECOVERED / NOT RECOVERED)."""
+    w = v.recovery
+    if w is None:
+        return None
+    icon, style = RECOVERY_STYLE[w.state]
+    t = Text()
+    t.append(icon + w.line() + "\n", style=style)
+    if w.state is Recovery.WATCHING:
+        t.append(
+            "mitigation applied; the cost clock runs until the signal is back\n", style="italic"
+        )
+    t.append("\n")
     return t
 
 
@@ -140,7 +168,10 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
             return
         self.view = view
         self.good_data(view.now)
-        self.render_view()
+        try:
+            self.render_view()
+        except NoMatches:
+            return  # the screen was closed (or the app is quitting) while the data loaded
 
     # ---- rendering ----------------------------------------------------------------------
     def render_view(self) -> None:
@@ -235,13 +266,16 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
 
         s = self.focused_step()
         parts: list = []
+        watch = recovery_text(v)
+        if watch is not None:
+            parts.append(watch)
         if s is None:
             t = Text()
             t.append(v.incident.title + "\n", style="bold")
             for ev in v.incident.data.get("evidence", []):
                 t.append(f"evidence: {ev.get('summary')}\n")
             t.append("\nNo runbook step pending. R rollback · K kill switch · n note")
-            return t
+            return Group(*parts, t)
         head = Text()
         done = [x for x in v.steps if getattr(x, "finished_at", None)]
         if done and self.selected is None:
@@ -353,6 +387,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         answer: str | None = None,
         note: str | None = None,
         confirm: bool = False,
+        plan: Plan | None = None,
     ) -> None:
         import time
 
@@ -370,6 +405,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
                 answer=answer,
                 note=note,
                 confirm=confirm,
+                plan=plan,
                 timeout=120,
             )
         except RollbookError as exc:
@@ -390,9 +426,11 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
                 self.refresh_data()
                 return
 
+            confirmed = view.plan
+
             def decided(yes: bool | None) -> None:
-                if yes:
-                    self.run_step_worker(step_id, confirm=True)
+                if yes:  # execute exactly the plan the person read
+                    self.run_step_worker(step_id, confirm=True, plan=confirmed)
                 else:
                     self.refresh_data()
 

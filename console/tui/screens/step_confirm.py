@@ -9,6 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from console.actions.plan import Plan
 from console.plans import plan_lines
 
 
@@ -19,7 +20,7 @@ class StepConfirmModal(ModalScreen[bool]):
         Binding("escape", "no", "Cancel", show=False, id="step_esc"),
     ]
 
-    def __init__(self, title: str, plan: dict | None) -> None:
+    def __init__(self, title: str, plan: Plan | None) -> None:
         super().__init__()
         self.title_text, self.plan = title, plan
 
@@ -27,10 +28,17 @@ class StepConfirmModal(ModalScreen[bool]):
         with Vertical(id="dialog"):
             yield Static(f"⚠ {self.title_text}?", id="dialog-title")
             with VerticalScroll(id="dialog-body"):
-                yield Static("\n".join(plan_lines(self.plan)), id="dialog-plan")
-            yield Static("y EXECUTE   ·   n / esc cancel", id="dialog-hint")
+                lines = plan_lines(self.plan) if self.plan else ["(no plan details)"]
+                yield Static("\n".join(lines), id="dialog-plan")
+            blocked = self.plan is not None and self.plan.blocked
+            yield Static(
+                "✖ refused — esc close" if blocked else "y EXECUTE   ·   n / esc cancel",
+                id="dialog-hint",
+            )
 
     def action_yes(self) -> None:
+        if self.plan is not None and self.plan.blocked:
+            return  # a refused plan offers no y
         self.dismiss(True)
 
     def action_no(self) -> None:
