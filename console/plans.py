@@ -83,8 +83,6 @@ def plan_lines(plan: Plan) -> list[str]:
     for c in plan.checks:
         mark = "⚑ OVERRIDDEN" if c.overridden else MARKS[c.ok] if c.required or c.ok else "– SKIP"
         out.append(f"    {mark:<8} {c.name:<14} {c.detail}")
-    if plan.refusal:
-        out.append(f"✖ REFUSED: {plan.refusal}")
     return out
 
 

@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 OVERRIDABLE = ("exists", "artifact", "gates", "health")
+#: Actions that undo a mitigation: never offered as one.
+UNDOING = ("restore", "resume_batch")
 FALLBACK_ROUTES = (FALLBACK_RULES, FALLBACK_MANUAL)
 
 
@@ -261,13 +263,12 @@ def _no_change_warning(
     hours = ws.config.thresholds["change_lookback_hours"]
     alternatives = tuple(runbook_alternatives(ws, inc.id, exclude=ActionKind.ROLLBACK))
     text = (
-        f"nothing moved in the {hours:g} h before the onset ({onset:%H:%M} UTC): no deploy, "
-        "promotion, canary or traffic change is recorded, so the cause is likely upstream "
-        "(data) and a rollback may not help — it does only if the previous version reads "
-        "other inputs"
+        f"nothing moved in the {hours:g} h before the onset ({onset:%H:%M} UTC) — no deploy, "
+        "promotion, canary or traffic change — so the cause is likely upstream data and a "
+        "rollback may not help"
     )
     if alternatives:
-        text += " — the runbook offers: " + "; ".join(alternatives)
+        text += ". The runbook offers: " + "; ".join(alternatives)
     return PlanWarning("no_change_before_onset", text), alternatives
 
 
@@ -287,14 +288,14 @@ def runbook_alternatives(ws: Workspace, incident_id: str, *, exclude: str) -> li
                 if s.kind != "action" or s.phase not in ("mitigate", "fix") or s.settled:
                     continue
                 name = {"set_traffic": "traffic"}.get(s.name or "", s.name or "")
-                if name in CHANGES_SERVING and name != exclude and name != "restore":
+                if name in CHANGES_SERVING and name != exclude and name not in UNDOING:
                     out.append(f"{s.title} (step {s.id})")
         except RollbookError:
             pass
     if exclude != ActionKind.KILLSWITCH:
         try:
             if ws.backends.traffic.fallbacks(inc.model):
-                out.append("the kill switch (K, or rollbook killswitch " + inc.model + ")")
+                out.append(f"the kill switch (K, or rollbook killswitch {inc.model})")
         except RollbookError:
             pass
     return out

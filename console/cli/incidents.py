@@ -92,6 +92,58 @@ def show(ctx: click.Context, incident_id: str, as_json: bool) -> None:
         out.print(f"  {e.ts:%H:%M:%S}  {e.actor:<10} {e.kind:<22} {e.message}", markup=False)
 
 
+@incident.command("watch")
+@click.argument("incident_id")
+@click.option(
+    "--poll",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds between looks at the signal.",
+)
+@json_option
+@env_option
+@click.pass_context
+def watch_cmd(ctx: click.Context, incident_id: str, poll: float, as_json: bool) -> None:
+    """Watch the incident's signal after its last mitigation until it is seen back
+    (RECOVERED: the incident is marked mitigated at that time) or the watch's deadline passes
+    (NOT RECOVERED, with the runbook's next options). Prints a line whenever what it sees
+    changes; with --json, one object per line.
+
+    Exit codes: 0 recovered (or mitigated already) · 1 not recovered, or nothing to watch
+    (no mitigation applied yet) · 4 no such incident · 5 the signal cannot be read."""
+    import json
+
+    from console.cli.common import to_jsonable
+    from console.enums import Recovery
+    from console.recovery import watch
+
+    out = console_out()
+
+    def show(w) -> None:
+        if as_json:
+            click.echo(json.dumps(to_jsonable(w)))
+        else:
+            out.print(f"{w.now:%H:%M:%S} {w.line()}", markup=False, soft_wrap=True)
+
+    with workspace(ctx) as ws:
+        inc = ws.store.get(incident_id.upper())
+        w = watch(ws, inc.id, poll_seconds=poll, on_update=show)
+    if w is None:
+        message = (
+            f"nothing to watch: no mitigation has been applied on {inc.id} yet "
+            f"(rollbook rollback {inc.model} --wait, or K/R in the console)"
+        )
+        if as_json:
+            click.echo(json.dumps({"incident_id": inc.id, "state": None, "line": message}))
+        else:
+            out.print(message, markup=False)
+        ctx.exit(1)
+    if w.state is Recovery.UNKNOWN and w.error and "unreadable" in w.error:
+        ctx.exit(5)
+    ctx.exit(0 if w.state is Recovery.RECOVERED else 1)
+
+
 @incident.command("open")
 @click.argument("model")
 @click.option("--title", required=True, help="What is wrong, in a line.")
