@@ -159,7 +159,13 @@ def add_action_item(
         ev = [e for e in ws.store.events(incident_id) if e.seq == supersedes]
         if not ev or ev[0].kind != "action_item":
             raise InvalidInput(f"event {supersedes} is not an action item of {incident_id}")
-    payload = {"what": what.strip(), "owner": owner.strip(), "due": due, "type": type, "link": link}
+    payload: dict[str, str | int] = {
+        "what": what.strip(),
+        "owner": owner.strip(),
+        "due": due,
+        "type": type,
+        "link": link,
+    }
     if supersedes is not None:
         payload["supersedes"] = supersedes
     verb = "edited" if supersedes is not None else "added"

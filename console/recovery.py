@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -316,15 +316,15 @@ def observe(ws: Workspace, incident_id: str, *, record: bool = True) -> Recovery
     p = ev.payload
     rule = RecoveryRule.from_dict(p.get("rule") or {})
     started, deadline = ev.ts, datetime.fromisoformat(str(p["deadline_at"]))
-    base = {"rule": rule, "started_at": started, "deadline_at": deadline, "action": p.get("action")}
+    base = RecoveryWatch(
+        inc.id, Recovery.WATCHING, now, rule, started, deadline, action=p.get("action")
+    )
     if inc.mitigated_at is not None:
-        return RecoveryWatch(
-            inc.id,
-            Recovery.RECOVERED,
-            now,
+        return replace(
+            base,
+            state=Recovery.RECOVERED,
             recovered_at=inc.mitigated_at,
             value=_latest(ws, inc, rule, now),
-            **base,
         )
     gave_up = [
         e
@@ -334,20 +334,16 @@ def observe(ws: Workspace, incident_id: str, *, record: bool = True) -> Recovery
     ]
     if gave_up:
         g = gave_up[-1].payload
-        return RecoveryWatch(
-            inc.id,
-            Recovery.NOT_RECOVERED,
-            now,
+        return replace(
+            base,
+            state=Recovery.NOT_RECOVERED,
             value=g.get("value"),
             next_options=tuple(g.get("next_options") or ()),
-            **base,
         )
     try:
         recovered_at, value, streak = _evaluate(ws, inc, rule, started, min(now, deadline))
     except RollbookError as exc:
-        return RecoveryWatch(
-            inc.id, Recovery.WATCHING, now, error=f"signal unreadable: {exc.message}", **base
-        )
+        return replace(base, state=Recovery.WATCHING, error=f"signal unreadable: {exc.message}")
     if recovered_at is not None:
         if record:
             from console.lifecycle import mitigated
@@ -372,29 +368,21 @@ def observe(ws: Workspace, incident_id: str, *, record: bool = True) -> Recovery
                     "observed_at": recovered_at.isoformat(),
                 },
             )
-        return RecoveryWatch(
-            inc.id,
-            Recovery.RECOVERED,
-            now,
-            value=value,
-            recovered_at=recovered_at,
-            streak=streak,
-            **base,
+        return replace(
+            base, state=Recovery.RECOVERED, value=value, recovered_at=recovered_at, streak=streak
         )
     if now >= deadline:
         options = _next_options(ws, inc, str(p.get("action") or ""))
         if record:
             _record_not_recovered(ws, inc, p, rule, value, options, now)
-        return RecoveryWatch(
-            inc.id,
-            Recovery.NOT_RECOVERED,
-            now,
+        return replace(
+            base,
+            state=Recovery.NOT_RECOVERED,
             value=value,
             streak=streak,
             next_options=tuple(options),
-            **base,
         )
-    return RecoveryWatch(inc.id, Recovery.WATCHING, now, value=value, streak=streak, **base)
+    return replace(base, state=Recovery.WATCHING, value=value, streak=streak)
 
 
 def _record_not_recovered(

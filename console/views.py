@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from console.errors import RollbookError
 from console.fleet import ModelStatus, fleet_status
 from console.recovery import RecoveryWatch
 from console.store import Incident, TimelineEvent
 from console.workspace import Workspace
+
+if TYPE_CHECKING:
+    from console.backends.types import ModelVersion
+    from console.diagnostics.report import DriftReport
+    from console.reports.blameless import BlameFinding
+    from console.reports.record import ActionItem
+    from console.runbooks.engine import StepView
 
 SPARK_MINUTES = 60
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -86,8 +93,8 @@ class IncidentView:
     cost: float | None  # money at risk so far: revenue/hour × time until mitigated (or now)
     currency: str
     total_events: int
-    steps: list[Any] = field(default_factory=list)  # engine StepViews when a runbook runs
-    current: Any = None
+    steps: list[StepView] = field(default_factory=list)  # when a runbook runs
+    current: StepView | None = None
     signal: str | None = None
     series: list[tuple[datetime, float | None]] = field(default_factory=list)
     action_marks: list[tuple[datetime, str]] = field(default_factory=list)
@@ -115,15 +122,12 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200)
     inc = ws.store.get(incident_id)
     now = ws.now()
     events, total = ws.store.tail(inc.id, timeline_limit)
-    steps, current = [], None
+    steps: list[StepView] = []
     if inc.runbook:
-        try:
-            from console.runbooks.engine import Engine
+        from console.runbooks.engine import Engine
 
-            eng = Engine(ws, inc.id)
-            steps, current = eng.steps(), eng.current()
-        except ImportError:
-            pass
+        steps = Engine(ws, inc.id).steps()  # one replay; the current step is flagged in it
+    current = next((s for s in steps if s.current), None)
     signal = None
     series: list[tuple[datetime, float | None]] = []
     try:
@@ -167,7 +171,7 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200)
 @dataclass
 class ModelView:
     status: ModelStatus
-    versions: list[Any]
+    versions: list[ModelVersion]
     incidents: list[Incident]
     rollback_target: str | None = None  # what R would roll back to (the previous good prod)
     rolled_back_from: list[str] = field(default_factory=list)  # versions rolled back from
@@ -189,14 +193,15 @@ def model_view(ws: Workspace, model: str) -> ModelView:
     except Exception:  # noqa: BLE001 - the history only picks a default; the table stands
         target, bad = None, set()
     order = [v.version for v in versions]
-    diff = None
+    diff: tuple[str, str] | None = None
     after_rollback = [
         v for v in order if v in bad and prod in order and order.index(v) > order.index(prod)
     ]
     if after_rollback and prod:
         diff = (prod, after_rollback[-1])
-    elif target in order and prod in order and target != prod:
-        diff = tuple(sorted((target, prod), key=order.index))
+    elif target and prod and target in order and prod in order and target != prod:
+        older, newer = sorted((target, prod), key=order.index)
+        diff = (older, newer)
     return ModelView(
         st,
         versions,
@@ -215,7 +220,7 @@ def duration(td: timedelta) -> str:
 @dataclass
 class DriftView:
     model: str
-    report: Any  # console.diagnostics DriftReport
+    report: DriftReport
     histograms: dict[str, tuple[list[str], list[float], list[float]]]  # feature -> bins, ref, cur
     windows: dict[str, str]
 
@@ -282,8 +287,8 @@ def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> Dri
 @dataclass
 class ReviewView:
     markdown: str
-    findings: list[Any]
-    action_items: list[Any]
+    findings: list[BlameFinding]
+    action_items: list[ActionItem]
 
 
 def review_view(ws: Workspace, incident_id: str) -> ReviewView:

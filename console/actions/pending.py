@@ -46,14 +46,14 @@ def incomplete_actions(ws: Workspace, model: str | None = None) -> list[dict[str
             entry["steps"].append(p.get("step", {}))
         elif kind in TERMINAL:
             entry["ended"] = True
-            last_terminal_seq[p.get("model")] = ev.seq
+            last_terminal_seq[str(p.get("model"))] = ev.seq
     out = []
     for entry in by_id.values():
         if entry["ended"] or entry["plan"] is None:
             continue
         if model and entry["model"] != model:
             continue
-        if last_terminal_seq.get(entry["model"], 0) > entry["seq"]:
+        if last_terminal_seq.get(str(entry["model"]), 0) > entry["seq"]:
             continue  # a later action on this model ended: superseded
         entry.setdefault("finish", None)
         entry.setdefault("undo", None)

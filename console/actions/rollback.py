@@ -157,7 +157,7 @@ def plan_rollback(
     further = None
     if to is not None:
         target, rule, why = to, "explicit", f"the version named with --to ({to})"
-    elif already:
+    elif already and current:
         target, rule = current, "already_rolled_back"
         why = f"{current} is where the last rollback brought {model}"
         further = previous_good(ws, model, current)

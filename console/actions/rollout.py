@@ -418,7 +418,12 @@ def _judge_full(
 def _waiter(ws: Workspace) -> Callable[[float], None]:
     clock = ws.clock
     if isinstance(clock, ManualClock):
-        return lambda seconds: clock.advance(seconds=seconds)
+        manual = clock
+
+        def advance(seconds: float) -> None:
+            manual.advance(seconds=seconds)
+
+        return advance
     return lambda seconds: wait_on_clock(ws, seconds)
 
 

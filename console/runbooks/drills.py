@@ -188,8 +188,9 @@ def _sync_world_clock(ws: Workspace) -> None:
     with contextlib.suppress(RollbookError, AttributeError):
         with open_workspace(ws.env.name, config=ws.config) as live:
             behind = live.backends.world is not None and live.backends.world.now() < ws.now()
-        if behind:
-            world.set_speed(world.speed)  # re-anchors the scaled clock at the drill's now
+        speed = getattr(world, "speed", None)  # a capability of scaled-time worlds only
+        if behind and isinstance(speed, int | float):
+            world.set_speed(float(speed))  # re-anchors the scaled clock at the drill's now
 
 
 def open_drill_workspace(env_name: str | None = None, *, auto: bool = True) -> Workspace:

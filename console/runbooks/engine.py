@@ -208,7 +208,7 @@ class Engine:
             )
         params = self._params(step, ctx)
         if step.kind == "action" and not dry_run:
-            spec = self.actions[step.name]
+            spec = self.actions[step.name or ""]
             auto_ok = (automatic or step.automatic) and self.ws.env.allow_auto_actions
             if spec.dangerous and not confirm and not auto_ok:
                 view = self._view(step, state, ctx)

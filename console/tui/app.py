@@ -107,9 +107,12 @@ class RollbookApp(App):
     async def run_prepare(self) -> None:
         from console.errors import RollbookError
 
+        prepare = self.prepare
+        if prepare is None:
+            return
         self.notify("preparing the simulated world…", timeout=4)
         try:
-            incident = await self.bridge.run(self.prepare, timeout=300)
+            incident = await self.bridge.run(prepare, timeout=300)
         except RollbookError as exc:
             self.notify(str(exc), severity="error", timeout=15)
             return
@@ -149,7 +152,7 @@ class RollbookApp(App):
             )
             return
         first = next((r for r in rows if r.incident is not None), None)
-        if first is None:
+        if first is None or first.incident is None:
             self.notify(f"{model}: its alerts stopped firing; no incident opened", timeout=6)
             return
         verb = "opened" if any(r.created for r in rows) else "joined"
@@ -183,7 +186,7 @@ class RollbookApp(App):
             timeout=5,
         )
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if len(self.screen_stack) > 2:
             self.pop_screen()
 

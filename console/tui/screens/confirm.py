@@ -23,6 +23,7 @@ from console.actions.results import ActionResult
 from console.enums import ActionKind, ActionStatus
 from console.errors import RollbookError
 from console.store import TimelineEvent
+from console.tui.screens.base import rollbook_app
 from console.workspace import Workspace
 
 KINDS = {
@@ -97,7 +98,7 @@ class MitigationModal(ModalScreen[ActionResult | None]):
     async def load_plan(self) -> None:
         from console.plans import plan_lines
 
-        bridge = self.app.bridge  # type: ignore[attr-defined]
+        bridge = rollbook_app(self).bridge
         try:
             self.plan = await bridge.run(make_plan, self.kind, self.model, self.incident_id)
         except RollbookError as exc:
@@ -128,7 +129,7 @@ class MitigationModal(ModalScreen[ActionResult | None]):
     async def run_action_worker(self) -> None:
         from console.plans import result_lines
 
-        bridge = self.app.bridge  # type: ignore[attr-defined]
+        bridge = rollbook_app(self).bridge
         start = await bridge.run(last_seq)
         task = asyncio.ensure_future(bridge.run(execute, self.plan, self.incident_id, timeout=120))
         progress = self.query_one("#dialog-progress", Static)

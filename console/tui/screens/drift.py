@@ -73,9 +73,9 @@ class DriftScreen(RegistryScreen):
     @work(exclusive=True, group="drift")
     async def load(self) -> None:
         try:
-            self.view = await self.app.bridge.run(
+            self.view = await self.rb.bridge.run(
                 drift_view,
-                self.model,  # type: ignore
+                self.model,
                 self.incident_id,
                 timeout=60,
             )
@@ -118,7 +118,7 @@ class DriftScreen(RegistryScreen):
         table = self.query_one(DataTable)
         if table.row_count == 0:
             return
-        name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
         h = self.view.histograms.get(name)
         self.query_one("#histogram-text", Static).update(
             histogram(name, *h)

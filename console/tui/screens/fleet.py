@@ -94,12 +94,12 @@ class FleetScreen(RegistryScreen):
             table.add_column(col, key=col)
         table.focus()
         self.refresh_data()
-        self.set_interval(self.app.refresh_seconds, self.tick)  # type: ignore
+        self.set_interval(self.rb.refresh_seconds, self.tick)
 
     @work(exclusive=True, group="fleet-refresh")
     async def refresh_data(self) -> None:
         try:
-            view = await self.app.bridge.run(fleet_view)  # type: ignore[attr-defined]
+            view = await self.rb.bridge.run(fleet_view)
         except RollbookError as exc:
             self.degraded(exc.message)
             return
@@ -117,7 +117,7 @@ class FleetScreen(RegistryScreen):
         wanted = [r.status.model for r in rows]
         spark_width = SPARK_WIDTH if self.app.size.width >= WIDE_COLUMNS else NARROW_SPARK_WIDTH
         with self.app.batch_update():
-            for key in [k.value for k in list(table.rows)]:
+            for key in [k.value for k in list(table.rows) if k.value is not None]:
                 if key not in wanted:
                     table.remove_row(key)
             present = {k.value for k in table.rows}
@@ -190,7 +190,7 @@ class FleetScreen(RegistryScreen):
     def action_open_model(self) -> None:
         model = self.selected_model()
         if model:
-            self.app.open_model(model)  # type: ignore[attr-defined]
+            self.rb.open_model(model)
 
     def action_open_incident(self) -> None:
         model = self.selected_model()
@@ -198,6 +198,4 @@ class FleetScreen(RegistryScreen):
             return
         row = next((r for r in self.view.rows if r.status.model == model), None)
         if row is not None:
-            self.app.open_incident_of(  # type: ignore[attr-defined]
-                model, row.status.open_incidents, len(row.status.alerts)
-            )
+            self.rb.open_incident_of(model, row.status.open_incidents, len(row.status.alerts))

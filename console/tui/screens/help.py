@@ -47,7 +47,7 @@ class HelpScreen(RegistryScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("key", "does", "where", "id")
-        for cmd in self.app.commands:  # type: ignore[attr-defined]
+        for cmd in self.rb.commands:
             where = ", ".join(SCOPE_NAMES.get(s, s) for s in cmd.scopes)
             table.add_row(
                 key_label(cmd.key), cmd.description + (" ⚠" if cmd.dangerous else ""), where, cmd.id

@@ -17,7 +17,7 @@ from console.enums import Recovery
 from console.errors import RollbookError
 from console.reports.render import format_money
 from console.store import PHASES
-from console.tui.screens.base import MitigationKeys, RegistryScreen
+from console.tui.screens.base import MitigationKeys
 from console.views import IncidentView, duration, incident_view, sparkline
 
 STATE_ICON = {
@@ -34,8 +34,8 @@ TIMELINE_LINES = 200
 def phase_icon(steps, phase: str) -> str:
     """✔ every step of the phase settled, ◐ some, ○ none (a phase is never ticked because
     the incident moved past it)."""
-    mine = [s for s in steps if getattr(s, "phase", None) == phase]
-    settled = sum(1 for s in mine if getattr(s, "settled", False))
+    mine = [s for s in steps if s.phase == phase]
+    settled = sum(1 for s in mine if s.settled)
     if mine and settled == len(mine):
         return "✔"
     return "◐" if settled else "○"
@@ -126,7 +126,7 @@ def evidence_table(evidence: dict) -> Table | Text | None:
     return None
 
 
-class IncidentScreen(MitigationKeys, RegistryScreen):
+class IncidentScreen(MitigationKeys):
     scope = "incident"
 
     def __init__(self, incident_id: str) -> None:
@@ -151,7 +151,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         self.query_one("#timeline").border_title = "timeline"
         self.set_class(self.app.size.width < 110, "narrow")
         self.refresh_data()
-        self.set_interval(self.app.refresh_seconds, self.tick)  # type: ignore
+        self.set_interval(self.rb.refresh_seconds, self.tick)
 
     def on_resize(self, event) -> None:
         narrow = event.size.width < 110
@@ -162,7 +162,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
     @work(exclusive=True, group="incident-refresh")
     async def refresh_data(self) -> None:
         try:
-            view = await self.app.bridge.run(incident_view, self.incident_id)  # type: ignore
+            view = await self.rb.bridge.run(incident_view, self.incident_id)
         except RollbookError as exc:
             self.degraded(exc.message)
             return
@@ -185,7 +185,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         drill = (
             (" · DRILL" if inc.drill else "")
             + (f" · ⚑ KILL SWITCH ({v.killswitch}) · U undoes" if v.killswitch else "")
-            + (" · READ-ONLY" if getattr(self.app, "read_only", False) else "")
+            + (" · READ-ONLY" if self.rb.read_only else "")
         )
         self.query_one("#title", Static).update(
             f"{inc.id} {inc.severity} {inc.model} {status} {inc.phase.upper()} "
@@ -218,10 +218,10 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
 
     def render_phases(self, v: IncidentView) -> Text:
         t = Text()
-        current_id = getattr(v.current, "id", None)
+        current_id = v.current.id if v.current else None
         focus = self.focused_step()
         # the compact list follows the step j/k selects, else the incident's phase
-        shown = getattr(focus, "phase", None) if self.selected else v.incident.phase
+        shown = focus.phase if self.selected and focus else v.incident.phase
         if self.has_class("narrow"):  # one line of phases, then one phase's steps
             for phase in PHASES:
                 here = phase == v.incident.phase
@@ -231,21 +231,21 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
                     style="bold reverse" if here else ("underline" if phase == shown else ""),
                 )
             t.append("\n")
-            for s in [s for s in v.steps if getattr(s, "phase", None) == shown]:
-                mark = STATE_ICON.get(getattr(s, "state", "pending"), "?")
+            for s in [s for s in v.steps if s.phase == shown]:
+                mark = STATE_ICON.get(s.state, "?")
                 pointer = "›" if s.id == (self.selected or current_id) else " "
-                t.append(f"{pointer}{mark} {getattr(s, 'title', s.id)}\n")
+                t.append(f"{pointer}{mark} {s.title}\n")
             t.no_wrap, t.overflow = True, "ellipsis"
             return t
         for phase in PHASES:
             here = phase == v.incident.phase
             icon = "▶" if here else phase_icon(v.steps, phase)
             t.append(f"{icon} {phase.upper()}\n", style="bold reverse" if here else "bold")
-            for s in [s for s in v.steps if getattr(s, "phase", None) == phase]:
-                mark = STATE_ICON.get(getattr(s, "state", "pending"), "?")
+            for s in [s for s in v.steps if s.phase == phase]:
+                mark = STATE_ICON.get(s.state, "?")
                 pointer = "›" if s.id == (self.selected or current_id) else " "
                 t.append(
-                    f" {pointer}{mark} {getattr(s, 'title', s.id)}\n",
+                    f" {pointer}{mark} {s.title}\n",
                     style="bold yellow" if pointer == "›" else "",
                 )
         if not v.steps:
@@ -277,9 +277,9 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
             t.append("\nNo runbook step pending. R rollback · K kill switch · n note")
             return Group(*parts, t)
         head = Text()
-        done = [x for x in v.steps if getattr(x, "finished_at", None)]
+        done = [x for x in v.steps if x.finished_at]
         if done and self.selected is None:
-            last = max(done, key=lambda x: x.finished_at)
+            last = max(done, key=lambda x: x.finished_at or "")
             icon = STATE_ICON.get(last.state, "?")
             head.append(
                 f"last: {icon} {last.title} — {last.state.upper()}"
@@ -287,28 +287,26 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
                 + "\n\n",
                 style="italic",
             )
-        head.append(
-            f"[{getattr(s, 'phase', '?').upper()}] {getattr(s, 'title', s.id)}", style="bold"
-        )
-        state = getattr(s, "state", "pending")
+        head.append(f"[{s.phase.upper()}] {s.title}", style="bold")
+        state = s.state
         if self.running and self.running[0] == s.id:
             import time
 
             state = f"running for {time.monotonic() - self.running[1]:.0f} s"
-        head.append(f"  ({getattr(s, 'kind', '?')} · {state})\n")
-        text = getattr(s, "text", "") or ""
+        head.append(f"  ({s.kind} · {state})\n")
+        text = s.text or ""
         if text:
             head.append(text.strip() + "\n")
-        summary = getattr(s, "summary", None)
+        summary = s.summary
         if summary:
             head.append("\n" + summary + "\n", style="bold")
         parts.append(head)
-        ev = evidence_table(getattr(s, "evidence", None) or {})
+        ev = evidence_table(s.evidence or {})
         if ev is not None:
             parts.append(ev)
-        options = getattr(s, "options", None) or []
+        options = s.options or []
         nxt = Text("\nnext: ", style="bold")
-        kind = getattr(s, "kind", "")
+        kind = s.kind
         if kind == "decision" and options and not (self.running and self.running[0] == s.id):
             for i, o in enumerate(options, 1):
                 label = o.get("label") if isinstance(o, dict) else str(o)
@@ -318,7 +316,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
 
             nxt.append(
                 "wait: watching the signal until it recovers or the check's deadline passes"
-                if getattr(s, "name", None) in VERIFICATIONS
+                if s.name in VERIFICATIONS
                 else "wait: the step is running"
             )
             nxt.append(" (the screen stays live)")
@@ -326,9 +324,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
             pass
         elif kind == "check":
             nxt.append(
-                "space run the check"
-                if getattr(s, "state", "pending") == "pending"
-                else "space run the check again"
+                "space run the check" if s.state == "pending" else "space run the check again"
             )
         elif kind == "action":
             nxt.append("space run the action (one that changes production asks y first)")
@@ -342,7 +338,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         if not self.view or not self.view.steps:
             return
         ids = [s.id for s in self.view.steps]
-        cur = self.selected or getattr(self.view.current, "id", ids[0])
+        cur = self.selected or (self.view.current.id if self.view.current else ids[0])
         idx = max(0, min(len(ids) - 1, ids.index(cur) + delta)) if cur in ids else 0
         self.selected = ids[idx]
         self.render_view()
@@ -359,18 +355,18 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
             )
             self.notify(f"still running: {title}", severity="warning", timeout=4)
             return
-        if getattr(s, "kind", "") == "decision":
+        if s.kind == "decision":
             self.notify("press 1–9 to choose an option", severity="information")
             return
-        if getattr(s, "kind", "") == "note":
+        if s.kind == "note":
             self.action_note(step_id=s.id)
             return
         self.run_step_worker(s.id)
 
     def on_key(self, event) -> None:
         s = self.focused_step()
-        if s is not None and getattr(s, "kind", "") == "decision" and event.key.isdigit():
-            options = getattr(s, "options", None) or []
+        if s is not None and s.kind == "decision" and event.key.isdigit():
+            options = s.options or []
             i = int(event.key) - 1
             if 0 <= i < len(options):
                 o = options[i]
@@ -398,10 +394,10 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         self.running = (step_id, time.monotonic())
         self.render_view()
         try:
-            view = await self.app.bridge.run(
+            view = await self.rb.bridge.run(
                 run_step,
                 self.incident_id,
-                step_id,  # type: ignore
+                step_id,
                 answer=answer,
                 note=note,
                 confirm=confirm,
@@ -413,10 +409,10 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
             view = None
         finally:
             self.running = None
-        if view is not None and getattr(view, "needs_confirmation", False) and not confirm:
+        if view is not None and view.needs_confirmation and not confirm:
             from console.tui.screens.step_confirm import StepConfirmModal
 
-            if getattr(self.app, "read_only", False):
+            if self.rb.read_only:
                 self.notify(
                     f"read-only environment: “{view.title}” changes production and is "
                     "not offered here; run it from a writable environment",
@@ -436,7 +432,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
 
             self.app.push_screen(StepConfirmModal(view.title, view.plan), decided)
             return
-        if view is not None and getattr(view, "needs", None) == "note":
+        if view is not None and view.needs == "note":
             self.action_note(step_id=step_id)
         self.selected = None
         self.refresh_data()
@@ -464,7 +460,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
     async def add_note_worker(self, text: str) -> None:
         from console.incidents import add_note
 
-        await self.app.bridge.run(add_note, self.incident_id, text)  # type: ignore
+        await self.rb.bridge.run(add_note, self.incident_id, text)
         self.refresh_data()
 
     def action_acknowledge(self) -> None:
@@ -475,7 +471,7 @@ class IncidentScreen(MitigationKeys, RegistryScreen):
         from console.tui.intents import acknowledge
 
         try:
-            await self.app.bridge.run(acknowledge, self.incident_id)  # type: ignore
+            await self.rb.bridge.run(acknowledge, self.incident_id)
             self.notify("acknowledged")
         except RollbookError as exc:
             self.notify(str(exc), severity="error")

@@ -3,6 +3,8 @@ production, traffic and recent signals."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -11,7 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from console.errors import RollbookError
 from console.fleet import HEALTH_WORDS, format_routes, format_signal
-from console.tui.screens.base import MitigationKeys, RegistryScreen
+from console.tui.screens.base import MitigationKeys
 from console.views import ModelView, model_view
 
 
@@ -76,7 +78,7 @@ def version_cells(mv, view: ModelView) -> tuple:
     )
 
 
-class ModelScreen(MitigationKeys, RegistryScreen):
+class ModelScreen(MitigationKeys):
     scope = "model"
 
     def __init__(self, model: str) -> None:
@@ -98,24 +100,23 @@ class ModelScreen(MitigationKeys, RegistryScreen):
             table.add_column(col, key=col)
         self.query_one("#lineage").border_title = "lineage diff (l: selected vs production)"
         self.refresh_data()
-        self.set_interval(self.app.refresh_seconds * 2, self.tick)  # type: ignore
+        self.set_interval(self.rb.refresh_seconds * 2, self.tick)
 
     @work(exclusive=True, group="model-refresh")
     async def refresh_data(self) -> None:
         try:
-            view = await self.app.bridge.run(model_view, self.model)  # type: ignore
+            view = await self.rb.bridge.run(model_view, self.model)
         except RollbookError as exc:
             self.degraded(exc.message)
             return
         first = self.view is None
         self.view = view
-        self.good_data(view.status.as_of)
-        self.render_view(first)
+        self.good_data(view.status.as_of or datetime.now(UTC))
+        self.render_view(view, first)
 
-    def render_view(self, first: bool) -> None:
+    def render_view(self, v: ModelView, first: bool) -> None:
         """Draw the whole view, the versions table included, every time it changes (after
         a rollback the serving version moves)."""
-        v = self.view
         s = v.status
         word = HEALTH_WORDS.get(s.health, s.health)
         sig = " · ".join(
@@ -131,7 +132,7 @@ class ModelScreen(MitigationKeys, RegistryScreen):
         table = self.query_one(DataTable)
         wanted = [mv.version for mv in v.versions]
         with self.app.batch_update():
-            for key in [k.value for k in list(table.rows)]:
+            for key in [k.value for k in list(table.rows) if k.value is not None]:
                 if key not in wanted:
                     table.remove_row(key)
             present = {k.value for k in table.rows}
@@ -167,8 +168,8 @@ class ModelScreen(MitigationKeys, RegistryScreen):
             if table.row_count
             else None
         )
-        prod = by_name.get(v.status.production_version, v.versions[-1])
-        chosen = by_name.get(key, v.versions[-1])
+        prod = by_name.get(v.status.production_version or "", v.versions[-1])
+        chosen = by_name.get(key or "", v.versions[-1])
         if (default or chosen.version == prod.version) and v.default_diff:
             chosen, prod = (by_name[x] for x in v.default_diff)
         elif chosen.version == prod.version:
@@ -187,9 +188,7 @@ class ModelScreen(MitigationKeys, RegistryScreen):
     def action_open_incident(self) -> None:
         if self.view:
             st = self.view.status
-            self.app.open_incident_of(  # type: ignore[attr-defined]
-                self.model, st.open_incidents, len(st.alerts)
-            )
+            self.rb.open_incident_of(self.model, st.open_incidents, len(st.alerts))
 
     def mitigation_target(self) -> tuple[str, str | None] | None:
         open_ = self.view.status.open_incidents if self.view else []

@@ -84,7 +84,7 @@ class ReviewScreen(RegistryScreen):
     async def load(self) -> None:
         first = self.view is None
         try:
-            self.view = await self.app.bridge.run(review_view, self.incident_id)  # type: ignore
+            self.view = await self.rb.bridge.run(review_view, self.incident_id)
         except RollbookError as exc:
             self.degraded(exc.message)
             return
@@ -103,9 +103,10 @@ class ReviewScreen(RegistryScreen):
         here, not left to the table's own measuring on idle, which can draw the first rows
         at header width ("due" → "202")."""
         table = self.query_one("#items", DataTable)
+        items = self.view.action_items if self.view else []
         rows = [
-            (item.what, item.owner or "—", item.due or "—", item.type or "—", item.seq)
-            for item in self.view.action_items
+            (item.what, item.owner or "—", item.due or "—", item.type or "—", str(item.seq))
+            for item in items
         ]
         cursor = table.cursor_row
         table.clear(columns=True)
@@ -145,20 +146,27 @@ class ReviewScreen(RegistryScreen):
         prompt = ("Edit: " if supersedes is not None else "New action item: ") + ITEM_PROMPT
         if error:
             prompt += f"\n✖ {escape(error)}"
-        self.app.push_screen(
-            NoteModal(prompt, value), lambda text: text and self.save_item(text, supersedes)
-        )
+
+        def saved(text: str | None) -> None:
+            if text:
+                self.save_item(text, supersedes)
+
+        self.app.push_screen(NoteModal(prompt, value), saved)
 
     @work(group="review-item")
     async def save_item(self, text: str, supersedes: int | None) -> None:
         from console.incidents import add_action_item, parse_item
 
         try:
-            await self.app.bridge.run(
+            fields = parse_item(text)
+            await self.rb.bridge.run(
                 add_action_item,
-                self.incident_id,  # type: ignore
+                self.incident_id,
                 supersedes=supersedes,
-                **parse_item(text),
+                what=fields.get("what", ""),
+                owner=fields.get("owner", ""),
+                due=fields.get("due", ""),
+                type=fields.get("type", ""),
             )
         except RollbookError as exc:
             self.ask_item(supersedes, text, exc.message)
@@ -171,7 +179,7 @@ class ReviewScreen(RegistryScreen):
     @work(group="review-export")
     async def export_worker(self) -> None:
         try:
-            path = await self.app.bridge.run(export_postmortem, self.incident_id)  # type: ignore
+            path = await self.rb.bridge.run(export_postmortem, self.incident_id)
             self.notify(f"exported to {path}", timeout=8)
         except RollbookError as exc:
             self.notify(str(exc), severity="error")
