@@ -289,7 +289,7 @@ def runbook_alternatives(ws: Workspace, incident_id: str, *, exclude: str) -> li
                     continue
                 name = {"set_traffic": "traffic"}.get(s.name or "", s.name or "")
                 if name in CHANGES_SERVING and name != exclude and name not in UNDOING:
-                    out.append(f"{s.title} (step {s.id})")
+                    out.append(f"{s.title} — runbook step {s.id}")
         except RollbookError:
             pass
     if exclude != ActionKind.KILLSWITCH:

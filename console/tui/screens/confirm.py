@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -57,6 +58,19 @@ def action_events_since(ws: Workspace, seq: int) -> list[TimelineEvent]:
 
 def last_seq(ws: Workspace) -> int:
     return ws.store.last_seq()
+
+
+LINE_STYLES = {"⚠": "bold yellow", "✖": "bold red", "✔ NOTHING": "bold green"}
+
+
+def styled(lines: list[str]) -> Text:
+    """The renderer's lines, with warnings and refusals standing out (the words and icons
+    carry the meaning; colour only helps)."""
+    t = Text()
+    for line in lines:
+        style = next((v for k, v in LINE_STYLES.items() if line.startswith(k)), "")
+        t.append(line + "\n", style=style)
+    return t
 
 
 def _event_line(e: TimelineEvent) -> str:
@@ -107,7 +121,7 @@ class MitigationModal(ModalScreen[ActionResult | None]):
             self._hint("esc close")
             return
         plan = self.plan
-        self.query_one("#dialog-plan", Static).update("\n".join(plan_lines(plan)))
+        self.query_one("#dialog-plan", Static).update(styled(plan_lines(plan)))
         if plan.noop:
             self.state = "blocked"  # nothing to do: say so, and offer no y
             self._hint("enter / esc close")
