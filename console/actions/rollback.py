@@ -146,39 +146,7 @@ def plan_rollback(
     routes = call(traffic.routes, model, timeout=timeout, what="traffic.routes")
     if to is not None:
         to = _version_name(ws, model, to, timeout)
-    serving = {k: w for k, w in routes.items() if w > 0 and k not in FALLBACK_ROUTES}
-    extra = {k: w for k, w in serving.items() if k != current}
-    already = None
-    if current and (to is None or to == current) and same_routes(routes, {current: 100.0}):
-        # Idempotent: when the last production move was a rollback to the current version and
-        # traffic is still all on it, rolling back again without naming a version changes
-        # nothing. Going further back takes an explicit --to.
-        already = standing_rollback(ws, model, current)
-    further = None
-    if to is not None:
-        target, rule, why = to, "explicit", f"the version named with --to ({to})"
-    elif already and current:
-        target, rule = current, "already_rolled_back"
-        why = f"{current} is where the last rollback brought {model}"
-        further = previous_good(ws, model, current)
-    elif current and extra and current not in known_bad(ws, model):
-        target, rule = current, "remove_canary"
-        share = sum(extra.values())
-        names = ", ".join(f"{k} ({w:g}%)" for k, w in extra.items())
-        why = (
-            f"{names} take{'s' if len(extra) == 1 else ''} {share:g}% of traffic beside the "
-            f"production version {current}: the rollback removes "
-            f"{'it' if len(extra) == 1 else 'them'} and sends all traffic to {current}, "
-            "which keeps the production pointer (the canary is not promoted)"
-        )
-    else:
-        prev = previous_good(ws, model, current)
-        if prev is None:
-            raise ActionRefused(
-                f"no earlier good version of {model} to roll back to",
-                hint="name one with --to VERSION, or use the kill switch",
-            )
-        target, rule, why = prev, "previous_production", _previous_why(ws, model, current, prev)
+    target, rule, why, already, further = choose_target(ws, model, current, routes, to)
     after = {target: 100.0}
     checks = tuple(preflight(ws, model, target, overrides, timeout=timeout))
     recent = tuple(recent_mitigations(ws, model))
@@ -219,6 +187,53 @@ def plan_rollback(
     if plan.blocked and not plan.noop:
         plan = plan.with_(refusal=refusal(plan))
     return plan
+
+
+def choose_target(
+    ws: Workspace,
+    model: str,
+    current: str | None,
+    routes: dict[str, float],
+    to: str | None = None,
+) -> tuple[str, str, str, dict | None, str | None]:
+    """The rollback's target and the rule that chose it: ``(target, rule, why, already,
+    further)`` — see the module's docstring. The runbook's ``versions.previous`` is this
+    target too, so a step's title and the plan never name two different versions.
+    Raises ActionRefused when there is no earlier good version."""
+    serving = {k: w for k, w in routes.items() if w > 0 and k not in FALLBACK_ROUTES}
+    extra = {k: w for k, w in serving.items() if k != current}
+    already = None
+    if current and (to is None or to == current) and same_routes(routes, {current: 100.0}):
+        # Idempotent: when the last production move was a rollback to the current version and
+        # traffic is still all on it, rolling back again without naming a version changes
+        # nothing. Going further back takes an explicit --to.
+        already = standing_rollback(ws, model, current)
+    further = None
+    if to is not None:
+        target, rule, why = to, "explicit", f"the version named with --to ({to})"
+    elif already and current:
+        target, rule = current, "already_rolled_back"
+        why = f"{current} is where the last rollback brought {model}"
+        further = previous_good(ws, model, current)
+    elif current and extra and current not in known_bad(ws, model):
+        target, rule = current, "remove_canary"
+        share = sum(extra.values())
+        names = ", ".join(f"{k} ({w:g}%)" for k, w in extra.items())
+        why = (
+            f"{names} take{'s' if len(extra) == 1 else ''} {share:g}% of traffic beside the "
+            f"production version {current}: the rollback removes "
+            f"{'it' if len(extra) == 1 else 'them'} and sends all traffic to {current}, "
+            "which keeps the production pointer (the canary is not promoted)"
+        )
+    else:
+        prev = previous_good(ws, model, current)
+        if prev is None:
+            raise ActionRefused(
+                f"no earlier good version of {model} to roll back to",
+                hint="name one with --to VERSION, or use the kill switch",
+            )
+        target, rule, why = prev, "previous_production", _previous_why(ws, model, current, prev)
+    return target, rule, why, already, further
 
 
 def _previous_why(ws: Workspace, model: str, current: str | None, prev: str) -> str:

@@ -72,16 +72,22 @@ class StepContext:
         return clock if isinstance(clock, ManualClock) else None
 
     def versions(self) -> dict[str, str | None]:
-        """``production`` (the pointer now), ``previous`` (the last good one before it)."""
+        """``production`` (the pointer now), ``previous`` (where a rollback goes now — the
+        rollback planner's own target, so a step's title never names another version than
+        the plan the person is shown)."""
         if self._versions is None:
-            from console.actions.history import previous_good
+            from console.actions.rollback import choose_target
             from console.errors import RollbookError
 
             try:
                 prod = self.backends.registry.production_version(self.model)
-                prev = previous_good(self.ws, self.model, prod)
+                routes = self.backends.traffic.routes(self.model)
             except RollbookError:
-                prod = prev = None
+                prod, routes = None, {}
+            try:
+                prev: str | None = choose_target(self.ws, self.model, prod, routes)[0]
+            except RollbookError:
+                prev = None
             self._versions = {
                 "production": prod,
                 "previous": prev,
