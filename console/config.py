@@ -70,6 +70,10 @@ class EnvironmentConfig:
     allow_auto_actions: bool = True
     two_person: bool = False
     revenue_per_hour: Mapping[str, float] = field(default_factory=dict)  # model -> money/hour
+    #: A rollback target that fails its health probe after traffic moved to it: "revert"
+    #: (traffic goes back where it was, the rollback ends FAILED — undone) or "keep" (traffic
+    #: stays, the rollback ends partially applied with its undo command).
+    unhealthy_target: str = "revert"
 
     def role(self, role: str) -> RoleConfig | None:
         return self.roles.get(role)
@@ -198,7 +202,13 @@ def _parse_env(path: Path, name: str, raw: Mapping[str, Any]) -> EnvironmentConf
                 )
         else:
             extra[key] = value
-    known = {"read_only", "allow_auto_actions", "two_person", "revenue_per_hour"}
+    known = {
+        "read_only",
+        "allow_auto_actions",
+        "two_person",
+        "revenue_per_hour",
+        "unhealthy_target",
+    }
     for key in extra:
         if key not in known:
             raise ConfigError(
@@ -228,7 +238,22 @@ def _parse_env(path: Path, name: str, raw: Mapping[str, Any]) -> EnvironmentConf
             path, f"{base}.two_person", extra.get("two_person", False), bool, "true or false"
         ),
         revenue_per_hour={k: float(v) for k, v in rph.items()},
+        unhealthy_target=_choice(
+            path,
+            f"{base}.unhealthy_target",
+            extra.get("unhealthy_target", "revert"),
+            UNHEALTHY_TARGET,
+        ),
     )
+
+
+UNHEALTHY_TARGET = ("revert", "keep")
+
+
+def _choice(path: Path, key: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(path, key, f"must be one of {', '.join(choices)}, got {value!r}")
+    return str(value)
 
 
 def parse(raw: Mapping[str, Any], path: Path) -> Config:
@@ -260,6 +285,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
                 env.allow_auto_actions,
                 env.two_person,
                 env.revenue_per_hour or demo_env().revenue_per_hour,
+                env.unhealthy_target,
             )
         envs[name] = env
     default_env = os.environ.get("ROLLBOOK_ENV") or raw.get("default_env", DEMO_ENV)

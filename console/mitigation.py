@@ -262,8 +262,66 @@ def execute(
         )
         res.finish, res.undo = plan.finish, plan.undo
         return res
+    except RollbookError as exc:
+        settle_after_error(ws, plan, rec, res, exc, timeout=timeout)
     record_on_incident(ws, res, step_id=step_id)
     return res
+
+
+def settle_after_error(
+    ws: Workspace,
+    plan: Plan,
+    rec: ActionRecorder,
+    res: ActionResult,
+    exc: RollbookError,
+    *,
+    timeout: float,
+) -> None:
+    """An error escaped an action's steps: read production back and end the action by what
+    was read — applied (0), nothing changed (5), or partially applied / unknown (6, with the
+    finish and undo commands) — never by which exception it was."""
+    from console.actions import readback
+
+    seen = readback.observe(ws, plan, timeout=timeout)
+    outcome = readback.compare(plan, seen)
+    moved = {"from": plan.pointer_before, "to": plan.pointer_after}
+    if outcome == "applied":
+        rec.event(
+            "finished",
+            f"{plan.summary}: read back as planned after an error ({exc.message})",
+            error=exc.message,
+            read_back=seen.describe(),
+            **moved,
+        )
+        res.status = ActionStatus.APPLIED
+        res.message = (
+            f"{plan.summary}: applied — production reads back as planned "
+            f"({seen.describe()}), though a later step failed: {exc.message}"
+        )
+        res.undo = plan.undo
+    elif outcome == "unchanged":
+        rec.event(
+            "failed",
+            f"{plan.summary} failed; nothing changed: {exc.message}",
+            error=exc.message,
+            state="unchanged",
+        )
+        res.status = ActionStatus.FAILED
+        res.message = f"failed, nothing changed ({seen.describe()}): {exc.message}"
+    else:
+        state = "unknown" if outcome == "unknown" else "partially applied"
+        rec.event(
+            "partial",
+            f"PARTIALLY APPLIED ({state}): {seen.describe()}: {exc.message}",
+            error=exc.message,
+            state=outcome,
+            finish=plan.finish,
+            undo=plan.undo,
+            **moved,
+        )
+        res.status = ActionStatus.PARTIAL
+        res.message = f"{state}: {seen.describe()} — {exc.message}"
+        res.finish, res.undo = plan.finish, plan.undo
 
 
 def record_on_incident(ws: Workspace, res: ActionResult, *, step_id: str | None = None) -> None:

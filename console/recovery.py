@@ -463,7 +463,7 @@ def _latest(ws: Workspace, inc: Incident, rule: RecoveryRule, now: datetime) -> 
 
 
 def _next_options(ws: Workspace, inc: Incident, action: str) -> list[str]:
-    from console.actions.rollback import runbook_alternatives
+    from console.actions.targets import runbook_alternatives
 
     try:
         return runbook_alternatives(ws, inc.id, exclude=action)

@@ -1,18 +1,12 @@
-"""Emergency rollback: back to the last known-good serving state. Traffic first (it stops the
-bleeding), then the registry's production pointer; both read back and the target probed.
-
-The target (``plan_rollback``), in this order:
-1. ``--to VERSION``: that version (rule ``explicit``);
-2. a rollback that already brought the model here (and nothing moved since): nothing to do;
-3. a canary, or any version other than the production pointer's, takes traffic: remove it and
-   send all traffic to the production version, which keeps the pointer (rule
-   ``remove_canary``; the canary is not promoted);
-4. otherwise the version that served production before the current one took over (rule
-   ``previous_production``).
+"""Emergency rollback: back to the last known-good serving state (``console.actions.targets``
+says which). Traffic first (it stops the bleeding), then the registry's production pointer;
+both read back and the target probed (``console.actions.preflight`` before anything moves).
 
 When the registry step fails after traffic moved, the traffic stays on the known-good target
 (undoing it would restore the harm) and the action ends explicitly *partially applied* with
-the exact commands that finish or undo it.
+the exact commands that finish or undo it. A target that stops answering its health probe
+after traffic moved is reverted (``unhealthy_target = "revert"``, the default) or kept with a
+warning (``"keep"``).
 """
 
 from __future__ import annotations
@@ -20,115 +14,34 @@ from __future__ import annotations
 from typing import Any
 
 from console.actions.calls import DEFAULT_TIMEOUT_S, call
-from console.actions.history import (
-    known_bad,
-    previous_good,
-    production_history,
-    recent_mitigations,
-    recent_warnings,
-    standing_rollback,
-)
-from console.actions.plan import Check, Plan, PlanWarning, same_routes, traffic_command
+from console.actions.history import recent_mitigations, recent_warnings
+from console.actions.plan import Plan, same_routes, traffic_command
+from console.actions.preflight import OVERRIDABLE, preflight, refusal
 from console.actions.recorder import ActionRecorder
 from console.actions.results import ActionResult, ReadBack
-from console.backends.types import FALLBACK_MANUAL, FALLBACK_RULES
+from console.actions.targets import (
+    choose_target,
+    no_change_warning,
+    noop_message,
+    runbook_alternatives,
+    version_name,
+)
 from console.enums import ActionKind, ActionStatus
-from console.errors import ActionRefused, NotFound, RollbookError
+from console.errors import RollbookError
 from console.fleet import format_routes
 from console.workspace import Workspace
 
 __all__ = [
     "OVERRIDABLE",
+    "choose_target",
     "execute_rollback",
     "plan_rollback",
     "preflight",
     "rollback",
+    "runbook_alternatives",
     "same_routes",
     "traffic_command",
 ]
-
-OVERRIDABLE = ("exists", "artifact", "gates", "health")
-#: Actions that undo a mitigation: never offered as one.
-UNDOING = ("restore", "resume_batch")
-FALLBACK_ROUTES = (FALLBACK_RULES, FALLBACK_MANUAL)
-
-
-def preflight(
-    ws: Workspace,
-    model: str,
-    target: str,
-    overrides: tuple[str, ...] = (),
-    *,
-    timeout: float = DEFAULT_TIMEOUT_S,
-) -> list[Check]:
-    """Exists, artifact hash matches lineage, gates passed, healthy — each a Check."""
-    unknown = set(overrides) - set(OVERRIDABLE)
-    if unknown:
-        raise ActionRefused(
-            f"cannot override {', '.join(sorted(unknown))}",
-            hint=f"overridable checks: {', '.join(OVERRIDABLE)}",
-        )
-    reg, traffic = ws.backends.registry, ws.backends.traffic
-
-    def check(name: str, ok: bool, detail: str) -> Check:
-        return Check(name, ok, detail, overridden=(not ok and name in overrides))
-
-    try:
-        mv = call(reg.version, model, target, timeout=timeout, what="registry.version")
-    except NotFound:
-        names = [v.version for v in call(reg.versions, model, timeout=timeout)]
-        return [
-            check(
-                "exists",
-                False,
-                f"{model} has no version {target} (versions: {', '.join(names[-8:]) or 'none'})",
-            )
-        ]
-    checks = [check("exists", True, f"{model} {target} is in the registry (stage {mv.stage})")]
-    checks.append(_artifact_check(reg, model, target, mv.lineage.artifact_hash, check, timeout))
-    failed = [g for g, ok in mv.lineage.gates.items() if not ok]
-    checks.append(
-        check(
-            "gates",
-            bool(mv.lineage.gates) and not failed,
-            "all gates passed"
-            if mv.lineage.gates and not failed
-            else f"gates failed: {', '.join(failed)}"
-            if failed
-            else "no gate results",
-        )
-    )
-    try:
-        h = call(traffic.probe, model, target, timeout=timeout, what="traffic.probe")
-        checks.append(
-            check("health", h.healthy, h.detail or ("healthy" if h.healthy else "unhealthy"))
-        )
-    except RollbookError as exc:
-        checks.append(check("health", False, f"probe failed: {exc.message}"))
-    return checks
-
-
-def _artifact_check(
-    reg: Any, model: str, target: str, recorded: str, check: Any, timeout: float
-) -> Check:
-    """The stored artifact's hash against the lineage record. A hash that cannot be had
-    (none recorded, the registry cannot compute one, or computing it failed or ran out of
-    time) passes as "not available", with the reason: it proves nothing either way."""
-    unavailable = "artifact hash not available to compare"
-    if not recorded:
-        # Nothing to compare with: do not make the registry fetch the artifact for nothing.
-        return check("artifact", True, f"{unavailable}: the lineage records none")
-    try:
-        stored = call(reg.artifact_check, model, target, timeout=timeout, what="registry.artifact")
-    except RollbookError as exc:
-        return check("artifact", True, f"{unavailable}: {exc.message}")
-    if stored.value is None:
-        return check(
-            "artifact", True, unavailable + (f": {stored.reason}" if stored.reason else "")
-        )
-    if stored.value == recorded:
-        return check("artifact", True, "artifact hash matches lineage")
-    return check("artifact", False, f"artifact hash {stored.value[:12]} ≠ lineage {recorded[:12]}")
 
 
 def plan_rollback(
@@ -145,14 +58,14 @@ def plan_rollback(
     current = call(reg.production_version, model, timeout=timeout, what="registry.production")
     routes = call(traffic.routes, model, timeout=timeout, what="traffic.routes")
     if to is not None:
-        to = _version_name(ws, model, to, timeout)
+        to = version_name(ws, model, to, timeout)
     target, rule, why, already, further = choose_target(ws, model, current, routes, to)
     after = {target: 100.0}
     checks = tuple(preflight(ws, model, target, overrides, timeout=timeout))
     recent = tuple(recent_mitigations(ws, model))
     warnings = recent_warnings(list(recent), rollback_from=current, rollback_to=target)
     alternatives: tuple[str, ...] = ()
-    change_warning = _no_change_warning(ws, model, incident_id)
+    change_warning = no_change_warning(ws, model, incident_id)
     if change_warning is not None:
         warning, alternatives = change_warning
         warnings.insert(0, warning)
@@ -162,7 +75,7 @@ def plan_rollback(
         undo += f" && rollbook pointer {model} {current} --yes"
     noop = ""
     if same_routes(routes, after) and current == target:
-        noop = _noop_message(model, target, already, further)
+        noop = noop_message(model, target, already, further)
     plan = Plan(
         action=ActionKind.ROLLBACK,
         model=model,
@@ -187,158 +100,6 @@ def plan_rollback(
     if plan.blocked and not plan.noop:
         plan = plan.with_(refusal=refusal(plan))
     return plan
-
-
-def choose_target(
-    ws: Workspace,
-    model: str,
-    current: str | None,
-    routes: dict[str, float],
-    to: str | None = None,
-) -> tuple[str, str, str, dict | None, str | None]:
-    """The rollback's target and the rule that chose it: ``(target, rule, why, already,
-    further)`` — see the module's docstring. The runbook's ``versions.previous`` is this
-    target too, so a step's title and the plan never name two different versions.
-    Raises ActionRefused when there is no earlier good version."""
-    serving = {k: w for k, w in routes.items() if w > 0 and k not in FALLBACK_ROUTES}
-    extra = {k: w for k, w in serving.items() if k != current}
-    already = None
-    if current and (to is None or to == current) and same_routes(routes, {current: 100.0}):
-        # Idempotent: when the last production move was a rollback to the current version and
-        # traffic is still all on it, rolling back again without naming a version changes
-        # nothing. Going further back takes an explicit --to.
-        already = standing_rollback(ws, model, current)
-    further = None
-    if to is not None:
-        target, rule, why = to, "explicit", f"the version named with --to ({to})"
-    elif already and current:
-        target, rule = current, "already_rolled_back"
-        why = f"{current} is where the last rollback brought {model}"
-        further = previous_good(ws, model, current)
-    elif current and extra and current not in known_bad(ws, model):
-        target, rule = current, "remove_canary"
-        share = sum(extra.values())
-        names = ", ".join(f"{k} ({w:g}%)" for k, w in extra.items())
-        why = (
-            f"{names} take{'s' if len(extra) == 1 else ''} {share:g}% of traffic beside the "
-            f"production version {current}: the rollback removes "
-            f"{'it' if len(extra) == 1 else 'them'} and sends all traffic to {current}, "
-            "which keeps the production pointer (the canary is not promoted)"
-        )
-    else:
-        prev = previous_good(ws, model, current)
-        if prev is None:
-            raise ActionRefused(
-                f"no earlier good version of {model} to roll back to",
-                hint="name one with --to VERSION, or use the kill switch",
-            )
-        target, rule, why = prev, "previous_production", _previous_why(ws, model, current, prev)
-    return target, rule, why, already, further
-
-
-def _previous_why(ws: Workspace, model: str, current: str | None, prev: str) -> str:
-    took = [at for at, version, _ in production_history(ws, model) if version == current]
-    if current and took:
-        days = (ws.now() - max(took)).total_seconds() / 86400.0
-        when = f"{days:.1f} days ago" if days >= 1 else f"{days * 24:.1f} h ago"
-        return f"{prev} served production before {current} took over {when}"
-    return f"{prev} is the newest earlier version whose gates passed"
-
-
-def _noop_message(model: str, target: str, already: dict | None, further: str | None) -> str:
-    if not already:
-        return f"{model} already on {target}; nothing changed"
-    go = (
-        f"to go further back name the version: --to {further}"
-        if further
-        else "there is no earlier good version to go further back to"
-    )
-    return (
-        f"{model} was already rolled back {already['from']} → {already['to']} "
-        f"{already['minutes_ago']:g} min ago by {already['actor']}; nothing changed — {go}"
-    )
-
-
-def _no_change_warning(
-    ws: Workspace, model: str, incident_id: str | None
-) -> tuple[PlanWarning, tuple[str, ...]] | None:
-    """When the model's open incident has a known onset and nothing moved in the lookback
-    before it, a rollback cannot undo the cause: say so, with the runbook's alternatives."""
-    from console.actions.recorder import incident_for
-    from console.changes import changes_before
-    from console.runbooks.context import incident_onset
-
-    iid = incident_for(ws, model, incident_id)
-    if iid is None:
-        return None
-    inc = ws.store.get(iid)
-    onset = incident_onset(inc) or inc.detected_at
-    if onset is None or changes_before(ws, model, onset):
-        return None
-    hours = ws.config.thresholds["change_lookback_hours"]
-    alternatives = tuple(runbook_alternatives(ws, inc.id, exclude=ActionKind.ROLLBACK))
-    text = (
-        f"nothing moved in the {hours:g} h before the onset ({onset:%H:%M} UTC) — no deploy, "
-        "promotion, canary or traffic change — so the cause is likely upstream data and a "
-        "rollback may not help"
-    )
-    if alternatives:
-        text += ". The runbook offers: " + "; ".join(alternatives)
-    return PlanWarning("no_change_before_onset", text), alternatives
-
-
-def runbook_alternatives(ws: Workspace, incident_id: str, *, exclude: str) -> list[str]:
-    """The other mitigations the incident's runbook offers (pending action steps of the
-    mitigate and fix phases that change production), and the kill switch when the model has
-    a fallback ladder — named for a person: "Pause the churn batch job (step pause_batch)"."""
-    from console.enums import CHANGES_SERVING
-
-    out: list[str] = []
-    inc = ws.store.get(incident_id)
-    if inc.runbook:
-        try:
-            from console.runbooks.engine import Engine
-
-            for s in Engine(ws, inc.id).steps():
-                if s.kind != "action" or s.phase not in ("mitigate", "fix") or s.settled:
-                    continue
-                name = {"set_traffic": "traffic"}.get(s.name or "", s.name or "")
-                if name in CHANGES_SERVING and name != exclude and name not in UNDOING:
-                    out.append(f"{s.title} — runbook step {s.id}")
-        except RollbookError:
-            pass
-    if exclude != ActionKind.KILLSWITCH:
-        try:
-            if ws.backends.traffic.fallbacks(inc.model):
-                out.append(f"the kill switch (K, or rollbook killswitch {inc.model})")
-        except RollbookError:
-            pass
-    return out
-
-
-def _version_name(ws: Workspace, model: str, to: str, timeout: float) -> str:
-    """``--to 13`` means ``v13`` when the registry's versions are v-prefixed and 13 is not a
-    version itself."""
-    names = {
-        v.version
-        for v in call(
-            ws.backends.registry.versions, model, timeout=timeout, what="registry.versions"
-        )
-    }
-    if to not in names and f"v{to}" in names:
-        return f"v{to}"
-    return to
-
-
-def refusal(plan: Plan) -> str:
-    """Why the plan's preflight refuses it, naming every check that can be overridden."""
-    bad = [c for c in plan.checks if c.blocking]
-    flags = " ".join(f"--override {c.name}" for c in bad if c.name in OVERRIDABLE)
-    return (
-        "preflight failed: "
-        + "; ".join(f"{c.name}: {c.detail}" for c in bad)
-        + (f" (override with {flags} if you are sure)" if flags else "")
-    )
 
 
 # ---- execution -----------------------------------------------------------------------------
@@ -491,6 +252,77 @@ def _partial(rec: ActionRecorder, res: ActionResult, plan: Plan, why: str) -> No
     res.finish, res.undo = plan.finish, plan.undo
 
 
+def _revert_unhealthy(
+    ws: Workspace,
+    rec: ActionRecorder,
+    plan: Plan,
+    res: ActionResult,
+    timeout: float,
+    detail: str,
+) -> None:
+    """The target stopped answering after traffic moved to it: it answered before (preflight
+    probed it), so send traffic — and the pointer — back where they were."""
+    b = ws.backends
+    before = plan.routes_before or {}
+    try:
+        with rec.step("revert", before=plan.routes_after) as s:
+            call(
+                b.traffic.set_routes,
+                plan.model,
+                before,
+                actor=ws.actor,
+                timeout=timeout,
+                what="traffic.set_routes (revert)",
+            )
+            if plan.pointer_before and plan.pointer_before != plan.pointer_after:
+                call(
+                    b.registry.set_production,
+                    plan.model,
+                    plan.pointer_before,
+                    actor=ws.actor,
+                    reason="rollback target unhealthy: reverted",
+                    timeout=timeout,
+                    what="registry.set_production (revert)",
+                )
+            routes = call(b.traffic.routes, plan.model, timeout=timeout, what="traffic.routes")
+            prod = call(
+                b.registry.production_version,
+                plan.model,
+                timeout=timeout,
+                what="registry.production",
+            )
+            s.after = {"routes": routes, "production": prod}
+            if not same_routes(routes, before) or prod != plan.pointer_before:
+                raise RollbookError(
+                    f"read back traffic {format_routes(routes)} and registry {prod} after reverting"
+                )
+    except RollbookError as exc:
+        _partial(
+            rec,
+            res,
+            plan,
+            f"the target {plan.pointer_after} is UNHEALTHY ({detail}) and "
+            f"reverting failed: {exc.message}",
+        )
+        return
+    rec.event(
+        "failed",
+        f"rollback reverted: {plan.pointer_after} did not answer its health "
+        f"probe after traffic moved ({detail}); traffic and registry back on "
+        f"{plan.pointer_before}",
+        error=detail,
+        state="compensated",
+        **{"from": plan.pointer_before, "to": plan.pointer_after},
+    )
+    res.read_back = ReadBack(routes, prod, False, detail)
+    res.status = ActionStatus.COMPENSATED
+    res.message = (
+        f"{plan.pointer_after} did not answer its health probe after traffic moved to it "
+        f"({detail}): traffic ({format_routes(routes)}) and the registry ({prod}) are back "
+        "where they were"
+    )
+
+
 def _tag_versions(ws: Workspace, rec: ActionRecorder, plan: Plan, timeout: float) -> None:
     """Mark both versions in the registry as involved in the incident (registries with the
     ``tags`` capability). Best effort: the rollback is done; a failure here is noted."""
@@ -562,6 +394,9 @@ def _verify(
             f"expected {format_routes(plan.routes_after or {})} and {target}",
         )
         return
+    if not healthy and ws.env.unhealthy_target == "revert":
+        _revert_unhealthy(ws, rec, plan, res, timeout, detail)
+        return
     rec.event(
         "finished",
         f"rolled back {plan.model} {moved}",
@@ -575,11 +410,17 @@ def _verify(
             "rule": plan.rule,
         },
     )
+    if not healthy:  # unhealthy_target = "keep": traffic stays, and the undo is named
+        _tag_versions(ws, rec, plan, timeout)
+        res.status, res.finish, res.undo = ActionStatus.PARTIAL, None, plan.undo
+        res.message = (
+            f"rolled back {plan.model} {moved}, but the target is UNHEALTHY ({detail}); kept "
+            "as configured (unhealthy_target = keep): undo it if it does not answer"
+        )
+        return
     _tag_versions(ws, rec, plan, timeout)
     res.status = ActionStatus.APPLIED
-    res.message = f"rolled back {plan.model} {moved}: traffic and registry read back and agree" + (
-        "" if healthy else f"; the target is UNHEALTHY: {detail}"
-    )
+    res.message = f"rolled back {plan.model} {moved}: traffic and registry read back and agree"
 
 
 def rollback(

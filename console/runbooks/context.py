@@ -76,7 +76,7 @@ class StepContext:
         rollback planner's own target, so a step's title never names another version than
         the plan the person is shown)."""
         if self._versions is None:
-            from console.actions.rollback import choose_target
+            from console.actions.targets import choose_target
             from console.errors import RollbookError
 
             try:
