@@ -36,6 +36,16 @@ APP = "rollbook"
 DEMO_ENV = "demo"
 SECRET_WORDS = ("token", "password", "secret", "api_key", "apikey")
 
+#: How an alert's ``severity`` label becomes an incident's severity; the runbook's own default
+#: applies when it is more severe, or when the label is not in the map.
+DEFAULT_SEVERITY: dict[str, str] = {
+    "page": "SEV1",
+    "critical": "SEV2",
+    "error": "SEV2",
+    "warning": "SEV3",
+    "info": "SEV4",
+}
+
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "psi_moderate": 0.1,
     "psi_significant": 0.2,
@@ -92,6 +102,8 @@ class Config:
     drill_targets: Mapping[str, float] = field(default_factory=dict)  # minutes
     keys: Mapping[str, str] = field(default_factory=dict)  # binding id -> key
     actor: str = ""
+    #: alert ``severity`` label -> incident severity (``[severity]`` in config.toml)
+    severity: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
 
     def env(self, name: str | None = None) -> EnvironmentConfig:
         name = name or self.default_env
@@ -267,6 +279,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         "drill",
         "keys",
         "actor",
+        "severity",
     }
     for key in raw:
         if key not in top_known:
@@ -328,6 +341,13 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
                 hint=f"known: {', '.join(sorted(targets))}",
             )
         targets[key] = float(_expect(path, f"drill.{key}", value, (int, float), "minutes"))
+    severity = dict(DEFAULT_SEVERITY)
+    for label, sev in _expect(
+        path, "severity", raw.get("severity", {}), dict, "a table of alert label = SEV1…SEV4"
+    ).items():
+        severity[str(label)] = _choice(
+            path, f"severity.{label}", sev, ("SEV1", "SEV2", "SEV3", "SEV4")
+        )
     keys = _expect(path, "keys", raw.get("keys", {}), dict, "a table of binding id = key")
     for k, v in keys.items():
         _expect(path, f"keys.{k}", v, str, "a key name")
@@ -343,6 +363,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         template_dir=(home_dir / Path(tdir).expanduser()) if tdir else None,
         drill_targets=targets,
         keys=dict(keys),
+        severity=severity,
         actor=os.environ.get("ROLLBOOK_ACTOR")
         or raw.get("actor", "")
         or os.environ.get("USER", "")

@@ -9,8 +9,16 @@ from console.errors import InvalidInput, NotFound
 from console.store import Incident
 from console.workspace import Workspace
 
-ALERT_SEVERITY = {"critical": "SEV2", "page": "SEV2", "warning": "SEV3", "info": "SEV4"}
-_ALERT_RANK = {"critical": 0, "page": 0, "warning": 1, "info": 2}
+_ALERT_RANK = {"page": 0, "critical": 0, "error": 1, "warning": 1, "info": 2}
+
+
+def incident_severity(ws: Workspace, alert: Alert, runbook_default: str | None = None) -> str:
+    """The incident's severity: the alert's ``severity`` label through the ``[severity]``
+    map (default page → SEV1, critical → SEV2, warning → SEV3, info → SEV4), or the
+    runbook's default when that is more severe or the label is unknown; SEV3 with neither."""
+    mapped = ws.config.severity.get(alert.severity)
+    candidates = [s for s in (mapped, runbook_default) if s]
+    return min(candidates) if candidates else "SEV3"  # "SEV1" < "SEV2": most severe first
 
 
 def most_severe_first(alerts: list[Alert]) -> list[Alert]:
@@ -62,7 +70,7 @@ def open_from_alert(
     inc = ws.store.create_incident(
         title=alert.summary,
         model=alert.model,
-        severity=severity or ALERT_SEVERITY.get(alert.severity, "SEV3"),
+        severity=incident_severity(ws, alert, severity),
         env=ws.env.name,
         actor="alerting",
         at=max(ws.now(), alert.starts_at),

@@ -46,7 +46,10 @@ def known_bad(ws: Workspace, model: str) -> set[str]:
 
 def previous_good(ws: Workspace, model: str, current: str | None) -> str | None:
     """The last version that served production before ``current`` took over and was not
-    rolled back from; else the newest earlier version whose gates passed.
+    rolled back from (Rollbook's audit log and the registry's own history — stages, or the
+    ``rollbook.promoted`` tags Rollbook writes); else, for a registry with no such history,
+    the newest earlier version whose gates did not fail (no gate results is "not recorded",
+    not a failure).
 
     Only entries older than ``current``'s latest entry in the production history count: a
     version labelled Production after that (a canary promoted by stage label while pointer
@@ -63,7 +66,7 @@ def previous_good(ws: Workspace, model: str, current: str | None) -> str | None:
     names = [v.version for v in versions]
     upto = names.index(current) if current in names else len(names)
     for v in reversed(versions[:upto]):
-        if v.version not in bad and v.lineage.gates_passed:
+        if v.version not in bad and not v.lineage.gates_failed:
             return v.version
     return None
 

@@ -47,6 +47,11 @@ class Lineage:
     def gates_passed(self) -> bool:
         return bool(self.gates) and all(self.gates.values())
 
+    @property
+    def gates_failed(self) -> list[str]:
+        """The gates recorded as failed (none recorded is not a failure: "not recorded")."""
+        return [g for g, ok in self.gates.items() if not ok]
+
 
 @dataclass(frozen=True)
 class ArtifactHash:

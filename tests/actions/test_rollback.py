@@ -203,3 +203,24 @@ def test_cli_dry_run_of_a_refused_rollback_exits_1(ws, rollbook):
     code, out, _ = rollbook("rollback", "churn", "--to", "v1")  # no question, refused
     assert code == 1 and "REFUSED: preflight failed: exists" in " ".join(out.split())
     assert ws.backends.traffic.routes("churn") == {"v13": 100.0}
+
+
+def test_a_version_without_gate_results_is_not_refused(ws, monkeypatch):
+    """A registry set up the normal way records no gates: "not recorded", shown, not
+    blocking; a recorded failed gate still blocks."""
+    from console.actions.preflight import preflight
+    from console.backends.types import Lineage
+
+    reg = ws.backends.registry
+    real = reg.version
+
+    def without_gates(model, version):
+        import dataclasses
+
+        mv = real(model, version)
+        return dataclasses.replace(mv, lineage=dataclasses.replace(mv.lineage, gates={}))
+
+    monkeypatch.setattr(reg, "version", without_gates)
+    gates = next(c for c in preflight(ws, "credit-score", "v4") if c.name == "gates")
+    assert gates.ok and gates.detail == "gate results not recorded for this version"
+    assert Lineage(gates={"auc": False}).gates_failed == ["auc"]
