@@ -107,6 +107,7 @@ class StepState(StrEnum):
     RUNNING = "running"
     PASSED = "passed"
     FAILED = "failed"
+    INCONCLUSIVE = "inconclusive"  # a check that had no data to judge
     SKIPPED = "skipped"
     DONE = "done"
 

@@ -353,7 +353,10 @@ class Engine:
                 message=f"{step.marks}: {self._title(step)}",
                 payload={"step": step.id},
             )
-        blocked = result.state == "failed" and (step.stop_on_fail or step.kind == "action")
+        # a verification with no data holds the flow like a failed one: nothing was seen
+        blocked = (result.state == "failed" and (step.stop_on_fail or step.kind == "action")) or (
+            result.state == "inconclusive" and step.stop_on_fail
+        )
         nxt = (
             step.id
             if blocked

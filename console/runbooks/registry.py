@@ -30,6 +30,8 @@ class CheckOutcome:
     values: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
     healthy: bool | None = None
+    #: the signal the check reads had no data: neither a pass nor a finding (INCONCLUSIVE)
+    no_data: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from typing import Any
 
 from console.store import TimelineEvent
 
-STATES = ("pending", "running", "passed", "failed", "skipped", "done")
-FINISHED = ("passed", "failed", "skipped", "done")
+STATES = ("pending", "running", "passed", "failed", "inconclusive", "skipped", "done")
+FINISHED = ("passed", "failed", "inconclusive", "skipped", "done")
 
 
 @dataclass

@@ -128,6 +128,14 @@ def _check(
         )
     values = json_safe(outcome.values)
     evidence = json_safe(outcome.evidence)
+    if outcome.no_data:  # nothing was measured: a pass would claim more than was seen
+        return StepResult(
+            "inconclusive",
+            f"{outcome.summary} — no data: INCONCLUSIVE",
+            evidence,
+            values,
+            note=note,
+        )
     healthy = outcome.healthy
     if step.pass_if:
         try:

@@ -118,6 +118,7 @@ def recovery(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
         {"recovered": recovered, "value": value, "minutes": took, "baseline": baseline},
         {"signal": signal, "rule": rule, "readings": readings[-30:], "minutes": round(took, 2)},
         recovered,
+        no_data=all(r["value"] is None for r in readings),
     )
 
 

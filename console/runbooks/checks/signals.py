@@ -96,6 +96,7 @@ def metric_threshold(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
         {"value": value, "threshold": params["threshold"], "op": op},
         {"signal": signal, "value": value, "threshold": params["threshold"], "op": op},
         ok,
+        no_data=value is None,
     )
 
 
@@ -145,6 +146,7 @@ def latency(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
             "worst_version": worst,
         },
         ok,
+        no_data=value is None,
     )
 
 
@@ -168,6 +170,7 @@ def error_rate(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
         {"value": value, "threshold": limit, "worst_version": worst, "by_version": per},
         {"value": value, "threshold": limit, "by_version": per},
         ok,
+        no_data=value is None,
     )
 
 
@@ -284,4 +287,5 @@ def business_metric(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
             "baseline_window": [start.isoformat(), end.isoformat()],
         },
         None if change is None else not bad,
+        no_data=value is None or baseline is None,
     )

@@ -25,6 +25,7 @@ STATE_ICON = {
     "running": "◔",
     "passed": "✔",
     "failed": "✖",
+    "inconclusive": "?",
     "skipped": "–",
     "done": "✔",
 }
