@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.backends.types import Alert
+
+if TYPE_CHECKING:
+    from console.serving import Split
 from console.workspace import Workspace
 
 KEY_SIGNALS = (
@@ -42,6 +46,9 @@ class ModelStatus:
     error: str | None = None  # backend problem while reading this model
     as_of: datetime | None = None
     killswitch: str | None = None  # the fallback level a kill switch left it on, if any
+    #: role -> what went wrong reading it ("alerts", "metrics", "registry", "traffic")
+    backend_errors: dict[str, str] = field(default_factory=dict)
+    split: Split | None = None  # the registry disagrees with what serves
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +65,8 @@ class ModelStatus:
             "error": self.error,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "killswitch": self.killswitch,
+            "backend_errors": dict(self.backend_errors),
+            "split": self.split.to_dict() if self.split else None,
         }
 
 
@@ -86,12 +95,6 @@ def format_routes(routes: dict[str, float]) -> str:
     )
 
 
-def health_from_alerts(alerts: list[Alert]) -> str:
-    if any(a.severity == "critical" for a in alerts):
-        return "critical"
-    return "degraded" if alerts else "healthy"
-
-
 def active_killswitches(ws: Workspace) -> dict[str, str]:
     """model → fallback level, for every model a kill switch still holds."""
     from console.actions.killswitch import standing_killswitches
@@ -101,42 +104,142 @@ def active_killswitches(ws: Workspace) -> dict[str, str]:
     }
 
 
+#: Deadline (seconds) for each backend call the status makes: a hung backend marks its part
+#: DEGRADED instead of holding the whole answer.
+STATUS_DEADLINE_S = 5.0
+
+
+def health_from(
+    alerts: list[Alert], signals: dict[str, float | None], thresholds: Mapping[str, float]
+) -> str:
+    """Critical with a critical alert; degraded with any other firing alert or a key signal
+    past its threshold (an alert with a ``for:`` duration fires minutes after the signal
+    crossed); else healthy."""
+    if any(a.severity in ("critical", "page") for a in alerts):
+        return "critical"
+    if alerts or signal_breaches(signals, thresholds):
+        return "degraded"
+    return "healthy"
+
+
+def signal_breaches(signals: dict[str, float | None], thresholds: Mapping[str, float]) -> list[str]:
+    """The key signals past their thresholds, as ``"error_rate 13.0% > 5.0%"``."""
+    out = []
+    err = signals.get("error_rate")
+    if err is not None and err > thresholds.get("error_rate_max", 0.05):
+        out.append(
+            f"error_rate {format_signal('error_rate', err)} > "
+            f"{format_signal('error_rate', thresholds.get('error_rate_max', 0.05))}"
+        )
+    p99 = signals.get("latency_p99_ms")
+    if p99 is not None and p99 > thresholds.get("latency_p99_ms_max", 100.0):
+        out.append(
+            f"latency_p99_ms {p99:.0f}ms > {thresholds.get('latency_p99_ms_max', 100):.0f}ms"
+        )
+    div = signals.get("output_diversity")
+    if div is not None and div < thresholds.get("output_diversity_min", 0.1):
+        out.append(
+            f"output_diversity {format_signal('output_diversity', div)} < "
+            f"{format_signal('output_diversity', thresholds.get('output_diversity_min', 0.1))}"
+        )
+    return out
+
+
+def _fleet_signals(
+    ws: Workspace, models: list[str], now: datetime, signals: set[str], deadline: float
+) -> tuple[dict[str, dict[str, float | None]], str | None]:
+    """model -> signal -> value, read with one call per signal for the whole fleet where the
+    backend can; the first failure (or a deadline passed) stops reading and is returned, so
+    a hung metrics backend costs one deadline, not one per model and signal."""
+    from console.actions.calls import call
+    from console.errors import RollbookError
+
+    m = ws.backends.metrics
+    out: dict[str, dict[str, float | None]] = {name: {} for name in models}
+    try:
+        for sig in sorted(signals):
+            try:
+                values = call(
+                    m.query_fleet,
+                    sig,
+                    at=now,
+                    timeout=deadline,
+                    what=f"metrics {sig}",
+                    wrap_errors=False,
+                )
+            except NotImplementedError:
+                values = {
+                    name: call(m.query, sig, name, at=now, timeout=deadline, what=f"metrics {sig}")
+                    for name in models
+                }
+            for name in models:
+                out[name][sig] = values.get(name)
+    except RollbookError as exc:
+        return out, f"metrics: {exc.message}"
+    return out, None
+
+
 def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:
-    """Read every model (or one). A backend error on one model marks that row ``unknown``
-    with the error; the others are still reported."""
+    """Read every model (or one), each backend on its own and behind its own deadline: a
+    failing backend marks its part of every row DEGRADED (``backend_errors``) and the rest is
+    still reported. A registry that disagrees with traffic is flagged (``split``)."""
+    from console.actions.calls import call
     from console.errors import NotFound, RollbookError
+    from console.serving import split_of
 
     b = ws.backends
     now = ws.now()
+    deadline = STATUS_DEADLINE_S
     infos = b.registry.models()
     if model is not None:
         infos = [m for m in infos if m.name == model]
         if not infos:
             raise NotFound(f"no model {model!r}", hint="see the fleet with: rollbook status")
     try:
-        alerts = b.metrics.active_alerts()
+        alerts = call(b.metrics.active_alerts, timeout=deadline, what="alerts")
         alerts_error = None
     except RollbookError as exc:
-        alerts, alerts_error = [], str(exc)
+        alerts, alerts_error = [], f"alerts: {exc.message}"
     switched = active_killswitches(ws)
     open_by_model: dict[str, list[str]] = {}
     for inc in ws.store.list(open_only=True, env=ws.env.name):
         open_by_model.setdefault(inc.model, []).append(inc.id)
+    wanted = set(KEY_SIGNALS) | {i.key_signal for i in infos}
+    signals_by, metrics_error = _fleet_signals(ws, [i.name for i in infos], now, wanted, deadline)
     out = []
     for info in infos:
         mine = [a for a in alerts if a.model == info.name]
+        errors: dict[str, str] = {}
+        if alerts_error:
+            errors["alerts"] = alerts_error
+        if metrics_error:
+            errors["metrics"] = metrics_error
+        prod: str | None = None
+        routes: dict[str, float] = {}
+        paused = False
         try:
-            prod = b.registry.production_version(info.name)
-            routes = b.traffic.routes(info.name)
-            signals = {s: b.metrics.query(s, info.name, at=now) for s in KEY_SIGNALS}
-            if info.key_signal not in signals:
-                signals[info.key_signal] = b.metrics.query(info.key_signal, info.name, at=now)
-            paused = b.traffic.batch_paused(info.name)
-            health = "unknown" if alerts_error else health_from_alerts(mine)
-            error = alerts_error
+            prod = call(
+                b.registry.production_version,
+                info.name,
+                timeout=deadline,
+                what="registry.production",
+            )
         except RollbookError as exc:
-            prod, routes, signals, paused = None, {}, {}, False
-            health, error = "unknown", str(exc)
+            errors["registry"] = f"registry: {exc.message}"
+        try:
+            routes = call(b.traffic.routes, info.name, timeout=deadline, what="traffic.routes")
+            paused = call(
+                b.traffic.batch_paused, info.name, timeout=deadline, what="traffic.batch_paused"
+            )
+        except RollbookError as exc:
+            errors["traffic"] = f"traffic: {exc.message}"
+        signals = signals_by.get(info.name, {})
+        health = health_from(mine, signals, ws.config.thresholds)
+        if (alerts_error or metrics_error) and health == "healthy":
+            health = "unknown"  # never "ok" on what could not be read
+        split = None
+        if "registry" not in errors and "traffic" not in errors:
+            split = split_of(info.name, prod, routes, killswitch=info.name in switched)
         out.append(
             ModelStatus(
                 info.name,
@@ -149,9 +252,11 @@ def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:
                 mine,
                 open_by_model.get(info.name, []),
                 paused,
-                error,
+                "; ".join(errors.values()) or None,
                 now,
                 switched.get(info.name),
+                errors,
+                split,
             )
         )
     return out

@@ -13,6 +13,7 @@ from console.backends.types import STAGES
 from console.enums import ActionKind, ActionStatus
 from console.errors import (
     ActionRefused,
+    BackendError,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -190,13 +191,16 @@ def _require_routes(
     timeout: float,
 ) -> None:
     """Refuse, before anything changes, a route that is neither a registry version, a
-    fallback route nor one already serving (NotFound, exit 4)."""
-    known = {
-        v.version
-        for v in call(
+    fallback route nor one already serving (NotFound, exit 4). Moving traffic needs only
+    the traffic backend: when the registry cannot be read, the traffic backend's own check
+    (it refuses a route it does not know, before any write) is the one that applies."""
+    try:
+        versions = call(
             ws.backends.registry.versions, model, timeout=timeout, what="registry.versions"
         )
-    }
+    except BackendError:
+        return  # the registry is down: an undo of the traffic half must still work
+    known = {v.version for v in versions}
     known |= {f.route for f in ws.backends.traffic.fallbacks(model)} | set(before)
     unknown = [k for k, w in weights.items() if w and k not in known]
     if unknown:

@@ -414,21 +414,24 @@ def audit_verify(ctx, as_json):
 @env_option
 @click.pass_context
 def audit_pending(ctx, model, as_json):
-    """Actions that started and never ended (a crash mid-action), with finish/undo commands.
-    Exit 6 when there are any."""
+    """Actions that started and never ended (a crash or an interrupt mid-action), with their
+    finish/undo commands, and models whose registry disagrees with their traffic (SPLIT), with
+    the commands that reconcile them. Exit 6 when there are any."""
     from console.actions.pending import incomplete_actions
     from console.cli.common import require_model
+    from console.serving import splits as find_splits
 
     with workspace(ctx) as ws:
         pending = incomplete_actions(ws, model)
         if not pending:
             require_model(ws, model)  # "nothing pending" for a model that does not exist: 4
+        splits = find_splits(ws, model)
     if as_json:
-        print_json({"pending": pending})
+        print_json({"pending": pending, "splits": splits})
     else:
         out = console_out()
-        if not pending:
-            out.print("No unfinished actions.")
+        if not pending and not splits:
+            out.print("No unfinished actions; registry and traffic agree.")
         for p in pending:
             out.print(
                 f"{p['action']} {p['model']} ({p['action_id']}) started {p['started_at']}:"
@@ -437,7 +440,9 @@ def audit_pending(ctx, model, as_json):
             )
             if p.get("finish"):
                 out.print(f"  finish: {p['finish']}\n  undo:   {p['undo']}", markup=False)
-    ctx.exit(6 if pending else 0)
+        for sp in splits:
+            out.print(f"{sp.model}: {sp.message}", markup=False, soft_wrap=True)
+    ctx.exit(6 if pending or splits else 0)
 
 
 @click.command()

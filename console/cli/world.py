@@ -22,19 +22,34 @@ def print_fleet(statuses) -> None:
     table = Table(title="Fleet", title_justify="left")
     for col in ("model", "prod", "traffic", "health", "key signal", "alerts", "incidents"):
         table.add_column(col)
+    notes: list[str] = []
     for s in statuses:
+        errs = s.backend_errors
         key = f"{s.key_signal} {format_signal(s.key_signal, s.signals.get(s.key_signal))}"
-        alerts = "; ".join(a.summary for a in s.alerts) or ("—" if not s.error else s.error)
+        if "metrics" in errs:
+            key = "▲ DEGRADED (metrics)"
+        alerts = "; ".join(a.summary for a in s.alerts) or (
+            "▲ DEGRADED (alerts)" if "alerts" in errs else "—"
+        )
         table.add_row(
             s.model,
-            s.production_version or "—",
-            format_routes(s.routes),
-            HEALTH_WORDS.get(s.health, s.health) + (" (batch paused)" if s.batch_paused else ""),
+            "▲ DEGRADED" if "registry" in errs else (s.production_version or "—"),
+            "▲ DEGRADED" if "traffic" in errs else format_routes(s.routes),
+            ("⚠ SPLIT" if s.split else HEALTH_WORDS.get(s.health, s.health))
+            + (" (batch paused)" if s.batch_paused else ""),
             key,
             alerts,
             ", ".join(s.open_incidents) or "—",
         )
-    console_out().print(table)
+        if s.split:
+            notes.append(f"{s.model}: {s.split.message}")
+    out = console_out()
+    out.print(table)
+    errors = {e for s in statuses for e in s.backend_errors.values()}
+    for e in sorted(errors):
+        out.print(f"▲ DEGRADED {e}", markup=False, soft_wrap=True)
+    for n in notes:
+        out.print(n, markup=False, soft_wrap=True)
 
 
 @click.command()
