@@ -146,7 +146,7 @@ def signal_breaches(signals: dict[str, float | None], thresholds: Mapping[str, f
 
 
 def _fleet_signals(
-    ws: Workspace, models: list[str], now: datetime, signals: set[str], deadline: float
+    ws: Workspace, models: list[str], now: datetime, signals: list[str], deadline: float
 ) -> tuple[dict[str, dict[str, float | None]], str | None]:
     """model -> signal -> value, read with one call per signal for the whole fleet where the
     backend can; the first failure (or a deadline passed) stops reading and is returned, so
@@ -157,7 +157,7 @@ def _fleet_signals(
     m = ws.backends.metrics
     out: dict[str, dict[str, float | None]] = {name: {} for name in models}
     try:
-        for sig in sorted(signals):
+        for sig in signals:
             try:
                 values = call(
                     m.query_fleet,
@@ -204,7 +204,7 @@ def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:
     open_by_model: dict[str, list[str]] = {}
     for inc in ws.store.list(open_only=True, env=ws.env.name):
         open_by_model.setdefault(inc.model, []).append(inc.id)
-    wanted = set(KEY_SIGNALS) | {i.key_signal for i in infos}
+    wanted = list(dict.fromkeys([*KEY_SIGNALS, *(i.key_signal for i in infos)]))
     signals_by, metrics_error = _fleet_signals(ws, [i.name for i in infos], now, wanted, deadline)
     out = []
     for info in infos:

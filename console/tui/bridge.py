@@ -1,13 +1,24 @@
 """The TUI's only door to the core: calls run in worker threads with a deadline, so a slow
-or dead backend never freezes the screen."""
+or dead backend never freezes the screen.
+
+Two rules keep a hung backend from taking the console with it:
+- **A refresh never restarts a call in flight.** Screens refresh on a timer with exclusive
+  workers, which cancel the previous run; cancelling the *await* must not cancel (or
+  duplicate) the backend call. ``run(..., key=…)`` shares one in-flight call per key: a later
+  refresh waits on the same call, and the deadline counts from when that call *started*, so
+  DEGRADED appears within the deadline however often the screen refreshes.
+- **Actions never queue behind refreshes.** Refreshes and actions (R/K/U, runbook steps) run
+  in separate thread pools: a refresh stuck on a hung metrics backend cannot delay a plan.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from console.errors import BackendError
@@ -27,7 +38,9 @@ class Bridge:
         self._open = open_workspace
         self._ws: Workspace | None = None
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rollbook-backend")
+        self._refresh_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rollbook-read")
+        self._action_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="rollbook-act")
+        self._in_flight: dict[str, tuple[Future[Any], float]] = {}
         self.timeout = timeout
 
     def workspace(self) -> Workspace:
@@ -37,25 +50,61 @@ class Bridge:
             return self._ws
 
     async def run(
-        self, fn: Callable[..., T], *args: Any, timeout: float | None = None, **kwargs: Any
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        timeout: float | None = None,
+        key: str | None = None,
+        **kwargs: Any,
     ) -> T:
-        """Run ``fn(workspace, *args, **kwargs)`` off the event loop."""
-        loop = asyncio.get_running_loop()
+        """Run ``fn(workspace, *args, **kwargs)`` off the event loop, at most ``timeout``
+        seconds (default ``self.timeout``) after the call started.
 
-        def job() -> T:
-            return fn(self.workspace(), *args, **kwargs)
-
-        fut = loop.run_in_executor(self._pool, functools.partial(job))
+        With ``key`` (a refresh), a call for the same key still in flight is joined instead
+        of started again. Without it (an action, a one-off read), the call runs in the action
+        pool, never behind a refresh."""
+        limit = timeout or self.timeout
+        if key is not None:
+            fut, started = self._shared(key, fn, args, kwargs)
+        else:
+            fut, started = self._action_pool.submit(self._job, fn, args, kwargs), time.monotonic()
+        left = max(0.0, limit - (time.monotonic() - started))
         try:
-            return await asyncio.wait_for(fut, timeout or self.timeout)
+            # shield: a cancelled refresh worker must not cancel the call others wait on
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), left)
         except TimeoutError:
+            since = time.monotonic() - started
             raise BackendError(
-                f"no answer within {timeout or self.timeout:g}s",
+                f"no answer within {limit:g}s (waiting {since:.0f}s)",
                 hint="the backend is slow or unreachable; the last good data stays on screen",
             ) from None
 
+    def _job(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+        return fn(self.workspace(), *args, **kwargs)
+
+    def _shared(
+        self, key: str, fn: Callable[..., Any], args: tuple, kwargs: dict
+    ) -> tuple[Future[Any], float]:
+        with self._lock:
+            current = self._in_flight.get(key)
+            if current is not None and not current[0].done():
+                return current
+            fut = self._refresh_pool.submit(functools.partial(self._job, fn, args, kwargs))
+            entry = (fut, time.monotonic())
+            self._in_flight[key] = entry
+            return entry
+
+    def busy(self, key: str) -> float | None:
+        """Seconds the call for ``key`` has been in flight, or None."""
+        with self._lock:
+            current = self._in_flight.get(key)
+        if current is None or current[0].done():
+            return None
+        return time.monotonic() - current[1]
+
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._refresh_pool.shutdown(wait=False, cancel_futures=True)
+        self._action_pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             if self._ws is not None:
                 self._ws.close()

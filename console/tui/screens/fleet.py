@@ -99,7 +99,7 @@ class FleetScreen(RegistryScreen):
     @work(exclusive=True, group="fleet-refresh")
     async def refresh_data(self) -> None:
         try:
-            view = await self.rb.bridge.run(fleet_view)
+            view = await self.rb.bridge.run(fleet_view, key="fleet")
         except RollbookError as exc:
             self.degraded(exc.message)
             return

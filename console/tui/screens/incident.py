@@ -163,7 +163,9 @@ class IncidentScreen(MitigationKeys):
     @work(exclusive=True, group="incident-refresh")
     async def refresh_data(self) -> None:
         try:
-            view = await self.rb.bridge.run(incident_view, self.incident_id)
+            view = await self.rb.bridge.run(
+                incident_view, self.incident_id, key=f"incident:{self.incident_id}"
+            )
         except RollbookError as exc:
             self.degraded(exc.message)
             return

@@ -105,7 +105,7 @@ class ModelScreen(MitigationKeys):
     @work(exclusive=True, group="model-refresh")
     async def refresh_data(self) -> None:
         try:
-            view = await self.rb.bridge.run(model_view, self.model)
+            view = await self.rb.bridge.run(model_view, self.model, key=f"model:{self.model}")
         except RollbookError as exc:
             self.degraded(exc.message)
             return

@@ -84,7 +84,9 @@ class ReviewScreen(RegistryScreen):
     async def load(self) -> None:
         first = self.view is None
         try:
-            self.view = await self.rb.bridge.run(review_view, self.incident_id)
+            self.view = await self.rb.bridge.run(
+                review_view, self.incident_id, key=f"review:{self.incident_id}"
+            )
         except RollbookError as exc:
             self.degraded(exc.message)
             return
