@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -45,6 +46,22 @@ class ManualClock:
         if when < self._now:
             raise ValueError("a clock never runs backwards")
         self._now = when
+
+
+# A simulated day per wall second. Faster is no use to a demo (the world regenerates at most
+# the last 24 h after a gap) and soon runs simulated time past datetime's year 9999.
+MAX_SPEED = 86_400.0
+
+
+def speed_problem(speed: object) -> str | None:
+    """Why ``speed`` (simulated seconds per wall second) cannot drive a ``ScaledClock``, or
+    ``None`` when it can: it must be a finite number in (0, ``MAX_SPEED``]. NaN, ±inf, zero,
+    negatives, booleans and non-numbers all have a problem."""
+    if isinstance(speed, bool) or not isinstance(speed, int | float):
+        return f"must be a number, got {speed!r}"
+    if not math.isfinite(speed) or not 0 < speed <= MAX_SPEED:
+        return f"must be a finite number above 0 and at most {MAX_SPEED:g}, got {speed!r}"
+    return None
 
 
 class ScaledClock:
