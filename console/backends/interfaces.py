@@ -29,6 +29,8 @@ from console.backends.types import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from console.backends.aggregates import LogAggregates
+
 ROLES = ("registry", "metrics", "traffic", "predictions", "world")
 
 
@@ -161,7 +163,8 @@ class Traffic(Backend):
 
 
 class PredictionLog(Backend):
-    """Feature and prediction samples."""
+    """Feature and prediction samples, and (capability ``aggregates``) the same questions
+    answered by the engine that holds the log."""
 
     @abstractmethod
     def samples(
@@ -177,6 +180,18 @@ class PredictionLog(Backend):
         """One row per logged request: ``ts`` (UTC), ``version``, the model's raw input
         columns and features, segment columns, ``prediction`` (score) and ``label`` when
         known. Empty frame (with columns) when nothing was logged."""
+
+    def aggregates(self, model: str) -> LogAggregates | None:
+        """The pushdown view of ``model``'s log (capability ``aggregates``): row and null
+        counts, types, category and bin counts, grid histograms and moments computed where
+        the log lives (:mod:`console.backends.aggregates`). ``None`` (the default) makes
+        the checks read :meth:`samples` instead, up to their sample limit."""
+        return None
+
+    def features(self, model: str) -> list[str]:
+        """``model``'s feature columns as the log's configuration names them (empty: the
+        registry's lineage, else every input column, decides)."""
+        return []
 
 
 class World(Backend):

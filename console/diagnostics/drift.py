@@ -152,8 +152,35 @@ def _finish(
     evidence: dict[str, Any],
 ) -> FeatureDrift:
     data = ref.column if isinstance(ref, NumericReference) else ref
-    null_ref, null_cur = _rate(data.nulls, data.rows), _rate(cur.nulls, cur.rows)
-    inf_ref, inf_cur = _rate(data.infinite, data.rows), _rate(cur.infinite, cur.rows)
+    return finish_feature(
+        data.name,
+        data.kind,
+        (data.rows, data.nulls, data.infinite, data.valid),
+        (cur.rows, cur.nulls, cur.infinite, cur.valid),
+        thr,
+        stats,
+        reasons,
+        evidence,
+    )
+
+
+def finish_feature(
+    name: str,
+    kind: Kind,
+    reference: tuple[int, int, int, int],
+    current: tuple[int, int, int, int],
+    thr: DriftThresholds,
+    stats: dict[str, Any],
+    reasons: list[str],
+    evidence: dict[str, Any],
+) -> FeatureDrift:
+    """A :class:`FeatureDrift` from both sides' ``(rows, nulls, infinite, valid)`` counts and
+    the statistics computed so far: null/±inf rates, severities, score and reasons. Shared
+    by the in-memory path and the pushdown path (:mod:`console.diagnostics.pushdown`)."""
+    (ref_rows, ref_nulls, ref_inf, ref_valid) = reference
+    (cur_rows, cur_nulls, cur_inf, cur_valid) = current
+    null_ref, null_cur = _rate(ref_nulls, ref_rows), _rate(cur_nulls, cur_rows)
+    inf_ref, inf_cur = _rate(ref_inf, ref_rows), _rate(cur_inf, cur_rows)
     psi_value = stats.get("psi")
     psi_sev = thr.psi_severity(psi_value)
     severities: list[Severity] = [psi_sev]
@@ -168,8 +195,8 @@ def _finish(
         if why:
             reasons.insert(0, why)
     return FeatureDrift(
-        name=data.name,
-        kind=data.kind,
+        name=name,
+        kind=kind,
         psi=psi_value,
         ks_statistic=stats.get("ks_statistic"),
         ks_pvalue=stats.get("ks_pvalue"),
@@ -183,8 +210,8 @@ def _finish(
         psi_severity=psi_sev,
         infinite_rate_reference=inf_ref,
         infinite_rate_current=inf_cur,
-        rows_reference=data.valid,
-        rows_current=cur.valid,
+        rows_reference=ref_valid,
+        rows_current=cur_valid,
         reasons=tuple(reasons),
         evidence=evidence,
     )

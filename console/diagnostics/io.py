@@ -56,3 +56,33 @@ def load_frame(path: str | Path, *, columns: Iterable[str] | None = None) -> pd.
                 raise ColumnNotFound(col, str(p), [str(c) for c in frame.columns])
         frame = frame[wanted]
     return frame
+
+
+def file_aggregates(path: str | Path):
+    """The pushdown view of one data file: DuckDB (in process, through ibis) over a CSV or
+    Parquet file, so a file of any size is compared in bounded memory. Raises
+    :class:`UnreadableFile` as :func:`load_frame` does."""
+    from console.backends.ibislog import IbisAggregates
+
+    p = Path(path)
+    if not p.exists():
+        raise UnreadableFile(p, "no such file")
+    if p.is_dir():
+        raise UnreadableFile(p, "is a directory, not a data file")
+    if p.stat().st_size == 0:
+        raise UnreadableFile(p, "the file is empty")
+    fmt = file_format(p)
+    try:
+        import ibis
+
+        con = ibis.duckdb.connect()
+        if fmt == "parquet":
+            table = con.read_parquet(str(p))
+        else:
+            sep = "\t" if p.name.lower().endswith(".tsv") else ","
+            table = con.read_csv(str(p), delim=sep, header=True)
+        table.schema()
+    except Exception as exc:  # duckdb raises its own error types for corrupt files
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UnreadableFile(p, f"cannot be read as {fmt.upper()}: {first}") from exc
+    return IbisAggregates(lambda: table, engine=f"duckdb ({p.name})", close=con.disconnect)

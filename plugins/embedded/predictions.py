@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from console.backends.framelog import SamplesAggregates
 from console.backends.interfaces import PredictionLog
 from console.errors import InvalidInput, NotFound
 from plugins.embedded.fleet import FLEET
@@ -27,10 +28,21 @@ class EmbeddedPredictionLog(PredictionLog):
     are written on the first read of their window (deterministic, so the same rows as if they
     had been logged with the ticks)."""
 
-    capabilities = frozenset({"segments", "labels"})
+    capabilities = frozenset({"segments", "labels", "aggregates"})
 
     def __init__(self, world: EmbeddedWorld) -> None:
         self.world = world
+
+    def aggregates(self, model: str) -> SamplesAggregates:
+        """The pushdown questions answered in process over this log's rows (the simulated
+        log is generated per window, so DuckDB over each window's rows is its engine)."""
+        if model not in FLEET:
+            raise NotFound(f"unknown model {model!r}", hint=f"models: {', '.join(FLEET)}")
+
+        def sampler(start, end, version, segment):
+            return self.samples(model, start, end, version=version, segment=segment)
+
+        return SamplesAggregates(sampler, engine=f"embedded {model} log")
 
     @guarded("predictions")
     def samples(

@@ -1,10 +1,17 @@
-"""Checks over what the model is fed: schema diff (renames), per-feature drift, segment
-drift, and lineage ("what moved" between versions, and whether anything was deployed)."""
+"""Checks over what the model is fed: schema diff (renames), per-feature drift, data quality
+and segment drift.
+
+Every check asks the prediction log for aggregates (:mod:`console.backends.aggregates`):
+computed by the engine that holds the log when its plugin has the ``aggregates``
+capability, else by DuckDB over ``samples`` in process — one code path either way.
+``windows``/``inputs``/``features_of`` still hand out sample frames for the drift screen."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from console.backends.aggregates import LogAggregates, LogWindow
 from console.errors import InvalidInput
 from console.runbooks.context import CORE_COLUMNS, StepContext
 from console.runbooks.registry import CheckOutcome, Param, check
@@ -56,6 +63,69 @@ def inputs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[keep]
 
 
+@dataclass
+class LogWindows:
+    """The reference and current windows of a check, and the aggregates that answer for
+    them: the plugin's own (capability ``aggregates``, computed where the log lives), else
+    the same questions over ``ctx.samples`` in process."""
+
+    agg: LogAggregates
+    reference: LogWindow
+    current: LogWindow
+    where: dict[str, Any]
+    pushdown: bool
+
+
+def log_aggregates(ctx: StepContext) -> tuple[LogAggregates, bool]:
+    """The model's log as aggregates, and whether the engine computes them (pushdown)."""
+    from console.backends.framelog import SamplesAggregates
+    from console.errors import BackendError
+
+    log = ctx.backends.predictions
+    if log is None:
+        raise BackendError(
+            f"environment {ctx.ws.env.name!r} has no prediction log",
+            hint="configure a predictions plugin for this environment",
+        )
+    if "aggregates" in log.capabilities:
+        agg = log.aggregates(ctx.model)
+        if agg is not None:
+            return agg, True
+
+    def sampler(start, end, version, segment):
+        return log.samples(ctx.model, start, end, version=version, segment=segment, limit=50_000)
+
+    return SamplesAggregates(sampler, engine=f"{ctx.model} samples"), False
+
+
+def log_windows(
+    ctx: StepContext, params: dict[str, Any], *, current_hours: float = 1.0
+) -> LogWindows:
+    """Reference and current windows of the prediction log, checked to hold rows."""
+    from console.diagnostics.errors import EmptyInput
+    from console.diagnostics.pushdown import row_count
+
+    r0, r1 = ctx.reference_window(float(params.get("reference_hours", 6.0)))
+    c0, c1 = ctx.current_window(float(params.get("current_hours", current_hours)))
+    agg, pushdown = log_aggregates(ctx)
+    ref, cur = LogWindow(r0, r1), LogWindow(c0, c1)
+    rows = {"reference": row_count(agg, ref), "current": row_count(agg, cur)}
+    where = {
+        "reference": [r0.isoformat(), r1.isoformat()],
+        "current": [c0.isoformat(), c1.isoformat()],
+        "rows": rows,
+        "computed": "pushdown" if pushdown else "samples",
+    }
+    for side in ("reference", "current"):
+        if rows[side] == 0:
+            raise EmptyInput(
+                f"the {side} window of {ctx.model}'s prediction log is empty "
+                f"({where[side][0]} → {where[side][1]})",
+                hint="is the prediction log enabled for this model?",
+            )
+    return LogWindows(agg, ref, cur, where, pushdown)
+
+
 @check(
     "schema_diff",
     params={
@@ -65,13 +135,21 @@ def inputs(frame: pd.DataFrame) -> pd.DataFrame:
 )
 def schema_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
     """Columns missing, added or retyped between the reference and current windows, with
-    rename suggestions (a missing expected column plus a new, similar one)."""
-    from console.diagnostics.schema import schema_diff as diff_frames
+    rename suggestions (a missing expected column plus a new, similar one). A column that
+    is (almost) entirely null in a window counts as absent from it."""
+    from console.diagnostics.pushdown import schema_between
 
-    ref, cur, where = windows(ctx, params)
-    diff = diff_frames(
-        inputs(ref), inputs(cur), min_confidence=float(params.get("min_confidence", 0.6))
+    w = log_windows(ctx, params)
+    diff = schema_between(
+        w.agg,
+        w.reference,
+        w.agg,
+        w.current,
+        min_confidence=float(params.get("min_confidence", 0.6)),
+        skip=CORE_COLUMNS,
+        absent_share=ABSENT_NULL_SHARE,
     )
+    where = w.where
     top = diff.renames[0] if diff.renames else None
     if top is not None:
         summary = (
@@ -105,6 +183,26 @@ def schema_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
         evidence,
         diff.clean,
     )
+
+
+def log_features(ctx: StepContext, params: dict[str, Any], w: LogWindows) -> list[str]:
+    """The features to compare: ``params.columns``, else the registry's lineage, else the
+    log's configured features, else every input column — those the reference window has
+    (with values), in that order."""
+    from console.diagnostics.pushdown import present_columns
+
+    present, _ = present_columns(
+        w.agg, w.reference, skip=CORE_COLUMNS, absent_share=ABSENT_NULL_SHARE
+    )
+    wanted = params.get("columns")
+    if not wanted:
+        info = ctx.model_info()
+        log = ctx.backends.predictions
+        configured = log.features(ctx.model) if log is not None else []
+        wanted = (
+            list(info.features) if info and info.features else (list(configured) or list(present))
+        )
+    return [c for c in wanted if c in present]
 
 
 def features_of(ctx: StepContext, ref: pd.DataFrame, cur: pd.DataFrame) -> list[str]:
@@ -145,11 +243,14 @@ def _thresholds(ctx: StepContext):
 def drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
     """Per-feature drift (PSI, KS, null rates) of the current window against the reference;
     evidence lists every feature, worst first."""
-    from console.diagnostics import drift_report
+    from console.diagnostics.pushdown import drift_between
 
-    ref, cur, where = windows(ctx, params)
-    cols = _features(ctx, params, ref, cur)
-    report = drift_report(ref, cur, columns=cols, thresholds=_thresholds(ctx))
+    w = log_windows(ctx, params)
+    where = w.where
+    cols = log_features(ctx, params, w)
+    report = drift_between(
+        w.agg, w.reference, w.agg, w.current, columns=cols, thresholds=_thresholds(ctx)
+    )
     top = report.top
     flagged = {
         s: [f.name for f in report.features if f.severity == s] for s in ("significant", "moderate")
@@ -201,15 +302,18 @@ def drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
 def data_quality(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
     """Null rates and values outside the reference window's observed range, per feature —
     what a feed sending values in the wrong unit looks like before drift shows it."""
-    from console.diagnostics.quality import quality_check
+    from console.diagnostics.pushdown import quality_between
 
-    ref, cur, where = windows(ctx, params)
-    cols = [c for c in _features(ctx, params, ref, cur) if c in cur.columns]
+    w = log_windows(ctx, params)
+    where = w.where
+    current = {c.name for c in w.agg.columns(w.current)}
+    cols = [c for c in log_features(ctx, params, w) if c in current]
     t = ctx.thresholds
-    report = quality_check(
-        cur,
+    report = quality_between(
+        w.agg,
+        w.reference,
+        w.current,
         columns=cols,
-        reference=ref,
         null_rate_warning=t["null_rate_warn"],
         null_rate_critical=t["null_rate_breaker"],
         out_of_range_critical=float(params.get("out_of_range_critical", 0.01)),
@@ -250,25 +354,26 @@ def data_quality(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
 def segment_drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
     """Drift within each segment, flagging segments that drift while the global figure
     holds (what global monitoring hides)."""
-    from console.diagnostics import drift_report
-    from console.diagnostics.segments import segment_drift as per_segment
+    from console.diagnostics.pushdown import drift_between, segment_drift_between
 
     by = params["by"] if isinstance(params["by"], list) else [params["by"]]
-    ref, cur, where = windows(ctx, params, current_hours=3.0)
-    for col in by:
-        if col not in ref.columns or col not in cur.columns:
-            raise InvalidInput(f"segment column {col!r} is not in {ctx.model}'s prediction log")
+    w = log_windows(ctx, params, current_hours=3.0)
+    where = w.where
+    for win in (w.reference, w.current):
+        names = {c.name for c in w.agg.columns(win)}
+        for col in by:
+            if col not in names:
+                raise InvalidInput(f"segment column {col!r} is not in {ctx.model}'s prediction log")
     key = "/".join(by)
-    if len(by) > 1:
-        ref = ref.assign(**{key: ref[by].astype(str).agg("/".join, axis=1)})
-        cur = cur.assign(**{key: cur[by].astype(str).agg("/".join, axis=1)})
-    cols = [c for c in _features(ctx, params, ref, cur) if c not in by]
+    cols = [c for c in log_features(ctx, params, w) if c not in by]
     thr = _thresholds(ctx)
-    glob = drift_report(ref, cur, columns=cols, thresholds=thr)
-    segs = per_segment(
-        ref,
-        cur,
-        key,
+    glob = drift_between(w.agg, w.reference, w.agg, w.current, columns=cols, thresholds=thr)
+    segs = segment_drift_between(
+        w.agg,
+        w.reference,
+        w.agg,
+        w.current,
+        by,
         columns=cols,
         thresholds=thr,
         global_features=glob.features,

@@ -1,0 +1,393 @@
+"""The one query builder: :class:`LogAggregates` as ibis expressions, for any engine.
+
+ibis builds each question once as an expression and compiles it (through sqlglot) to the
+SQL of the engine that holds the log — DuckDB over Parquet or CSV files, PostgreSQL, Spark
+— so no dialect is written by hand and every engine answers the same question. ibis is
+imported on first use only; this module is engine-neutral (the plugins open the engine and
+hand over a table).
+
+Every answer is a handful of rows: one row per window (or segment) for :meth:`summarize`,
+one per grid key for :meth:`histogram`, one per category for :meth:`categories`. Values
+cross into Python only through :meth:`values` (refused above its limit) and
+:meth:`cell_values` (a few grid cells).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from console.backends.aggregates import (
+    ALL,
+    CATEGORY_LIMIT,
+    EXACT_LIMIT,
+    ColumnSummary,
+    ColumnType,
+    Family,
+    Grid,
+    Histogram,
+    LogAggregates,
+    LogWindow,
+)
+from console.errors import BackendError, InvalidInput, RollbookError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Canonical names of the bookkeeping columns, as the checks read them.
+CANONICAL = ("ts", "version", "prediction", "label")
+
+
+def family_of(dtype: Any) -> Family:
+    """The kind of an ibis data type: booleans are ``bool`` (compared as categories)."""
+    if dtype.is_boolean():
+        return "bool"
+    if dtype.is_timestamp() or dtype.is_date():
+        return "datetime"
+    if dtype.is_numeric():
+        return "number"
+    return "text"
+
+
+class IbisAggregates(LogAggregates):
+    """:class:`LogAggregates` over an ibis table.
+
+    ``table`` is called on every question (a plugin may reopen a lost connection there);
+    its columns carry the canonical names (``ts``, ``version``, ``prediction``, ``label``:
+    a plugin renames the log's own columns before handing the table over). ``engine`` names
+    the engine in errors."""
+
+    def __init__(
+        self,
+        table: Callable[[], Any],
+        *,
+        engine: str,
+        close: Callable[[], None] | None = None,
+    ) -> None:
+        self._table = table
+        self.engine = engine
+        self._close = close
+        self._schema: dict[str, Any] | None = None
+
+    # ---- plumbing ------------------------------------------------------------------------
+    def _run(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except RollbookError:
+            raise
+        except Exception as exc:  # engines raise their own error types
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise BackendError(
+                f"{self.engine}: {what} failed: {first[:300]}",
+                hint="check the prediction log's configuration (path/table and columns)",
+            ) from exc
+
+    def _types(self) -> dict[str, Any]:
+        if self._schema is None:
+            schema = self._run("reading the schema", lambda: self._table().schema())
+            self._schema = dict(zip(schema.names, schema.types, strict=True))
+        return self._schema
+
+    def _check(self, column: str) -> Any:
+        types = self._types()
+        if column not in types:
+            shown = ", ".join(list(types)[:12])
+            raise InvalidInput(
+                f"column {column!r} is not in the prediction log",
+                hint=f"columns: {shown}",
+            )
+        return types[column]
+
+    def _filtered(self, window: LogWindow) -> Any:
+        import ibis
+
+        t = self._table()
+        types = self._types()
+        conds = []
+        if (window.start or window.end) and "ts" in types:
+            ts, dtype = t["ts"], types["ts"]
+            for bound, op in ((window.start, "ge"), (window.end, "lt")):
+                if bound is None:
+                    continue
+                lit = _time_literal(ibis, bound, dtype)
+                conds.append(ts >= lit if op == "ge" else ts < lit)
+        elif window.start or window.end:
+            raise InvalidInput(
+                "the prediction log has no timestamp column to cut a window from",
+                hint="set timestamp = COLUMN in the predictions plugin's options",
+            )
+        if window.version is not None:
+            self._check("version")
+            conds.append(t["version"].cast("string") == str(window.version))
+        for col, value in window.where.items():
+            self._check(col)
+            conds.append(t[col].cast("string") == str(value))
+        return t.filter(*conds) if conds else t
+
+    def _number(self, t: Any, column: str) -> tuple[Any, Any, Any]:
+        """(the column as float64, its null test, its finite test)."""
+        dtype = self._check(column)
+        col = t[column]
+        if dtype.is_timestamp():
+            value = col.epoch_seconds().cast("float64")
+        elif dtype.is_date():
+            value = col.cast("timestamp").epoch_seconds().cast("float64")
+        else:
+            value = col.cast("float64")
+        if dtype.is_floating() or dtype.is_decimal():
+            null = col.isnull() | value.isnan()
+            finite = col.notnull() & ~value.isnan() & ~value.isinf()
+        else:
+            null = col.isnull()
+            finite = col.notnull()
+        return value, null, finite
+
+    def _finite(self, window: LogWindow, column: str) -> tuple[Any, Any]:
+        """The window's rows where ``column`` is finite, and the column as float64 there."""
+        t = self._filtered(window)
+        kept = t.filter(self._number(t, column)[2])
+        return kept, self._number(kept, column)[0]
+
+    def _group(self, t: Any, by: Sequence[str]) -> Any:
+        import ibis
+
+        if not by:
+            return ibis.literal(ALL)
+        parts = []
+        for col in by:
+            self._check(col)
+            parts.append(t[col].cast("string").fill_null("None"))
+        key = parts[0]
+        for part in parts[1:]:
+            key = key.concat("/", part)
+        return key
+
+    # ---- LogAggregates -------------------------------------------------------------------
+    def columns(self, window: LogWindow | None = None) -> list[ColumnType]:
+        return [ColumnType(n, str(d), family_of(d)) for n, d in self._types().items()]
+
+    def rows(self, window: LogWindow, *, by: Sequence[str] = ()) -> dict[str, int]:
+        t = self._filtered(window)
+        key = self._group(t, by).name("__key")
+        frame = self._run("a row count", t.group_by(key).aggregate(__n=t.count()).to_pandas)
+        return {str(k): _int(n) for k, n in zip(frame["__key"], frame["__n"], strict=True)}
+
+    def summarize(
+        self,
+        window: LogWindow,
+        columns: Sequence[str],
+        *,
+        edges: Mapping[str, Sequence[float]] | None = None,
+        by: Sequence[str] = (),
+    ) -> dict[str, dict[str, ColumnSummary]]:
+        edges = edges or {}
+        t = self._filtered(window)
+        metrics: dict[str, Any] = {"rows": t.count()}
+        plan: list[tuple[str, bool, int]] = []
+        for i, name in enumerate(columns):
+            dtype = self._check(name)
+            numeric = family_of(dtype) in ("number", "datetime")
+            if not numeric:
+                metrics[f"n{i}"] = t[name].isnull().cast("int64").sum()
+                plan.append((name, False, 0))
+                continue
+            value, null, finite = self._number(t, name)
+            cuts = [float(e) for e in edges.get(name, ())]
+            metrics[f"n{i}"] = null.cast("int64").sum()
+            metrics[f"f{i}"] = finite.cast("int64").sum()
+            if dtype.is_floating() or dtype.is_decimal():
+                minus = value.isinf() & (value < 0)
+                metrics[f"ni{i}"] = minus.fill_null(False).cast("int64").sum()
+            metrics[f"lo{i}"] = value.min(where=finite)
+            metrics[f"hi{i}"] = value.max(where=finite)
+            metrics[f"mu{i}"] = value.mean(where=finite)
+            metrics[f"var{i}"] = value.var(how="pop", where=finite)
+            for k, e in enumerate(cuts):
+                metrics[f"b{i}_{k}"] = (finite & (value < e)).cast("int64").sum()
+            plan.append((name, True, len(cuts)))
+        key = self._group(t, by).name("__key")
+        query = t.group_by(key).aggregate(**metrics)
+        frame = self._run("a summary query", query.to_pandas)
+        out: dict[str, dict[str, ColumnSummary]] = {}
+        for rec in frame.to_dict("records"):
+            rows = _int(rec["rows"])
+            per: dict[str, ColumnSummary] = {}
+            for i, (name, numeric, ncuts) in enumerate(plan):
+                nulls = _int(rec[f"n{i}"])
+                if not numeric:
+                    per[name] = ColumnSummary(name, rows, nulls)
+                    continue
+                valid = _int(rec[f"f{i}"])
+                per[name] = ColumnSummary(
+                    name,
+                    rows,
+                    nulls,
+                    infinite=rows - nulls - valid,
+                    negative_infinite=_int(rec.get(f"ni{i}", 0)),
+                    valid=valid,
+                    minimum=_float(rec[f"lo{i}"]) if valid else None,
+                    maximum=_float(rec[f"hi{i}"]) if valid else None,
+                    mean=_float(rec[f"mu{i}"]) if valid else None,
+                    variance=_float(rec[f"var{i}"]) if valid else None,
+                    below=tuple(_int(rec[f"b{i}_{k}"]) for k in range(ncuts)),
+                )
+            out[str(rec["__key"])] = per
+        return out
+
+    def categories(
+        self,
+        window: LogWindow,
+        column: str,
+        *,
+        by: Sequence[str] = (),
+        limit: int = CATEGORY_LIMIT,
+    ) -> dict[str, tuple[list[Any], list[int], int]]:
+        import ibis
+
+        dtype = self._check(column)
+        t = self._filtered(window)
+        present = t[column].notnull()
+        if dtype.is_floating() or dtype.is_decimal():
+            present = present & ~t[column].cast("float64").isnan()
+        kept = t.filter(present)
+        key = self._group(kept, by).name("__key")
+        counts = kept.group_by([key, kept[column].name("__value")]).aggregate(__n=kept.count())
+        rank = ibis.row_number().over(group_by=counts["__key"], order_by=ibis.desc(counts["__n"]))
+        ranked = counts.mutate(__rank=rank)
+        top = ranked.filter(ranked["__rank"] < limit)
+        totals = ranked.group_by("__key").aggregate(__total=ranked["__n"].sum())
+        top_frame = self._run("a category count", top.to_pandas)
+        total_frame = self._run("a category count", totals.to_pandas)
+        out: dict[str, tuple[list[Any], list[int], int]] = {}
+        for key_value, part in top_frame.groupby("__key", sort=False):
+            part = part.sort_values(["__n", "__rank"], ascending=[False, True])
+            out[str(key_value)] = (
+                [_plain(v) for v in part["__value"]],
+                [int(n) for n in part["__n"]],
+                0,
+            )
+        for rec in total_frame.to_dict("records"):
+            k = str(rec["__key"])
+            values, ns, _ = out.get(k, ([], [], 0))
+            out[k] = (values, ns, _int(rec["__total"]) - sum(ns))
+        return out
+
+    def _grid_key(self, value: Any, grid: Grid) -> Any:
+        import ibis
+
+        edges, sub = grid.edges, grid.sub
+
+        def leaf(c: int) -> Any:
+            at_edge = (value == edges[c]).cast("int64")
+            if c == len(edges) - 1:
+                return ibis.literal(2 * c * sub) + at_edge
+            scale = sub / (edges[c + 1] - edges[c])
+            j = ((value - edges[c]) * scale).floor().clip(lower=0, upper=sub - 1).cast("int64")
+            return ibis.literal(2 * c * sub) + 2 * j + at_edge
+
+        def node(lo: int, hi: int) -> Any:
+            if lo == hi:
+                return leaf(lo)
+            mid = (lo + hi + 1) // 2
+            return ibis.ifelse(value < edges[mid], node(lo, mid - 1), node(mid, hi))
+
+        return node(0, len(edges) - 1)
+
+    def histogram(
+        self, window: LogWindow, column: str, grid: Grid, *, by: Sequence[str] = ()
+    ) -> dict[str, Histogram]:
+        import numpy as np
+
+        kept, value = self._finite(window, column)
+        key = self._group(kept, by).name("__key")
+        cell = self._grid_key(value, grid).name("__cell")
+        query = kept.group_by([key, cell]).aggregate(__n=kept.count(), __s=value.sum())
+        frame = self._run("a histogram query", query.to_pandas)
+        out: dict[str, Histogram] = {}
+        for key_value, part in frame.groupby("__key", sort=False):
+            part = part.sort_values("__cell")
+            out[str(key_value)] = Histogram(
+                part["__cell"].to_numpy(dtype=np.int64),
+                part["__n"].to_numpy(dtype=np.int64),
+                part["__s"].to_numpy(dtype=np.float64),
+            )
+        return out
+
+    def values(
+        self, window: LogWindow, column: str, *, by: Sequence[str] = (), limit: int = EXACT_LIMIT
+    ) -> dict[str, np.ndarray] | None:
+        import numpy as np
+
+        kept, value = self._finite(window, column)
+        key = self._group(kept, by).name("__key")
+        sizes = self._run("a count", kept.group_by(key).aggregate(__n=kept.count()).to_pandas)
+        if len(sizes) and int(sizes["__n"].max()) > limit:
+            return None
+        table = self._run("reading values", kept.select(key, value.name("__v")).to_pyarrow)
+        keys = table.column("__key").to_numpy(zero_copy_only=False)
+        vals = table.column("__v").to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+        if not by:
+            return {ALL: vals}
+        out: dict[str, np.ndarray] = {}
+        for k in np.unique(keys.astype(str)) if keys.size else []:
+            out[str(k)] = vals[keys.astype(str) == k]
+        return out
+
+    def cell_values(
+        self, window: LogWindow, column: str, grid: Grid, keys: Sequence[int]
+    ) -> np.ndarray:
+        import numpy as np
+
+        kept, value = self._finite(window, column)
+        cell = self._grid_key(value, grid)
+        query = kept.filter(cell.isin([int(k) for k in keys]))
+        query = query.select(self._number(query, column)[0].name("__v"))
+        table = self._run("reading grid cells", query.to_pyarrow)
+        return table.column("__v").to_numpy(zero_copy_only=False).astype(np.float64)
+
+    def approx_quantiles(
+        self, window: LogWindow, column: str, probabilities: Sequence[float]
+    ) -> list[float]:
+        t = self._filtered(window)
+        value, _, finite = self._number(t, column)
+        qs = [float(p) for p in probabilities]
+        metrics = {f"q{i}": value.approx_quantile(q, where=finite) for i, q in enumerate(qs)}
+        frame = self._run("a quantile query", t.aggregate(**metrics).to_pandas)
+        rec = frame.to_dict("records")[0]
+        return [v for v in (_float(rec[f"q{i}"]) for i in range(len(qs))) if v is not None]
+
+    def close(self) -> None:
+        if self._close is not None:
+            close, self._close = self._close, None
+            close()
+
+
+def _time_literal(ibis: Any, when: datetime, dtype: Any) -> Any:
+    """``when`` in the type of the log's timestamp column: epoch seconds for a number, a
+    naive UTC timestamp for a column without a time zone, an aware one otherwise."""
+    aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if dtype.is_numeric():
+        return ibis.literal(aware.timestamp())
+    if getattr(dtype, "timezone", None):
+        return ibis.literal(aware.astimezone(UTC), type=dtype)
+    return ibis.literal(aware.astimezone(UTC).replace(tzinfo=None), type=dtype)
+
+
+def _int(value: Any) -> int:
+    try:
+        return 0 if value is None or value != value else int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    out = float(value)
+    return None if out != out else out
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python values, so categories compare across engines."""
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,1322 @@
+"""Drift, schema and null-rate statistics from engine-computed aggregates.
+
+The engine (:class:`console.backends.aggregates.LogAggregates`) counts; this module turns
+the counts into the same statistics the in-memory path computes from frames:
+
+* null and ±inf rates, category frequencies, PSI, Jensen–Shannon and chi-squared: from
+  counts on the reference's bin edges and categories — **exact** at any size;
+* PSI bin edges (the reference's deciles, numpy's ``linear`` quantiles): from exact order
+  statistics — read from the values when the window holds at most ``EXACT_LIMIT`` finite
+  values, else refined from the grid histogram (the few cells that hold the wanted ranks
+  are read back and sorted) — **exact** at any size;
+* KS and Wasserstein: **exact** (bit for bit the in-memory numbers) when both sides hold at
+  most ``EXACT_LIMIT`` finite values and the values are at hand; otherwise from counts and
+  sums on a shared fine grid (:class:`Grid`, about 2,000 cells placed on the reference's
+  quantiles). Then the empirical CDFs are known exactly at every cell edge, and inside a
+  cell each lies between its values at the two ends, which bounds the answer: the
+  statistic reported is the middle of ``[low, high]`` and ``evidence.ks_error_bound`` /
+  ``evidence.wasserstein_error_bound`` is half that interval — a guaranteed bound, not an
+  estimate: ``|KS − KS_exact| ≤ ks_error_bound``, at most the largest share of either
+  sample inside one open cell (≈ 1/2,048 on continuous data), and ``|W − W_exact| ≤
+  wasserstein_error_bound``, zero on every cell where the two CDFs do not cross (there the
+  integral is exact from the cell's count and sum).
+
+A fitted :class:`LogProfile` is what ``rollbook profile build`` stores: JSON with the edges,
+bin counts, grid histogram, categories, null counts and moments of each column (and per
+segment when asked); comparing a window against it never reads the reference again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from console.backends.aggregates import (
+    ALL,
+    EXACT_LIMIT,
+    ColumnSummary,
+    ColumnType,
+    Grid,
+    Histogram,
+    LogAggregates,
+    LogWindow,
+)
+from console.diagnostics.drift import (
+    DriftThresholds,
+    FeatureDrift,
+    compare_categorical,
+    compare_numeric,
+    finish_feature,
+)
+from console.diagnostics.errors import ColumnNotFound, EmptyInput
+from console.diagnostics.profile import CategoricalColumn, NumericColumn, NumericReference
+from console.diagnostics.report import DriftReport, rank_features
+from console.diagnostics.results import STATUS_OF_SEVERITY, finite, worst_status
+from console.diagnostics.twosample import (
+    PSI_FLOOR,
+    bin_counts,
+    jensen_shannon,
+    ks_pvalue_asymp,
+    ks_wasserstein,
+    psi,
+    quantile_edges,
+    quantile_sorted,
+)
+
+#: Coarse grid cells (on the reference's quantiles) and sub-cells per coarse cell.
+GRID_COARSE = 32
+GRID_SUB = 64
+#: Current-window values beyond the reference's range get this many coarse cells per side.
+GRID_EXTEND = 16
+#: Refining an order statistic reads at most this many values of one grid cell.
+REFINE_LIMIT = 2_000_000
+PROFILE_FORMAT = 1
+OTHER = "__other__"
+
+
+# ---- profiles -------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class NumericProfile:
+    """A numeric column of a reference window: counts, moments, PSI bins and the grid
+    histogram (``hist`` is dense: index ``2·cell + (value on the cell's coarse edge)``).
+    ``sorted_values`` is kept in memory when the window was small enough to read (the exact
+    KS/Wasserstein path); it is never stored."""
+
+    name: str
+    dtype: str
+    rows: int
+    nulls: int
+    infinite: int
+    valid: int
+    mean: float | None
+    variance: float | None
+    minimum: float | None
+    maximum: float | None
+    interior_edges: np.ndarray
+    counts: np.ndarray
+    grid: Grid | None
+    hist: np.ndarray
+    sums: np.ndarray
+    median: float | None = None
+    sorted_values: np.ndarray | None = None
+
+    kind: str = field(default="numeric", init=False)
+
+    def counts_tuple(self) -> tuple[int, int, int, int]:
+        return (self.rows, self.nulls, self.infinite, self.valid)
+
+    def to_dict(self) -> dict[str, Any]:
+        nz = np.flatnonzero(self.hist)
+        return {
+            "kind": "numeric",
+            "dtype": self.dtype,
+            "rows": self.rows,
+            "nulls": self.nulls,
+            "infinite": self.infinite,
+            "valid": self.valid,
+            "mean": finite(self.mean),
+            "variance": finite(self.variance),
+            "min": finite(self.minimum),
+            "max": finite(self.maximum),
+            "median": finite(self.median),
+            "edges": [float(e) for e in self.interior_edges],
+            "counts": [int(c) for c in self.counts],
+            "grid": self.grid.to_dict() if self.grid else None,
+            "hist": {
+                "keys": nz.tolist(),
+                "counts": self.hist[nz].tolist(),
+                "sums": self.sums[nz].tolist(),
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, name: str, d: Mapping[str, Any]) -> NumericProfile:
+        grid = Grid.from_dict(d["grid"]) if d.get("grid") else None
+        size = 2 * grid.cells if grid else 0
+        hist, sums = np.zeros(size, dtype=np.int64), np.zeros(size)
+        keys = np.asarray(d["hist"]["keys"], dtype=np.int64)
+        hist[keys] = d["hist"]["counts"]
+        sums[keys] = d["hist"]["sums"]
+        return cls(
+            name,
+            d["dtype"],
+            int(d["rows"]),
+            int(d["nulls"]),
+            int(d["infinite"]),
+            int(d["valid"]),
+            d.get("mean"),
+            d.get("variance"),
+            d.get("min"),
+            d.get("max"),
+            np.asarray(d["edges"], dtype=np.float64),
+            np.asarray(d["counts"], dtype=np.int64),
+            grid,
+            hist,
+            sums,
+            d.get("median"),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class CategoryProfile:
+    """A categorical column of a reference window; ``column.counts`` holds the counts of
+    the ``CATEGORY_LIMIT`` most frequent values, the rest summed under ``__other__``."""
+
+    column: CategoricalColumn
+    family: str
+
+    kind: str = field(default="categorical", init=False)
+
+    @property
+    def name(self) -> str:
+        return self.column.name
+
+    def counts_tuple(self) -> tuple[int, int, int, int]:
+        c = self.column
+        return (c.rows, c.nulls, 0, c.valid)
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.column
+        return {
+            "kind": "categorical",
+            "dtype": c.dtype,
+            "family": self.family,
+            "rows": c.rows,
+            "nulls": c.nulls,
+            "numeric_source": c.numeric_source,
+            "categories": [_json_value(v) for v in c.categories],
+            "counts": [int(n) for n in c.counts],
+        }
+
+    @classmethod
+    def from_dict(cls, name: str, d: Mapping[str, Any]) -> CategoryProfile:
+        col = CategoricalColumn(
+            name=name,
+            dtype=d["dtype"],
+            rows=int(d["rows"]),
+            nulls=int(d["nulls"]),
+            categories=np.asarray(d["categories"], dtype=object),
+            counts=np.asarray(d["counts"], dtype=np.int64),
+            numeric_source=bool(d["numeric_source"]),
+        )
+        return cls(col, d.get("family", "text"))
+
+
+ColumnProfile = NumericProfile | CategoryProfile
+
+
+@dataclass(frozen=True, eq=False)
+class LogProfile:
+    """A reference fitted from a log window or a data file. ``segments`` holds the same
+    per value of ``segment_by`` when it was asked for; ``meta`` says where it came from."""
+
+    columns: Mapping[str, ColumnProfile]
+    rows: int
+    bins: int
+    schema: Mapping[str, ColumnType] = field(default_factory=dict)
+    segment_by: tuple[str, ...] = ()
+    segments: Mapping[str, LogProfile] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PROFILE_FORMAT,
+            "rows": self.rows,
+            "bins": self.bins,
+            "meta": dict(self.meta),
+            "schema": {n: [c.dtype, c.family] for n, c in self.schema.items()},
+            "columns": {n: c.to_dict() for n, c in self.columns.items()},
+            "segment_by": list(self.segment_by),
+            "segments": {k: s.to_dict() for k, s in self.segments.items()},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> LogProfile:
+        if d.get("format") != PROFILE_FORMAT:
+            raise EmptyInput(
+                f"unknown profile format {d.get('format')!r}",
+                hint="rebuild it with `rollbook profile build`",
+            )
+        cols: dict[str, ColumnProfile] = {}
+        for name, c in d["columns"].items():
+            cols[name] = (
+                NumericProfile.from_dict(name, c)
+                if c["kind"] == "numeric"
+                else CategoryProfile.from_dict(name, c)
+            )
+        return cls(
+            cols,
+            int(d["rows"]),
+            int(d["bins"]),
+            {n: ColumnType(n, v[0], v[1]) for n, v in d.get("schema", {}).items()},
+            tuple(d.get("segment_by", ())),
+            {k: cls.from_dict(s) for k, s in d.get("segments", {}).items()},
+            d.get("meta", {}),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> LogProfile:
+        return cls.from_dict(json.loads(text))
+
+
+def _json_value(v: Any) -> Any:
+    v = v.item() if hasattr(v, "item") else v
+    return v if isinstance(v, int | float | str | bool) or v is None else str(v)
+
+
+# ---- grids ----------------------------------------------------------------------------------
+def grid_from_points(points: Iterable[float], sub: int = GRID_SUB) -> Grid:
+    """A grid whose coarse edges are the distinct finite ``points`` (sorted)."""
+    pts = np.unique(np.asarray([p for p in points if p is not None], dtype=np.float64))
+    pts = pts[np.isfinite(pts)]
+    if pts.size == 0:
+        pts = np.zeros(1)
+    return Grid(tuple(float(p) for p in pts), sub)
+
+
+def grid_keys(values: np.ndarray, grid: Grid) -> np.ndarray:
+    """The engines' grid key of each finite value (see :class:`Grid`), in numpy: the same
+    IEEE operations in the same order, so a grid built in Python matches an engine's."""
+    edges = np.asarray(grid.edges)
+    c = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 1)
+    last = c == len(edges) - 1
+    nxt = edges[np.minimum(c + 1, len(edges) - 1)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(last, 0.0, grid.sub / np.where(last, 1.0, nxt - edges[c]))
+    j = np.clip(np.floor((values - edges[c]) * scale), 0, grid.sub - 1).astype(np.int64)
+    j[last] = 0
+    return 2 * (c * grid.sub + j) + (values == edges[c]).astype(np.int64)
+
+
+def dense(hist: Histogram, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    counts = np.zeros(2 * grid.cells, dtype=np.int64)
+    sums = np.zeros(2 * grid.cells)
+    if hist.keys.size:
+        counts[hist.keys] = hist.counts
+        sums[hist.keys] = hist.sums
+    return counts, sums
+
+
+def dense_from_values(values: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    keys = grid_keys(values, grid)
+    size = 2 * grid.cells
+    return (
+        np.bincount(keys, minlength=size).astype(np.int64),
+        np.bincount(keys, weights=values, minlength=size),
+    )
+
+
+def regrid(
+    counts: np.ndarray, sums: np.ndarray, old: Grid, new: Grid
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move a histogram onto ``new``, a grid that keeps every coarse cell of ``old`` and
+    adds coarse cells below its first edge and above its last (``extend_grid``). The old
+    last cell only held values equal to its edge, which stay on that edge."""
+    offset = new.edges.index(old.edges[0])
+    out_c = np.zeros(2 * new.cells, dtype=np.int64)
+    out_s = np.zeros(2 * new.cells)
+    shift = 2 * offset * new.sub
+    n = 2 * old.cells
+    out_c[shift : shift + n] = counts[:n]
+    out_s[shift : shift + n] = sums[:n]
+    return out_c, out_s
+
+
+def extend_grid(grid: Grid, low: float | None, high: float | None) -> Grid:
+    """``grid`` with ``GRID_EXTEND`` equal coarse cells down to ``low`` and up to ``high``
+    when they lie outside it (a current window beyond the reference's range)."""
+    edges = list(grid.edges)
+    if low is not None and low < edges[0]:
+        edges = [float(e) for e in np.linspace(low, edges[0], GRID_EXTEND + 1)[:-1]] + edges
+    if high is not None and high > edges[-1]:
+        edges = edges + [float(e) for e in np.linspace(edges[-1], high, GRID_EXTEND + 1)[1:]]
+    return Grid(tuple(edges), grid.sub)
+
+
+@dataclass(frozen=True)
+class GridDistance:
+    """KS and Wasserstein from two grid histograms: midpoints of guaranteed intervals."""
+
+    ks: float
+    ks_bound: float
+    wasserstein: float
+    wasserstein_bound: float
+
+
+def grid_distance(
+    grid: Grid, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+) -> GridDistance:
+    """Bounds on KS and Wasserstein-1 from dense histograms ``(counts, sums)`` of two samples
+    on the same grid (see the module docstring). Both samples must be non-empty."""
+    edges = np.asarray(grid.edges)
+    sub = grid.sub
+    cells = grid.cells
+    c = np.arange(cells) // sub
+    j = np.arange(cells) % sub
+    last = c == len(edges) - 1
+    width_coarse = np.where(last, 0.0, edges[np.minimum(c + 1, len(edges) - 1)] - edges[c])
+    left = np.where(j == 0, edges[c], edges[c] + j * width_coarse / sub)
+    right = np.where(last, edges[c], edges[c] + (j + 1) * width_coarse / sub)
+    right = np.where((j == sub - 1) & ~last, edges[np.minimum(c + 1, len(edges) - 1)], right)
+
+    def side(counts: np.ndarray, sums: np.ndarray):
+        n = counts.sum()
+        eq, inner = counts[1::2].astype(np.float64), counts[0::2].astype(np.float64)
+        before = np.concatenate(([0.0], np.cumsum(eq + inner)[:-1]))
+        f_minus = before / n
+        f0 = (before + eq) / n
+        f1 = f0 + inner / n
+        integral = f0 * (right - left) + (inner * right - sums[0::2]) / n
+        return f_minus, f0, f1, integral
+
+    am, a0, a1, ia = side(*a)
+    bm, b0, b1, ib = side(*b)
+    ks_low = float(max(np.abs(am - bm).max(), np.abs(a0 - b0).max(), np.abs(a1 - b1).max()))
+    ks_high = float(max(ks_low, np.maximum(a1 - b0, b1 - a0).max()))
+    w_exact = np.abs(ia - ib)
+    apart = (a1 <= b0) | (b1 <= a0)
+    w_high = np.where(
+        apart, w_exact, np.maximum(w_exact, (right - left) * np.maximum(a1 - b0, b1 - a0))
+    )
+    w_low_sum, w_high_sum = float(w_exact.sum()), float(w_high.sum())
+    return GridDistance(
+        (ks_low + ks_high) / 2,
+        (ks_high - ks_low) / 2,
+        (w_low_sum + w_high_sum) / 2,
+        (w_high_sum - w_low_sum) / 2,
+    )
+
+
+def grid_median(grid: Grid, counts: np.ndarray) -> float | None:
+    """The median read from a grid histogram (a cell's left edge: within one cell)."""
+    order = np.empty(counts.shape[0], dtype=np.int64)
+    order[0::2] = np.arange(1, counts.shape[0], 2)  # the edge atom comes first in a cell
+    order[1::2] = np.arange(0, counts.shape[0], 2)
+    cum = np.cumsum(counts[order])
+    if cum[-1] == 0:
+        return None
+    pos = int(np.searchsorted(cum, (cum[-1] - 1) // 2, side="right"))
+    key = int(order[pos])
+    cell = key // 2
+    c, j = divmod(cell, grid.sub)
+    e = grid.edges
+    if c == len(e) - 1:
+        return float(e[c])
+    return float(e[c] + j * (e[c + 1] - e[c]) / grid.sub)
+
+
+# ---- exact order statistics from a grid ----------------------------------------------------
+class _OrderStatistics:
+    """Duck-typed sorted array for :func:`quantile_sorted`: ``stats[i]`` is the i-th
+    smallest finite value, read from the cells that hold the wanted ranks."""
+
+    def __init__(self, n: int, lookup: Mapping[int, float]) -> None:
+        self.shape = (n,)
+        self._lookup = lookup
+
+    def __getitem__(self, idx: np.ndarray) -> np.ndarray:
+        return np.array([self._lookup[int(i)] for i in np.atleast_1d(idx)], dtype=np.float64)
+
+
+def _ranks_needed(n: int, probabilities: np.ndarray) -> set[int]:
+    virtual = (n - 1) * probabilities
+    prev = np.clip(np.floor(virtual), 0, n - 1).astype(np.int64)
+    return set(prev.tolist()) | set(np.minimum(prev + 1, n - 1).tolist())
+
+
+def exact_quantile_edges(
+    agg: LogAggregates,
+    window: LogWindow,
+    column: str,
+    grid: Grid,
+    counts: np.ndarray,
+    bins: int,
+) -> tuple[np.ndarray, bool]:
+    """The reference's PSI edges (``quantile_edges``) from exact order statistics: each
+    wanted rank is found in the grid histogram and read from its cell. Returns the edges
+    and whether they are exact (a cell over ``REFINE_LIMIT`` values is interpolated)."""
+    n = int(counts.sum())
+    probs = np.linspace(0.0, 1.0, bins + 1)
+    order = np.empty(counts.shape[0], dtype=np.int64)
+    order[0::2] = np.arange(1, counts.shape[0], 2)
+    order[1::2] = np.arange(0, counts.shape[0], 2)
+    cum = np.cumsum(counts[order])
+    lookup: dict[int, float] = {}
+    fetch: dict[int, list[tuple[int, int]]] = {}  # key -> (rank, offset inside the key)
+    exact = True
+    for rank in sorted(_ranks_needed(n, probs)):
+        pos = int(np.searchsorted(cum, rank, side="right"))
+        key = int(order[pos])
+        start = int(cum[pos - 1]) if pos else 0
+        cell, on_edge = divmod(key, 2)
+        if on_edge:
+            lookup[rank] = float(grid.edges[cell // grid.sub])
+        else:
+            fetch.setdefault(key, []).append((rank, rank - start))
+    for key, wanted in fetch.items():
+        cell = key // 2
+        c, j = divmod(cell, grid.sub)
+        if int(counts[key]) > REFINE_LIMIT:  # a huge cell: its left edge (stated as inexact)
+            exact = False
+            e = grid.edges
+            lo = e[c] + j * (e[min(c + 1, len(e) - 1)] - e[c]) / grid.sub
+            for rank, _ in wanted:
+                lookup[rank] = float(lo)
+            continue
+        vals = np.sort(agg.cell_values(window, column, grid, [key]))
+        for rank, offset in wanted:
+            lookup[rank] = float(vals[min(offset, vals.shape[0] - 1)])
+    return quantile_edges(_OrderStatistics(n, lookup), bins), exact  # type: ignore[arg-type]
+
+
+# ---- fitting ---------------------------------------------------------------------------------
+def _numeric_from_values(
+    s: ColumnSummary, dtype: str, values: np.ndarray, bins: int
+) -> NumericProfile:
+    values = np.sort(values)
+    if values.size == 0:
+        return _empty_numeric(s, dtype)
+    edges = quantile_edges(values, bins)
+    probs = np.linspace(0.0, 1.0, GRID_COARSE + 1)
+    grid = grid_from_points(quantile_sorted(values, probs))
+    hist, sums = dense_from_values(values, grid)
+    return NumericProfile(
+        s.name,
+        dtype,
+        s.rows,
+        s.nulls,
+        s.infinite,
+        s.valid,
+        s.mean,
+        s.variance,
+        s.minimum,
+        s.maximum,
+        edges,
+        bin_counts(values, edges),
+        grid,
+        hist,
+        sums,
+        median=float(values[(values.shape[0] - 1) // 2]),
+        sorted_values=values,
+    )
+
+
+def _empty_numeric(s: ColumnSummary, dtype: str) -> NumericProfile:
+    return NumericProfile(
+        s.name,
+        dtype,
+        s.rows,
+        s.nulls,
+        s.infinite,
+        0,
+        None,
+        None,
+        None,
+        None,
+        np.empty(0),
+        np.zeros(1, dtype=np.int64),
+        None,
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0),
+    )
+
+
+def _numeric_by_grid(
+    agg: LogAggregates, window: LogWindow, s: ColumnSummary, dtype: str, bins: int
+) -> NumericProfile:
+    """A numeric reference too large to read: grid on the engine's quantiles, histogram,
+    exact PSI edges by refinement, then the counts on those edges (one more pass)."""
+    probs = np.linspace(0.0, 1.0, GRID_COARSE + 1)
+    points = agg.approx_quantiles(window, s.name, probs.tolist())
+    grid = grid_from_points([*points, s.minimum, s.maximum])
+    hist, sums = dense(agg.histogram(window, s.name, grid)[ALL], grid)
+    edges, _ = exact_quantile_edges(agg, window, s.name, grid, hist, bins)
+    below = agg.summarize(window, [s.name], edges={s.name: edges.tolist()})[ALL][s.name].below
+    counts = np.diff(np.concatenate(([0], np.asarray(below, dtype=np.int64), [s.valid])))
+    return NumericProfile(
+        s.name,
+        dtype,
+        s.rows,
+        s.nulls,
+        s.infinite,
+        s.valid,
+        s.mean,
+        s.variance,
+        s.minimum,
+        s.maximum,
+        edges,
+        counts,
+        grid,
+        hist,
+        sums,
+        median=grid_median(grid, hist),
+    )
+
+
+def _category_profile(
+    name: str, col: ColumnType, rows: int, nulls: int, cats: tuple[list[Any], list[int], int]
+) -> CategoryProfile:
+    values, counts, other = cats
+    keys = list(values) + ([OTHER] if other else [])
+    ns = list(counts) + ([other] if other else [])
+    return CategoryProfile(
+        CategoricalColumn(
+            name=name,
+            dtype=col.dtype,
+            rows=rows,
+            nulls=nulls,
+            categories=np.asarray(keys, dtype=object),
+            counts=np.asarray(ns, dtype=np.int64),
+            numeric_source=col.numeric,
+        ),
+        col.family,
+    )
+
+
+def fit_log_profile(
+    agg: LogAggregates,
+    window: LogWindow,
+    columns: Sequence[str],
+    *,
+    bins: int = 10,
+    categorical: Iterable[str] = (),
+    segment_by: Sequence[str] = (),
+    meta: Mapping[str, Any] | None = None,
+    keep_values: bool = True,
+) -> LogProfile:
+    """Fit a reference profile of ``columns`` from ``window`` of a log.
+
+    Columns named in ``categorical`` (and every non-numeric column) are profiled as
+    categories. With ``segment_by`` each segment gets its own profile too. With
+    ``keep_values`` the values of windows of at most ``EXACT_LIMIT`` finite values are kept
+    in memory for exact KS/Wasserstein. Raises :class:`EmptyInput` for a window without
+    rows and :class:`ColumnNotFound` for an unknown column."""
+    if bins < 1:
+        raise ValueError("bins must be at least 1")
+    schema = {c.name: c for c in agg.columns(window)}
+    for name in [*columns, *segment_by]:
+        if name not in schema:
+            raise ColumnNotFound(name, "the reference", list(schema))
+    forced = set(categorical)
+    groups = [ALL, *([] if not segment_by else ["__by__"])]
+    out_by: dict[str, dict[str, ColumnProfile]] = {}
+    rows_by: dict[str, int] = {}
+    for mode in groups:
+        by = () if mode == ALL else tuple(segment_by)
+        summary = agg.summarize(window, columns, by=by)
+        if mode == ALL and (_rows(summary.get(ALL)) if columns else _count(agg, window)) == 0:
+            raise EmptyInput(
+                f"the reference window has no rows ({window.describe()})",
+                hint="pick a window in which the model was logging",
+            )
+        for key, per in summary.items():
+            rows_by[key] = next(iter(per.values())).rows if per else 0
+            out_by.setdefault(key, {})
+        for name in columns:
+            col = schema[name]
+            if col.numeric and name not in forced:
+                got = agg.values(window, name, by=by) if keep_values or by else None
+                for key, per in summary.items():
+                    s = per[name]
+                    if got is not None:
+                        out_by[key][name] = _numeric_from_values(
+                            s, col.dtype, got.get(key, np.empty(0)), bins
+                        )
+                    elif s.valid == 0:
+                        out_by[key][name] = _empty_numeric(s, col.dtype)
+                    elif key == ALL:
+                        out_by[key][name] = _numeric_by_grid(agg, window, s, col.dtype, bins)
+                    else:
+                        seg_window = _segment_window(window, segment_by, key)
+                        out_by[key][name] = _numeric_by_grid(agg, seg_window, s, col.dtype, bins)
+            else:
+                cats = agg.categories(window, name, by=by)
+                for key, per in summary.items():
+                    s = per[name]
+                    out_by[key][name] = _category_profile(
+                        name, col, s.rows, s.nulls, cats.get(key, ([], [], 0))
+                    )
+    main = out_by.pop(ALL, {})
+    segments = {
+        key: LogProfile(cols, rows_by.get(key, 0), bins, schema={}, meta={})
+        for key, cols in out_by.items()
+    }
+    return LogProfile(
+        main,
+        rows_by.get(ALL, 0),
+        bins,
+        schema=schema,
+        segment_by=tuple(segment_by),
+        segments=segments,
+        meta=dict(meta or {}),
+    )
+
+
+def _segment_window(window: LogWindow, by: Sequence[str], key: str) -> LogWindow:
+    parts = key.split("/") if len(by) > 1 else [key]
+    where = dict(window.where)
+    where.update(dict(zip(by, parts, strict=False)))
+    return LogWindow(window.start, window.end, window.version, where)
+
+
+# ---- comparing -------------------------------------------------------------------------------
+def _type_changed(ref: ColumnProfile, cur_type: ColumnType, cur: ColumnSummary) -> FeatureDrift:
+    ref_rows, ref_nulls, _, ref_valid = ref.counts_tuple()
+    return FeatureDrift(
+        name=ref.name,
+        kind="numeric" if ref.kind == "numeric" else "categorical",
+        psi=None,
+        ks_statistic=None,
+        ks_pvalue=None,
+        wasserstein=None,
+        jensen_shannon=None,
+        chi2_pvalue=None,
+        null_rate_reference=ref_nulls / ref_rows if ref_rows else None,
+        null_rate_current=cur.nulls / cur.rows if cur.rows else None,
+        severity="significant",
+        score=float("inf"),
+        psi_severity="stable",
+        rows_reference=ref_valid,
+        rows_current=cur.rows - cur.nulls,
+        reasons=(
+            f"type changed: reference {_dtype(ref)} ({ref.kind}), current {cur_type.dtype}; "
+            "distribution statistics not computed",
+        ),
+    )
+
+
+def _dtype(ref: ColumnProfile) -> str:
+    return ref.dtype if isinstance(ref, NumericProfile) else ref.column.dtype
+
+
+def _compare_numeric(
+    ref: NumericProfile,
+    cur: ColumnSummary,
+    cur_values: np.ndarray | None,
+    cur_hist: tuple[np.ndarray, np.ndarray] | None,
+    grid: Grid | None,
+    thr: DriftThresholds,
+) -> FeatureDrift:
+    if ref.sorted_values is not None and cur_values is not None:
+        # both sides in memory: exactly the in-memory path's numbers
+        values = np.sort(cur_values)
+        ref_col = NumericColumn(
+            ref.name, ref.dtype, ref.rows, ref.nulls, ref.infinite, ref.sorted_values
+        )
+        cur_col = NumericColumn(ref.name, ref.dtype, cur.rows, cur.nulls, cur.infinite, values)
+        return compare_numeric(
+            NumericReference(ref_col, ref.interior_edges, ref.counts), cur_col, thr
+        )
+    reasons: list[str] = []
+    stats: dict[str, Any] = {}
+    evidence: dict[str, Any] = {}
+    if ref.valid == 0 or cur.valid == 0:
+        which = (
+            "either sample"
+            if ref.valid == cur.valid == 0
+            else ("the reference" if ref.valid == 0 else "the current window")
+        )
+        reasons.append(f"no non-null values in {which}: distribution statistics not computed")
+    else:
+        cur_counts = np.diff(
+            np.concatenate(([0], np.asarray(cur.below, dtype=np.int64), [cur.valid]))
+        )
+        assert grid is not None and cur_hist is not None and ref.grid is not None
+        ref_hist = regrid(ref.hist, ref.sums, ref.grid, grid)
+        dist = grid_distance(grid, ref_hist, cur_hist)
+        pvalue = ks_pvalue_asymp(dist.ks, ref.valid, cur.valid)
+        stats = {
+            "psi": psi(ref.counts, cur_counts, thr.psi_floor),
+            "ks_statistic": dist.ks,
+            "ks_pvalue": pvalue,
+            "wasserstein": dist.wasserstein,
+            "jensen_shannon": jensen_shannon(ref.counts, cur_counts),
+        }
+        evidence = {
+            "bin_edges": [float(e) for e in ref.interior_edges],
+            "reference_proportions": (ref.counts / ref.valid).tolist(),
+            "current_proportions": (cur_counts / cur.valid).tolist(),
+            "reference_mean": ref.mean,
+            "current_mean": cur.mean,
+            "reference_median": ref.median,
+            "current_median": grid_median(grid, cur_hist[0]),
+            "ks_error_bound": dist.ks_bound,
+            "wasserstein_error_bound": dist.wasserstein_bound,
+            "approximate": ["ks_statistic", "ks_pvalue", "wasserstein", "current_median"],
+        }
+    return finish_feature(
+        ref.name,
+        "numeric",
+        ref.counts_tuple(),
+        (cur.rows, cur.nulls, cur.infinite, cur.valid),
+        thr,
+        stats,
+        reasons,
+        evidence,
+    )
+
+
+def _compare_categorical(
+    ref: CategoryProfile,
+    cur: ColumnSummary,
+    cur_cats: tuple[list[Any], list[int], int],
+    cur_type: ColumnType,
+    thr: DriftThresholds,
+) -> FeatureDrift:
+    cur_profile = _category_profile(ref.name, cur_type, cur.rows, cur.nulls, cur_cats)
+    return compare_categorical(ref.column, cur_profile.column, thr)
+
+
+def compare_window(
+    profile: LogProfile,
+    agg: LogAggregates,
+    window: LogWindow,
+    *,
+    columns: Sequence[str] | None = None,
+    thresholds: DriftThresholds | None = None,
+) -> DriftReport:
+    """Drift of ``window`` of ``agg`` against a fitted reference ``profile``.
+
+    ``columns`` defaults to the profile's columns; a profiled column not in the window's
+    log is listed as missing (a column that turned null is a null-rate finding). Raises
+    :class:`EmptyInput` for an empty current window."""
+    thr = thresholds or DriftThresholds()
+    schema = {c.name: c for c in agg.columns(window)}
+    names = list(columns) if columns is not None else list(profile.columns)
+    for name in names:
+        if name not in profile.columns:
+            raise ColumnNotFound(name, "the reference", list(profile.columns))
+    missing = [n for n in names if n not in schema]
+    present = [n for n in names if n in schema]
+    edges = {
+        n: profile.columns[n].interior_edges.tolist()  # type: ignore[union-attr]
+        for n in present
+        if isinstance(profile.columns[n], NumericProfile) and schema[n].numeric
+    }
+    summary = agg.summarize(window, present, edges=edges).get(ALL, {})
+    rows = next(iter(summary.values())).rows if summary else _count(agg, window)
+    if rows == 0:
+        raise EmptyInput(
+            f"the current window has no rows ({window.describe()})",
+            hint="check the file or the window",
+        )
+    features: list[FeatureDrift] = []
+    for name in present:
+        ref = profile.columns[name]
+        cur = summary[name]
+        cur_type = schema[name]
+        if isinstance(ref, NumericProfile):
+            if not cur_type.numeric:
+                if cur.rows - cur.nulls > 0:
+                    features.append(_type_changed(ref, cur_type, cur))
+                    continue
+                cur = ColumnSummary(name, cur.rows, cur.nulls)
+            features.append(_numeric_against(ref, cur, agg, window, edges.get(name), thr))
+        else:
+            if ref.column.numeric_source != cur_type.numeric and cur.rows - cur.nulls > 0:
+                features.append(_type_changed(ref, cur_type, cur))
+                continue
+            cats = agg.categories(window, name).get(ALL, ([], [], 0))
+            features.append(_compare_categorical(ref, cur, cats, cur_type, thr))
+    ranked = rank_features(features)
+    statuses = [STATUS_OF_SEVERITY[f.severity] for f in ranked]
+    if missing:
+        statuses.append("critical")
+    return DriftReport(
+        status=worst_status(*statuses),
+        rows_reference=profile.rows,
+        rows_current=rows,
+        features=ranked,
+        missing_columns=tuple(missing),
+        added_columns=(),
+        bins=profile.bins,
+        thresholds=thr,
+    )
+
+
+def _numeric_against(
+    ref: NumericProfile,
+    cur: ColumnSummary,
+    agg: LogAggregates,
+    window: LogWindow,
+    edges: list[float] | None,
+    thr: DriftThresholds,
+    by: Sequence[str] = (),
+    key: str = ALL,
+) -> FeatureDrift:
+    if edges is None:  # the column was not summarised as a number (all null)
+        cur = ColumnSummary(cur.name, cur.rows, cur.nulls)
+    values = None
+    hist = None
+    grid = None
+    if cur.valid and ref.valid:
+        if ref.sorted_values is not None and cur.valid <= EXACT_LIMIT:
+            got = agg.values(window, ref.name, by=by)
+            values = got.get(key, np.empty(0)) if got is not None else None
+        if values is None:
+            assert ref.grid is not None
+            grid = extend_grid(ref.grid, cur.minimum, cur.maximum)
+            hist = dense(agg.histogram(window, ref.name, grid, by=by).get(key, _no_hist()), grid)
+    return _compare_numeric(ref, cur, values, hist, grid, thr)
+
+
+def _no_hist() -> Histogram:
+    return Histogram(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
+def _count(agg: LogAggregates, window: LogWindow) -> int:
+    return agg.rows(window).get(ALL, 0)
+
+
+def drift_between(
+    ref_agg: LogAggregates,
+    ref_window: LogWindow,
+    cur_agg: LogAggregates,
+    cur_window: LogWindow,
+    *,
+    bins: int = 10,
+    columns: Sequence[str] | None = None,
+    categorical: Iterable[str] = (),
+    segment_by: str | None = None,
+    thresholds: DriftThresholds | None = None,
+    min_rows: int = 50,
+) -> DriftReport:
+    """The drift report of two logs' windows (or two files), like
+    :func:`console.diagnostics.report.drift_report` over frames: ``columns`` defaults to the
+    columns both share (minus ``segment_by``), columns only in the reference are missing
+    (critical), only in the current window added. With ``segment_by`` each segment is
+    compared with the same segment of the reference."""
+    ref_names = [c.name for c in ref_agg.columns(ref_window)]
+    cur_names = [c.name for c in cur_agg.columns(cur_window)]
+    skip = {segment_by} if segment_by else set()
+    if columns is None:
+        names = [c for c in ref_names if c in set(cur_names) and c not in skip]
+        missing = tuple(c for c in ref_names if c not in set(cur_names) and c not in skip)
+        added = tuple(c for c in cur_names if c not in set(ref_names) and c not in skip)
+    else:
+        names = list(columns)
+        for n in names:
+            if n not in ref_names:
+                raise ColumnNotFound(n, "the reference", ref_names)
+        missing = tuple(c for c in names if c not in set(cur_names))
+        names = [c for c in names if c not in set(missing)]
+        added = ()
+    profile = fit_log_profile(ref_agg, ref_window, names, bins=bins, categorical=categorical)
+    report = compare_window(profile, cur_agg, cur_window, columns=names, thresholds=thresholds)
+    segments: tuple[Any, ...] = ()
+    if segment_by is not None:
+        segments = segment_drift_between(
+            ref_agg,
+            ref_window,
+            cur_agg,
+            cur_window,
+            segment_by,
+            columns=names,
+            categorical=categorical,
+            bins=bins,
+            thresholds=thresholds,
+            global_features=report.features,
+            min_rows=min_rows,
+        )
+    statuses = [STATUS_OF_SEVERITY[f.severity] for f in report.features]
+    if missing:
+        statuses.append("critical")
+    return DriftReport(
+        status=worst_status(*statuses),
+        rows_reference=report.rows_reference,
+        rows_current=report.rows_current,
+        features=report.features,
+        missing_columns=missing,
+        added_columns=added,
+        segments=segments,
+        segment_by=segment_by,
+        bins=bins,
+        thresholds=report.thresholds,
+    )
+
+
+def segment_drift_between(
+    ref_agg: LogAggregates,
+    ref_window: LogWindow,
+    cur_agg: LogAggregates,
+    cur_window: LogWindow,
+    segment_by: str | Sequence[str],
+    *,
+    columns: Sequence[str],
+    categorical: Iterable[str] = (),
+    bins: int = 10,
+    thresholds: DriftThresholds | None = None,
+    global_features: Iterable[FeatureDrift] | None = None,
+    min_rows: int = 50,
+    max_segments: int = 50,
+) -> tuple[Any, ...]:
+    """Per-segment drift from aggregates grouped by the segment column(s), ranked like
+    :func:`console.diagnostics.segments.segment_drift` (same statuses, ``insufficient``
+    below ``min_rows``, ``hidden_by_global``)."""
+    from console.diagnostics.results import SEVERITY_RANK, STATUS_RANK
+    from console.diagnostics.segments import SegmentDrift, _rank_key
+
+    thr = thresholds or DriftThresholds()
+    by = [segment_by] if isinstance(segment_by, str) else list(segment_by)
+    label = "/".join(by)
+    for agg, win, where in (
+        (ref_agg, ref_window, "the reference"),
+        (cur_agg, cur_window, "the current window"),
+    ):
+        names = [c.name for c in agg.columns(win)]
+        for col in by:
+            if col not in names:
+                raise ColumnNotFound(col, where, names)
+    names = [c for c in columns if c not in by]
+    profile = fit_log_profile(
+        ref_agg, ref_window, names, bins=bins, categorical=categorical, segment_by=by
+    )
+    schema = {c.name: c for c in cur_agg.columns(cur_window)}
+    edges_all: dict[str, list[float]] = {}
+    cur_summary = cur_agg.summarize(cur_window, names, by=by)
+    global_by_name = {f.name: f for f in (global_features or ())}
+    keys = list(dict.fromkeys([*cur_summary, *profile.segments]))
+    keys.sort(key=lambda k: -(_rows(cur_summary.get(k)) or 0))
+    results = []
+    for key in keys[:max_segments]:
+        seg_ref = profile.segments.get(key)
+        n_ref = seg_ref.rows if seg_ref else 0
+        n_cur = _rows(cur_summary.get(key))
+        value = None if key == "None" else key
+        if min(n_ref, n_cur) < min_rows:
+            side = "reference" if n_ref < min_rows else "current window"
+            results.append(
+                SegmentDrift(
+                    label,
+                    value,
+                    n_ref,
+                    n_cur,
+                    "insufficient",
+                    None,
+                    None,
+                    None,
+                    (),
+                    (),
+                    reason=f"fewer than {min_rows} rows in the {side}",
+                )
+            )
+            continue
+        assert seg_ref is not None
+        seg_window = _segment_window(cur_window, by, key)
+        edges = {
+            n: seg_ref.columns[n].interior_edges.tolist()  # type: ignore[union-attr]
+            for n in names
+            if isinstance(seg_ref.columns[n], NumericProfile) and schema[n].numeric
+        }
+        edges_all.update(edges)
+        per = cur_agg.summarize(seg_window, names, edges=edges).get(ALL, {})
+        features = []
+        for name in names:
+            ref = seg_ref.columns[name]
+            cur = per[name]
+            if isinstance(ref, NumericProfile):
+                features.append(
+                    _numeric_against(ref, cur, cur_agg, seg_window, edges.get(name), thr)
+                )
+            else:
+                cats = cur_agg.categories(seg_window, name).get(ALL, ([], [], 0))
+                features.append(_compare_categorical(ref, cur, cats, schema[name], thr))
+        ranked = rank_features(features)
+        hidden = tuple(
+            f.name
+            for f in ranked
+            if f.severity != "stable"
+            and f.name in global_by_name
+            and global_by_name[f.name].severity == "stable"
+            and SEVERITY_RANK[f.severity] > SEVERITY_RANK[global_by_name[f.name].severity]
+        )
+        top = ranked[0] if ranked else None
+        status = max(
+            (STATUS_OF_SEVERITY[f.severity] for f in ranked), key=STATUS_RANK.get, default="healthy"
+        )
+        results.append(
+            SegmentDrift(
+                segment=label,
+                value=value,
+                rows_reference=n_ref,
+                rows_current=n_cur,
+                status=status,
+                top_feature=top.name if top else None,
+                top_severity=top.severity if top else None,
+                top_psi=top.psi if top else None,
+                hidden_by_global=hidden,
+                features=ranked,
+                reason=(
+                    f"{', '.join(hidden)} drift here while the global figure is stable"
+                    if hidden
+                    else None
+                ),
+            )
+        )
+    return tuple(sorted(results, key=_rank_key))
+
+
+def _rows(per: Mapping[str, ColumnSummary] | None) -> int:
+    return next(iter(per.values())).rows if per else 0
+
+
+# ---- schema ----------------------------------------------------------------------------------
+def present_columns(
+    agg: LogAggregates,
+    window: LogWindow,
+    *,
+    skip: Iterable[str] = (),
+    absent_share: float | None = None,
+) -> tuple[dict[str, ColumnType], dict[str, ColumnSummary]]:
+    """The log's columns in ``window`` (minus ``skip``) and their summaries; with
+    ``absent_share`` a column null in at least that share of the rows counts as absent
+    (downstream of an upstream rename the old column is still in the table, only empty)."""
+    skipped = set(skip)
+    schema = {c.name: c for c in agg.columns(window) if c.name not in skipped}
+    summary = agg.summarize(window, list(schema)).get(ALL, {})
+    if absent_share is not None:
+        schema = {
+            n: c
+            for n, c in schema.items()
+            if not (summary[n].rows and summary[n].nulls / summary[n].rows >= absent_share)
+        }
+    return schema, summary
+
+
+def schema_between(
+    ref_agg: LogAggregates,
+    ref_window: LogWindow,
+    cur_agg: LogAggregates,
+    cur_window: LogWindow,
+    *,
+    min_confidence: float = 0.6,
+    skip: Iterable[str] = (),
+    absent_share: float | None = None,
+) -> Any:
+    """:func:`console.diagnostics.schema.schema_diff` from aggregates: columns missing,
+    added, retyped, and rename suggestions whose value similarity is 1 − KS (numbers, exact
+    up to ``EXACT_LIMIT`` values a side, else within the grid bound) or 1 − Jensen–Shannon
+    over the values as text."""
+    from console.diagnostics.schema import RenameSuggestion, SchemaDiff, TypeChange, name_similarity
+
+    ref_types, _ = present_columns(ref_agg, ref_window, skip=skip, absent_share=absent_share)
+    cur_types, _ = present_columns(cur_agg, cur_window, skip=skip, absent_share=absent_share)
+    ref_cols, cur_cols = list(ref_types), list(cur_types)
+    missing = tuple(c for c in ref_cols if c not in set(cur_cols))
+    added = tuple(c for c in cur_cols if c not in set(ref_cols))
+    changed = tuple(
+        TypeChange(
+            c, ref_types[c].dtype, cur_types[c].dtype, ref_types[c].family != cur_types[c].family
+        )
+        for c in ref_cols
+        if c in set(cur_cols) and ref_types[c].dtype != cur_types[c].dtype
+    )
+    candidates = []
+    for src in missing:
+        for dst in added:
+            name_sim, name_why = name_similarity(src, dst)
+            dist_sim, dist_why = _similarity(
+                ref_agg, ref_window, ref_types[src], cur_agg, cur_window, cur_types[dst]
+            )
+            confidence = name_sim / 2 if dist_sim is None else (name_sim + dist_sim) / 2
+            if confidence >= min_confidence:
+                reason = f"{src!r} is missing and {dst!r} is new: {name_why}; {dist_why}"
+                candidates.append(
+                    RenameSuggestion(src, dst, confidence, reason, name_sim, dist_sim)
+                )
+    renames, used_src, used_dst = [], set(), set()
+    for cand in sorted(candidates, key=lambda c: (-c.confidence, c.source, c.target)):
+        if cand.source not in used_src and cand.target not in used_dst:
+            renames.append(cand)
+            used_src.add(cand.source)
+            used_dst.add(cand.target)
+    return SchemaDiff(missing, added, changed, tuple(renames))
+
+
+def _similarity(
+    a_agg: LogAggregates,
+    a_win: LogWindow,
+    a: ColumnType,
+    b_agg: LogAggregates,
+    b_win: LogWindow,
+    b: ColumnType,
+) -> tuple[float | None, str]:
+    if a.numeric != b.numeric:
+        return None, "one is numeric, the other is not"
+    if a.numeric:
+        ks = two_sample_ks(a_agg, a_win, a.name, b_agg, b_win, b.name)
+        if ks is None:
+            return None, "no non-null values to compare"
+        return 1.0 - ks, f"value distributions {'match' if ks < 0.05 else 'differ'} (KS {ks:.3f})"
+    ca = a_agg.categories(a_win, a.name).get(ALL, ([], [], 0))
+    cb = b_agg.categories(b_win, b.name).get(ALL, ([], [], 0))
+    if not ca[0] or not cb[0]:
+        return None, "no non-null values to compare"
+    table: dict[str, list[float]] = {}
+    for side, (values, counts, _) in enumerate((ca, cb)):
+        for v, n in zip(values, counts, strict=True):
+            table.setdefault(str(v), [0.0, 0.0])[side] += n
+    arr = np.asarray(list(table.values()), dtype=np.float64)
+    js = jensen_shannon(arr[:, 0], arr[:, 1])
+    return 1.0 - js, f"value frequencies {'match' if js < 0.1 else 'differ'} (JS {js:.3f})"
+
+
+def two_sample_ks(
+    a_agg: LogAggregates,
+    a_win: LogWindow,
+    a_col: str,
+    b_agg: LogAggregates,
+    b_win: LogWindow,
+    b_col: str,
+) -> float | None:
+    """KS between two numeric columns of two windows: exact when both hold at most
+    ``EXACT_LIMIT`` finite values, else the grid's midpoint (within its bound)."""
+    va = a_agg.values(a_win, a_col)
+    vb = b_agg.values(b_win, b_col) if va is not None else None
+    if va is not None and vb is not None:
+        x, y = np.sort(va.get(ALL, np.empty(0))), np.sort(vb.get(ALL, np.empty(0)))
+        if x.size == 0 or y.size == 0:
+            return None
+        return ks_wasserstein(x, y).ks_statistic
+    sa = a_agg.summarize(a_win, [a_col])[ALL][a_col]
+    sb = b_agg.summarize(b_win, [b_col])[ALL][b_col]
+    if sa.valid == 0 or sb.valid == 0:
+        return None
+    probs = np.linspace(0.0, 1.0, GRID_COARSE + 1).tolist()
+    points = [
+        *a_agg.approx_quantiles(a_win, a_col, probs),
+        *b_agg.approx_quantiles(b_win, b_col, probs),
+        sa.minimum,
+        sa.maximum,
+        sb.minimum,
+        sb.maximum,
+    ]
+    grid = grid_from_points(points)
+    ha = dense(a_agg.histogram(a_win, a_col, grid)[ALL], grid)
+    hb = dense(b_agg.histogram(b_win, b_col, grid)[ALL], grid)
+    return grid_distance(grid, ha, hb).ks
+
+
+# ---- data quality -----------------------------------------------------------------------
+def quality_between(
+    agg: LogAggregates,
+    ref_window: LogWindow,
+    cur_window: LogWindow,
+    *,
+    columns: Sequence[str],
+    null_rate_warning: float = 0.02,
+    null_rate_critical: float = 0.05,
+    out_of_range_warning: float = 0.0,
+    out_of_range_critical: float = 0.01,
+) -> Any:
+    """:func:`console.diagnostics.quality.quality_check` of the current window, each numeric
+    column's range taken from the reference window's observed [min, max]: two summary
+    passes, exact counts. ±inf values count as out of range."""
+    from console.diagnostics.quality import ColumnQuality, QualityReport
+    from console.diagnostics.results import percent
+
+    schema = {c.name: c for c in agg.columns(cur_window)}
+    ref_schema = {c.name: c for c in agg.columns(ref_window)}
+    ref = agg.summarize(ref_window, [c for c in columns if c in ref_schema]).get(ALL, {})
+    edges: dict[str, list[float]] = {}
+    for name in columns:
+        r = ref.get(name)
+        if r is not None and schema[name].numeric and r.minimum is not None:
+            edges[name] = [r.minimum, float(np.nextafter(r.maximum, np.inf))]
+    cur = agg.summarize(cur_window, list(columns), edges=edges).get(ALL, {})
+    results = []
+    for name in columns:
+        s = cur[name]
+        reasons: list[str] = []
+        statuses: list[Any] = []
+        rows = s.rows
+        null_rate = s.nulls / rows if rows else None
+        if null_rate is None:
+            reasons.append("no rows: nothing to check")
+        elif null_rate > null_rate_critical:
+            statuses.append("critical")
+            reasons.append(f"null rate {percent(null_rate)} > {percent(null_rate_critical)}")
+        elif null_rate > null_rate_warning:
+            statuses.append("warning")
+            reasons.append(f"null rate {percent(null_rate)} > {percent(null_rate_warning)}")
+        bounds = None
+        below = above = 0
+        out_rate = None
+        if name in edges and s.below:
+            low, high = edges[name][0], float(ref[name].maximum)  # type: ignore[arg-type]
+            below = s.below[0] + s.negative_infinite
+            above = s.valid - s.below[1] + (s.infinite - s.negative_infinite)
+            out_rate = (below + above) / rows if rows else None
+            bounds = (low, high)
+            if out_rate is not None and out_rate > out_of_range_warning:
+                statuses.append("critical" if out_rate > out_of_range_critical else "warning")
+                reasons.append(
+                    f"{percent(out_rate, 2)} of values outside [{low:g}, {high:g}] "
+                    f"({below} below, {above} above)"
+                )
+        results.append(
+            ColumnQuality(
+                name=name,
+                dtype=schema[name].dtype,
+                rows=rows,
+                null_rate=null_rate,
+                out_of_range_rate=out_rate,
+                below=below,
+                above=above,
+                expected_range=bounds,
+                status=worst_status(*statuses),
+                reasons=tuple(reasons),
+            )
+        )
+    order = {"critical": 0, "warning": 1, "healthy": 2}
+    results.sort(key=lambda c: (order[c.status], -(c.null_rate or 0.0), c.name))
+    breaker = any(c.null_rate is not None and c.null_rate > null_rate_critical for c in results)
+    rows_all = results[0].rows if results else row_count(agg, cur_window)
+    return QualityReport(
+        worst_status(*(c.status for c in results)), rows_all, tuple(results), breaker
+    )
+
+
+def row_count(agg: LogAggregates, window: LogWindow) -> int:
+    """Rows in ``window``."""
+    return _count(agg, window)
+
+
+# ---- null rates ------------------------------------------------------------------------------
+def null_rates(
+    agg: LogAggregates, window: LogWindow, columns: Sequence[str]
+) -> dict[str, float | None]:
+    """Null rate (missing or NaN, as a fraction of rows) of each column in ``window``;
+    ``None`` for a column the log does not have or a window without rows."""
+    names = {c.name for c in agg.columns(window)}
+    present = [c for c in columns if c in names]
+    got = agg.summarize(window, present).get(ALL, {}) if present else {}
+    out: dict[str, float | None] = {}
+    for c in columns:
+        s = got.get(c)
+        out[c] = s.nulls / s.rows if s is not None and s.rows else None
+    return out
+
+
+__all__ = [
+    "CategoryProfile",
+    "GridDistance",
+    "LogProfile",
+    "NumericProfile",
+    "PSI_FLOOR",
+    "compare_window",
+    "drift_between",
+    "fit_log_profile",
+    "grid_distance",
+    "null_rates",
+    "schema_between",
+    "segment_drift_between",
+    "two_sample_ks",
+]
