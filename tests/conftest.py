@@ -9,6 +9,9 @@ import pytest
 
 from console.clock import ManualClock
 
+# The real servers' fixtures (one session stack shared by tests/integration and tests/contract).
+pytest_plugins = ("tests.integration.fixtures",)
+
 T0 = datetime(2026, 11, 22, 6, 52, tzinfo=UTC)
 
 

@@ -1,6 +1,10 @@
 """Fixtures over the real servers (see ``realstack``): one session starts every installed
 program at once; per-test fixtures put the shared state back (MLflow's ``churn`` model,
-HAProxy weights, model server behaviour)."""
+HAProxy weights, model server behaviour).
+
+Registered for the whole suite by ``tests/conftest.py`` (``pytest_plugins``), so the
+integration tests and the plugin contract (``tests/contract``) share one session stack
+instead of each starting its own MLflow and HAProxy."""
 
 from __future__ import annotations
 
