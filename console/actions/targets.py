@@ -3,9 +3,11 @@
 The target (``choose_target``), in this order:
 1. ``--to VERSION``: that version (rule ``explicit``);
 2. a rollback that already brought the model here (and nothing moved since): nothing to do;
-3. a canary, or any version other than the production pointer's, takes traffic: remove it and
-   send all traffic to the production version, which keeps the pointer (rule
-   ``remove_canary``; the canary is not promoted);
+3. a canary, or any version other than the production pointer's, takes traffic beside the
+   production version: remove it and send all traffic to the production version, which keeps
+   the pointer (rule ``remove_canary``; the canary is not promoted). When the production
+   version takes no traffic at all (a SPLIT: the registry moved without traffic, or traffic
+   without the registry), the next rule applies;
 4. otherwise the version that served production before the current one took over (rule
    ``previous_production``).
 """
@@ -56,7 +58,7 @@ def choose_target(
         target, rule = current, "already_rolled_back"
         why = f"{current} is where the last rollback brought {model}"
         further = previous_good(ws, model, current)
-    elif current and extra and current not in known_bad(ws, model):
+    elif current and current in serving and extra and current not in known_bad(ws, model):
         target, rule = current, "remove_canary"
         share = sum(extra.values())
         names = ", ".join(f"{k} ({w:g}%)" for k, w in extra.items())
