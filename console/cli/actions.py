@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from console.cli.common import (
+    confirm,
     console_out,
     env_option,
     json_option,
@@ -95,7 +96,7 @@ def _print_lines(lines: list[str]) -> None:
 
 def _confirm(question: str, yes: bool) -> None:
     if not yes:
-        click.confirm(question, default=False, abort=True, err=True)
+        confirm(question)  # refused (exit 1) when stdin is not a terminal
 
 
 def _act(

@@ -57,19 +57,49 @@ def json_option(f: Callable) -> Callable:
 
 
 def error_json(exc: BaseException, exit_code: int) -> dict[str, Any]:
-    """What ``--json`` prints on stdout when an error ends the command."""
+    """What ``--json`` prints on stdout when an error ends the command: ``{"error":
+    {"message", "hint", "exit_code", "type"}}``. A usage error's hint names the help of the
+    command it concerns; an error without a message (``Abort``) says ``"Aborted."``."""
+    hint = getattr(exc, "hint", None)
     if isinstance(exc, click.ClickException):
         message = exc.format_message()
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f"see: {exc.ctx.command_path} --help"
     else:
         message = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, click.exceptions.Abort):
+        message = "Aborted."
     return {
         "error": {
-            "message": message,
-            "hint": getattr(exc, "hint", None),
+            "message": message or type(exc).__name__,
+            "hint": hint,
             "exit_code": exit_code,
             "type": type(exc).__name__,
         }
     }
+
+
+def stdin_is_tty() -> bool:
+    """Whether a person can answer a question on stdin (tests replace this)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def confirm(question: str) -> None:
+    """Ask ``question`` on stderr (default no) and return only on a yes.
+
+    Raises ``ActionRefused`` (exit 1) without asking when stdin is not a terminal — a script,
+    a pipe, cron: nobody can answer, and reading a stray line of input as consent would be
+    worse — and when the answer is no. Ctrl+C or end of input at the prompt ends the command
+    as click's ``Abort`` (exit 1)."""
+    from console.errors import ActionRefused
+
+    if not stdin_is_tty():
+        raise ActionRefused(
+            "stdin is not a terminal: nobody can confirm",
+            hint="pass --yes to confirm from a script",
+        )
+    if not click.confirm(question, default=False, err=True):
+        raise ActionRefused("not confirmed: nothing was changed")
 
 
 def env_name(ctx: click.Context) -> str | None:

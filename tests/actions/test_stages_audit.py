@@ -78,7 +78,8 @@ def test_audit_verify_passes_then_names_the_edited_record(ws):
     assert f"record {target}" in r.output
 
 
-def test_cli_rollback_dry_run_and_confirmation(ws, world):
+def test_cli_rollback_dry_run_and_confirmation(ws, world, monkeypatch):
+    monkeypatch.setattr("console.cli.common.stdin_is_tty", lambda: True)  # a person answers
     runner = CliRunner()
     r = runner.invoke(cli, ["rollback", "credit-score", "--dry-run", "--json"])
     assert r.exit_code == 0
