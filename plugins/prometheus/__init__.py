@@ -8,6 +8,7 @@ Options (``[env.NAME.metrics]``)::
     url = "http://127.0.0.1:9090"
     alertmanager_url = "http://127.0.0.1:9093"   # optional: alerts and silences from here
     preset = "model"                  # default metric names; or "http" (http_requests_total…)
+    http_exclude_handlers = "/health.*|/metrics|/docs.*"   # http preset: not predictions
     window = "5m"                     # $window in the templates
     model_label = "model"             # labels naming the model and version
     version_label = "version"
@@ -35,6 +36,7 @@ OPTIONS = (
     "url",
     "alertmanager_url",
     "preset",
+    "http_exclude_handlers",
     "window",
     "model_label",
     "version_label",
@@ -120,6 +122,9 @@ def make_metrics(ctx: PluginContext, options: Mapping[str, Any]):
     window = options.get("window", "5m")
     if not isinstance(window, str) or not window:
         raise _bad(ctx, "window", "expected a PromQL duration", hint='e.g. window = "5m"')
+    exclude = options.get("http_exclude_handlers", promql.DEFAULT_EXCLUDE_HANDLERS)
+    if not isinstance(exclude, str):
+        raise _bad(ctx, "http_exclude_handlers", "expected a regex of handler paths")
     am = alertmanager_from_options(ctx, options, url_key="alertmanager_url", prefix="alertmanager_")
     main_auth = {k: v for k, v in options.items() if not k.startswith("alertmanager_")}
     return PrometheusMetrics(
@@ -134,6 +139,7 @@ def make_metrics(ctx: PluginContext, options: Mapping[str, Any]):
         cache_seconds=float(cache),
         alertmanager=am,
         clock=ctx.clock,
+        exclude_handlers=exclude,
         **labels,
     )
 

@@ -38,6 +38,7 @@ class PrometheusMetrics(Metrics):
         cache_seconds: float = 5.0,
         alertmanager=None,
         clock=None,
+        exclude_handlers: str = promql.DEFAULT_EXCLUDE_HANDLERS,
     ) -> None:
         self.api = api
         self.signals = dict(signals)
@@ -45,6 +46,7 @@ class PrometheusMetrics(Metrics):
         self.version_label = version_label
         self.window = window
         self.cache_seconds = cache_seconds
+        self.exclude_handlers = exclude_handlers
         self.alertmanager = alertmanager
         self._clock = clock
         self._cache: dict[tuple, tuple[float, dict[tuple[str, ...], float | None]]] = {}
@@ -82,7 +84,12 @@ class PrometheusMetrics(Metrics):
         if version is not None:
             matchers[self.version_label] = str(version)
         return promql.render(
-            template, by=by, matchers=matchers, window=self.window, feature=feature
+            template,
+            by=by,
+            matchers=matchers,
+            window=self.window,
+            feature=feature,
+            handlers=self.exclude_handlers,
         )
 
     def query(

@@ -6,7 +6,10 @@ A template is PromQL with three placeholders, filled in per query:
   for a fleet-wide query; put it last inside the braces: ``{code=~"5..",$sel}``;
 - ``$by``   — the grouping labels: ``model`` or ``model, version`` (use ``sum by ($by)``);
 - ``$window`` — the rate window (option ``window``, default ``5m``);
-- ``$feature`` — for ``null_rate:<feature>`` signals, the feature name.
+- ``$feature`` — for ``null_rate:<feature>`` signals, the feature name;
+- ``$handlers`` — (``http`` preset) the regex of request handlers that are *not*
+  predictions (option ``http_exclude_handlers``), so health checks, metric scrapes and docs
+  neither add to a model's request rate nor dilute its error rate.
 
 So the whole fleet is one query per signal (``… by (model, version)``), not one per model.
 
@@ -17,7 +20,9 @@ summary), ``model_predictions_positive_total``, ``model_output_unique_ratio`` an
 ``model_feature_null_ratio{feature=…}``, each labelled ``model`` and ``version`` (from the
 exporter or from the scrape config's target labels). ``preset = "http"`` switches request
 rate, errors and latency to the common ``http_requests_total{status}`` /
-``http_request_duration_seconds`` names. Any signal can be overridden, or disabled with "".
+``http_request_duration_seconds`` names (as prometheus-fastapi-instrumentator and most HTTP
+exporters write them: ``status`` may be ``500`` or grouped ``5xx``; ``5..`` matches both),
+counting prediction handlers only. Any signal can be overridden, or disabled with "".
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ ERRORS = "sum by ($by) (rate(model_request_errors_total{$sel}[$window]))"
 SCORES = "sum by ($by) (rate(model_prediction_score_count{$sel}[$window]))"
 
 
-def _quantile(q: float, metric: str = "model_request_duration_seconds_bucket") -> str:
-    return f"histogram_quantile({q}, sum by ($by, le) (rate({metric}{{$sel}}[$window]))) * 1000"
+def _quantile(
+    q: float, metric: str = "model_request_duration_seconds_bucket", *, handlers: bool = False
+) -> str:
+    sel = 'handler!~"$handlers",$sel' if handlers else "$sel"
+    return f"histogram_quantile({q}, sum by ($by, le) (rate({metric}{{{sel}}}[$window]))) * 1000"
 
 
 DEFAULT_SIGNALS: dict[str, str] = {
@@ -49,16 +57,22 @@ DEFAULT_SIGNALS: dict[str, str] = {
     "null_rate": 'max by ($by) (model_feature_null_ratio{feature="$feature",$sel})',
 }
 
-_HTTP_RATE = "sum by ($by) (rate(http_requests_total{$sel}[$window]))"
+#: Handlers that are not predictions, for the http preset (a full-match regex).
+DEFAULT_EXCLUDE_HANDLERS = (
+    r"/health.*|/healthz|/ready.*|/live.*|/metrics|/docs.*|/redoc.*|/openapi\.json|/favicon\.ico"
+)
+_HTTP_RATE = 'sum by ($by) (rate(http_requests_total{handler!~"$handlers",$sel}[$window]))'
+_HTTP_LATENCY = "http_request_duration_seconds_bucket"
 PRESETS: dict[str, dict[str, str]] = {
     "model": {},
     "http": {
         "request_rate": f"{_HTTP_RATE} * 60",
-        "error_rate": f'(sum by ($by) (rate(http_requests_total{{status=~"5..",$sel}}'
+        "error_rate": "(sum by ($by) (rate(http_requests_total"
+        '{status=~"5..",handler!~"$handlers",$sel}'
         f"[$window])) or {_HTTP_RATE} * 0) / {_HTTP_RATE}",
-        "latency_p50_ms": _quantile(0.5, "http_request_duration_seconds_bucket"),
-        "latency_p95_ms": _quantile(0.95, "http_request_duration_seconds_bucket"),
-        "latency_p99_ms": _quantile(0.99, "http_request_duration_seconds_bucket"),
+        "latency_p50_ms": _quantile(0.5, _HTTP_LATENCY, handlers=True),
+        "latency_p95_ms": _quantile(0.95, _HTTP_LATENCY, handlers=True),
+        "latency_p99_ms": _quantile(0.99, _HTTP_LATENCY, handlers=True),
     },
 }
 
@@ -87,8 +101,13 @@ def render(
     matchers: dict[str, str],
     window: str,
     feature: str | None = None,
+    handlers: str = DEFAULT_EXCLUDE_HANDLERS,
 ) -> str:
     sel = "".join(f'{k}="{quote(v)}",' for k, v in matchers.items())
     return Template(template).safe_substitute(
-        sel=sel, by=", ".join(by), window=window, feature=quote(feature or "")
+        sel=sel,
+        by=", ".join(by),
+        window=window,
+        feature=quote(feature or ""),
+        handlers=quote(handlers),
     )
