@@ -211,13 +211,15 @@ def _manual(
     items = []
     for item in step.action_items:
         due = (ctx.now() + timedelta(days=item.due_days)).date().isoformat()
-        owner = templating.render(item.owner, jinja) or _owner(ctx)
+        # an owner or link that is not known is left empty (the owner falls back), not a
+        # placeholder
+        owner = templating.render(item.owner, jinja, placeholders=False) or _owner(ctx)
         record = {
             "what": templating.render(item.what, jinja),
             "owner": owner,
             "due": due,
             "type": item.type,
-            "link": templating.render(item.link, jinja),
+            "link": templating.render(item.link, jinja, placeholders=False),
             "step": step.id,
         }
         ctx.ws.store.append(

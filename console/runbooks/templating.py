@@ -1,9 +1,11 @@
 """Jinja for runbooks: text fields are templates, conditions are expressions.
 
 Everything runs in a ``SandboxedEnvironment``: a runbook is a file anyone on the team can
-edit, so a template must not reach into Python. Undefined names render as empty text (a
-missing piece of evidence must not stop a 3 AM page from rendering); a condition that
-evaluates to undefined is an error the engine reports on the step.
+edit, so a template must not reach into Python. In text (titles, texts, notes) a value that
+is missing or None renders as a placeholder naming it — "Roll churn back to ‹previous
+unknown›", never "None" or a sentence with a hole — because a missing piece of evidence must
+not stop a 3 AM page from rendering, nor pass for a real value. A condition that evaluates to
+undefined is an error the engine reports on the step; parameters keep their types.
 """
 
 from __future__ import annotations
@@ -42,6 +44,68 @@ def environment() -> SandboxedEnvironment:
     return env
 
 
+def placeholder(name: str | None) -> str:
+    """What text shows for a missing value: ``‹previous unknown›``."""
+    return f"‹{name} unknown›" if name else "‹unknown›"
+
+
+class _Missing(ChainableUndefined):
+    """A missing value in text: falsy, chainable (``a.b.c`` of a missing ``a`` is missing),
+    and printed as a placeholder naming it when it is what a ``{{ }}`` shows."""
+
+    __slots__ = ()
+
+
+class _TextEnvironment(SandboxedEnvironment):
+    """Text templates: a None read from the context (``versions.previous`` when there is no
+    previous version) is missing, like an undefined name, so ``or`` and ``default`` fall back
+    and a bare ``{{ }}`` shows the placeholder."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        value = super().getattr(obj, attribute)
+        return self.undefined(name=attribute) if value is None else value
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        value = super().getitem(obj, argument)
+        return self.undefined(name=str(argument)) if value is None else value
+
+
+def _named(value: Any) -> Any:
+    if isinstance(value, Undefined):
+        return placeholder(getattr(value, "_undefined_name", None))
+    return value
+
+
+def _blank(value: Any) -> Any:
+    return "" if isinstance(value, Undefined) else value
+
+
+@lru_cache(maxsize=2)
+def text_environment(placeholders: bool = True) -> SandboxedEnvironment:
+    """Text templates; a missing or None value shows as ``placeholder(name)``, or as empty
+    text with ``placeholders=False``."""
+    env = _TextEnvironment(
+        undefined=_Missing,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_named if placeholders else _blank,
+    )
+    for name, fmt in (("pct", _pct), ("num", _num)):
+        env.filters[name] = _keeps_missing(fmt)
+    return env
+
+
+def _keeps_missing(fmt: Any) -> Any:
+    """A number filter that lets a missing value through, so it shows as the placeholder
+    naming it rather than "n/a"."""
+
+    def apply(value: Any, *args: Any) -> Any:
+        return value if isinstance(value, Undefined) else fmt(value, *args)
+
+    return apply
+
+
 class ConditionError(Exception):
     """A condition could not be evaluated (undefined value, type error …)."""
 
@@ -65,16 +129,26 @@ def _template(source: str):
 
 
 @lru_cache(maxsize=512)
+def _text_template(source: str, placeholders: bool = True):
+    return text_environment(placeholders).from_string(source)
+
+
+@lru_cache(maxsize=512)
 def _expression(source: str):
     return environment().compile_expression(source, undefined_to_none=False)
 
 
-def render(source: str | None, context: dict[str, Any]) -> str:
-    """Render a text field; errors at run time come back as a bracketed note, not a crash."""
+def render(source: str | None, context: dict[str, Any], *, placeholders: bool = True) -> str:
+    """Render a text field; errors at run time come back as a bracketed note, not a crash.
+
+    A value that is missing or None shows as ``placeholder(name)`` ("Roll churn back to
+    ‹previous unknown›"); with ``placeholders=False`` it renders as empty text, for fields
+    whose caller falls back on an empty answer (an action item's owner or link)."""
     if not source:
         return ""
     try:
-        return _template(source).render(**context).strip()
+        named = {k: _Missing(name=k) if v is None else v for k, v in context.items()}
+        return _text_template(source, placeholders).render(**named).strip()
     except Exception as exc:  # noqa: BLE001 - a template must never take the console down
         return f"{source.strip()} [template error: {exc}]"
 

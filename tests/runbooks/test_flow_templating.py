@@ -88,8 +88,61 @@ def test_render_value_keeps_types():
 
 
 def test_text_renders_leniently_and_filters():
-    assert templating.render("{{ 0.942 | pct }} of {{ nothing.here }}", {}) == "94.2% of"
+    # a missing value never stops the page from rendering: it shows as a named placeholder
+    assert templating.render("{{ 0.942 | pct }} of {{ nothing.here }}", {}) == (
+        "94.2% of ‹nothing unknown›"
+    )
     assert templating.render("{{ 50000 | num(0) }}", {}) == "50,000"
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        # no previous version: the title says so rather than "Roll churn back to None"
+        (
+            "Roll {{ model }} back to {{ versions.previous }}",
+            "Roll churn back to ‹previous unknown›",
+        ),
+        ("{{ versions['previous'] }}", "‹previous unknown›"),
+        ("Roll back to {{ versions.typo }}", "Roll back to ‹typo unknown›"),
+        ("{{ scenario }}", "‹scenario unknown›"),  # a top-level None
+        ("{{ versions.previous | pct }}", "‹previous unknown›"),  # not "n/a"
+        # a None is missing, so the runbook's own fallbacks take over
+        ("{{ versions.previous or versions.production }}", "v13"),
+        ("{{ versions.previous | default('the last good version') }}", "the last good version"),
+        (
+            "{% if versions.previous %}to {{ versions.previous }}{% else %}nowhere{% endif %}",
+            "nowhere",
+        ),
+        ("{{ ' (' ~ versions.previous ~ ')' if versions.previous else '' }}done", "done"),
+        # values that are there, falsy ones included, render as before
+        ("{{ versions.production }} {{ count }} {{ flag }}", "v13 0 False"),
+    ],
+)
+def test_missing_values_in_text_are_named_placeholders_never_none(source, shown):
+    ctx = {
+        "model": "churn",
+        "versions": {"production": "v13", "previous": None},
+        "scenario": None,
+        "count": 0,
+        "flag": False,
+    }
+    out = templating.render(source, ctx)
+    assert out == shown
+    assert "None" not in out
+
+
+def test_placeholders_can_be_turned_off_for_fields_with_a_fallback():
+    ctx = {"facts": {"owner": None}}
+    assert templating.render("{{ facts.owner }}", ctx, placeholders=False) == ""
+    assert templating.render("{{ facts.team }}", ctx, placeholders=False) == ""
+    assert templating.render("{{ facts.team }}", ctx) == "‹team unknown›"
+
+
+def test_parameters_and_conditions_keep_none():
+    ctx = {"versions": {"previous": None}}
+    assert templating.render_value("{{ versions.previous }}", ctx) is None
+    assert templating.evaluate("versions.previous is none", ctx) is True
 
 
 def test_sandbox_blocks_python_internals():
