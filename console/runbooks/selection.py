@@ -167,15 +167,44 @@ def open_incident(
 
 
 def record_alert(ws: Workspace, incident_id: str, alert: Alert, state: str) -> None:
+    """Record ``alert`` firing or resolved on the incident's timeline. A resolved alert is
+    recorded with its signal's value at resolution (``value``; the value it fired with is
+    kept as ``firing_value``), not the value it fired with."""
     verb = "firing" if state == "firing" else "resolved"
-    ws.store.append(
-        incident_id,
-        f"alert.{verb}",
-        f"{alert.name} {verb}: {alert.summary}",
-        actor="alerting",
-        at=max(ws.now(), _last_ts(ws, incident_id)),
-        payload={**alert.to_dict(), "state": verb},
-    )
+    at = max(ws.now(), _last_ts(ws, incident_id))
+    payload = {**alert.to_dict(), "state": verb}
+    message = f"{alert.name} {verb}: {alert.summary}"
+    if verb == "resolved":
+        signal = alert.labels.get("signal")
+        value = _value_at(ws, signal, alert.model, at)
+        payload.update(firing_value=alert.value, value=value, signal=signal)
+        if signal and value is not None:
+            message = f"{alert.name} resolved: {signal} {_signal_text(signal, value)} at resolution"
+        else:
+            message = f"{alert.name} resolved (value at resolution not available)"
+    ws.store.append(incident_id, f"alert.{verb}", message, actor="alerting", at=at, payload=payload)
+
+
+def _value_at(ws: Workspace, signal: str | None, model: str, at: datetime) -> float | None:
+    """The alert's signal at ``at``; None when the alert names no signal or the backend has
+    no answer (a resolved alert is still recorded)."""
+    if not signal:
+        return None
+    try:
+        return ws.backends.metrics.query(signal, model, at=at)
+    except RollbookError:
+        return None
+
+
+def _signal_text(signal: str, value: float) -> str:
+    """As the fleet shows the signal; small plain numbers keep four significant digits (a
+    churn prediction mean of 0.1729 is not "0.2")."""
+    from console.fleet import format_signal
+
+    text = format_signal(signal, value)
+    if text == f"{value:,.1f}" and abs(value) < 100:
+        return f"{value:.4g}"
+    return text
 
 
 def sync_alerts(ws: Workspace, incident_id: str) -> list[tuple[str, str]]:
