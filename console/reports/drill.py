@@ -50,8 +50,23 @@ class DrillScore:
             )
         return out
 
+    @property
+    def time_to_mitigation_applied(self) -> float | None:
+        """Minutes from detection to the first change for the incident read back."""
+        return self.measured.get("mitigation_applied_min")
+
+    @property
+    def time_to_mitigate(self) -> float | None:
+        """Minutes from detection to the impact observed to stop."""
+        return self.measured.get("mitigate_min")
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "rows": self.rows()}
+        return {
+            **asdict(self),
+            "time_to_mitigation_applied": self.time_to_mitigation_applied,
+            "time_to_mitigate": self.time_to_mitigate,
+            "rows": self.rows(),
+        }
 
 
 def targets_from_config(drill_targets: Mapping[str, float]) -> dict[str, float]:
@@ -60,13 +75,17 @@ def targets_from_config(drill_targets: Mapping[str, float]) -> dict[str, float]:
 
 
 def score_drill(incident: Incident, targets: Mapping[str, float]) -> DrillScore:
-    """Score measured times (minutes) against ``targets`` (metric key → minutes).
+    """Score measured times (minutes) against ``targets`` (metric key → minutes). The one
+    scorer of drill times: the drill runner (``console.runbooks.scoring``) adds its
+    recovery verdict to this one.
 
-    The drill passes when the incident was acknowledged and mitigated and every measured
-    time is within its target. Time to detect needs the onset (fault injection time): when
-    it is unknown it is reported as not measured and does not fail the drill. A target that
-    is not set is not scored."""
-    measured = {k: v for k, v in incident_metrics(incident).items() if k in SCORED}
+    The drill passes when the incident was acknowledged and mitigated (the impact observed
+    to stop) and every measured time is within its target. Time to detect needs the onset
+    (fault injection time): when it is unknown it is reported as not measured and does not
+    fail the drill; neither does a missing time to mitigation applied (a runbook may stop
+    the impact without changing production). A target that is not set is not scored.
+    ``measured`` holds every incident metric (``resolve_min`` too), scored or not."""
+    measured = incident_metrics(incident)
     reasons: list[str] = []
     passed = True
     for k in SCORED:
@@ -117,7 +136,9 @@ def recorded_score(events: Sequence[TimelineEvent]) -> DrillScore | None:
 def steps(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
     """Runbook steps in the order they started, with start, finish, seconds taken, state,
     pass/fail and the finishing message. A step that never finished has ``finished_at``
-    None."""
+    None. ``result`` is the word the report shows (``finding`` for a check phrased as a
+    question that found a problem, not "failed") and ``detail`` the message, a question
+    check's as question and answer (see ``record.finding``)."""
     rows: dict[str, dict[str, Any]] = {}
     for e in events:
         if e.kind not in ("step.started", "step.finished"):
@@ -137,6 +158,8 @@ def steps(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
                 "passed": None,
                 "message": e.message,
                 "actor": e.actor,
+                "result": "",
+                "detail": e.message,
             },
         )
         if e.kind == "step.started":
@@ -147,7 +170,21 @@ def steps(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
             start = row["started_at"] or e.ts
             row["started_at"] = start
             row["seconds"] = (e.ts - start).total_seconds()
+            row["result"], row["detail"] = _result(e, row)
+    for row in rows.values():
+        if not row["result"]:
+            row["result"] = row["state"] or "—"
     return list(rows.values())
+
+
+def _result(event: TimelineEvent, row: dict[str, Any]) -> tuple[str, str]:
+    state = row["state"]
+    result = ("passed" if row["passed"] else "failed") if row["passed"] is not None else state
+    reading = record.step_reading(event)
+    if reading is None:
+        return result or "—", event.message
+    is_check = event.payload.get("kind") == "check"
+    return ("finding" if is_check and state == "failed" else result), reading
 
 
 def build_drill_report(
@@ -167,6 +204,7 @@ def build_drill_report(
         )
     computed = score_drill(incident, targets)
     recorded = recorded_score(events)
+    metrics = incident_metrics(incident)
     notes = record.notes_by_tag(events)
     return {
         "incident": incident,
@@ -181,7 +219,9 @@ def build_drill_report(
         "actions": record.actions(events),
         "score": recorded or computed,
         "computed": computed,
-        "metrics": incident_metrics(incident),
+        "metrics": metrics,
+        "time_to_mitigation_applied": metrics["mitigation_applied_min"],
+        "time_to_mitigate": metrics["mitigate_min"],
         "improve": notes["went_badly"] + notes["lesson"],
         "went_well": notes["went_well"],
         "action_items": record.action_items(events),

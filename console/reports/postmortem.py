@@ -29,7 +29,8 @@ FORMATS = ("md", "html")
 KIND_LABELS = {
     "incident.opened": "opened",
     "incident.acknowledged": "acknowledged",
-    "incident.mitigated": "mitigated",
+    "incident.mitigation_applied": "mitigation applied",
+    "incident.mitigated": "impact stopped",
     "incident.resolved": "resolved",
     "incident.reviewed": "reviewed",
     "incident.updated": "updated",
@@ -39,6 +40,10 @@ KIND_LABELS = {
     "step.finished": "step finished",
     "alert.firing": "alert firing",
     "alert.resolved": "alert resolved",
+    "recovery.watching": "watching recovery",
+    "recovery.not_recovered": "not recovered",
+    "silence.created": "silence created",
+    "silence.expired": "silence expired",
     "drill.scored": "drill scored",
     "drill.started": "drill started",
 }
@@ -66,8 +71,25 @@ def _label(event: TimelineEvent) -> str:
         return f"action {event.kind.split('.', 1)[1]}"
     p = event.payload or {}
     if event.kind == "step.finished" and p.get("kind") and p.get("state"):
+        if p["kind"] == "decision":
+            return "decision"
+        if p["kind"] == "check" and p["state"] == "failed" and _finding(event) is not None:
+            return "finding"  # a question that found a problem, not a failure
         return f"{p['kind']} {p['state']}"  # "check failed", "action done", "manual done"
     return KIND_LABELS.get(event.kind, event.kind)
+
+
+def _finding(event: TimelineEvent) -> str | None:
+    """A check step phrased as a question, read as its answer (see ``record.finding``)."""
+    if (event.payload or {}).get("kind") != "check":
+        return None
+    return record.step_reading(event)
+
+
+def _message(event: TimelineEvent) -> str:
+    """The timeline's detail: a question check or a decision as question and answer
+    ("Does the null rate trip the circuit breaker? — yes: …"), else the event's message."""
+    return record.step_reading(event) or event.message
 
 
 def _folded(events: Sequence[TimelineEvent]) -> set[int]:
@@ -142,7 +164,7 @@ def timeline(incident: Incident, events: Sequence[TimelineEvent]) -> list[dict[s
                 "actor": e.actor,
                 "kind": e.kind,
                 "label": _label(e),
-                "message": e.message,
+                "message": _message(e),
                 "seq": e.seq,
                 "action": e.kind.startswith("action."),
             }
@@ -156,7 +178,11 @@ def _impact(
     metrics: dict[str, float | None],
     now: datetime,
     revenue_per_hour: float | None,
+    mitigation: dict[str, Any],
 ) -> dict[str, Any]:
+    """Users, requests, SLO and revenue at risk. The cost clock runs until the impact was
+    observed to stop (``mitigated``), not until a mitigation was applied: a rollback that
+    did not help stops nothing."""
     imp = dict(incident.data.get("impact") or {})
     rph = imp.get("revenue_per_hour", revenue_per_hour)
     mitigate = metrics["mitigate_min"]
@@ -167,6 +193,9 @@ def _impact(
     return {
         "duration_min": impact_duration_min(incident, now=now),
         "duration_from": "onset" if incident.onset_at else "detection",
+        "stopped": incident.mitigated_at is not None,
+        "mitigation_applied": mitigation["applied_text"],
+        "impact_stopped": mitigation["stopped_text"],
         "users_affected": imp.get("users_affected"),
         "requests_affected": imp.get("requests_affected"),
         "slo_breached": imp.get("slo_breached"),
@@ -197,23 +226,111 @@ def _detection(incident: Incident, events: Sequence[TimelineEvent]) -> dict[str,
     return {"how": how, "alert": alert, "opened_by": opened.actor if opened else None}
 
 
+def _min(value: float) -> str:
+    """Minutes for a sentence: ``4``, ``9.5``."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _action_text(a: dict[str, Any]) -> str:
+    """``rollback v13 → v12``; a simulated world's fix as what it did; an action that
+    recorded no from/to as its own last message."""
+    if a["action"] in record.FIX_ACTIONS or a["moved"] in (a.get("message"), a["action"]):
+        return str(a["moved"])
+    return f"{a['action']} {a['moved']}".strip()
+
+
+def _mitigation(
+    incident: Incident,
+    metrics: dict[str, float | None],
+    events: Sequence[TimelineEvent],
+    acts: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The two mitigation times in words: when a change to production was read back (and
+    which change), and when the impact was observed to stop — "not observed yet" while
+    ``mitigated`` is unset. ``sentence`` is what the summary and the impact section say."""
+    applied_min, stopped_min = metrics["mitigation_applied_min"], metrics["mitigate_min"]
+    marker = next((e for e in events if e.kind == "incident.mitigation_applied"), None)
+    action = None
+    if marker is not None and marker.payload.get("action_id"):
+        action = next((a for a in acts if a["action_id"] == marker.payload["action_id"]), None)
+    if action is not None:
+        what = _action_text(action)
+    elif marker is not None:
+        what = marker.message.removeprefix("mitigation applied: ")
+    else:
+        what = ""
+    if applied_min is not None:
+        first = f"Mitigation applied after {_min(applied_min)} min" + (f" ({what})" if what else "")
+        stop = (
+            f"impact observed to stop after {_min(stopped_min)} min"
+            if stopped_min is not None
+            else "impact not observed to stop yet"
+        )
+        sentence = f"{first}; {stop}."
+    elif stopped_min is not None:
+        sentence = (
+            f"Impact observed to stop after {_min(stopped_min)} min "
+            "(no change to production was recorded for it)."
+        )
+    else:
+        sentence = "No mitigation applied yet; impact not observed to stop yet."
+    applied_text = (
+        "not yet"
+        if applied_min is None
+        else f"after {_min(applied_min)} min" + (f" ({what})" if what else "")
+    )
+    stopped_text = "not observed yet" if stopped_min is None else f"after {_min(stopped_min)} min"
+    return {
+        "applied_min": applied_min,
+        "applied_action": action,
+        "applied_what": what,
+        "applied_text": applied_text,
+        "stopped_min": stopped_min,
+        "stopped_text": stopped_text,
+        "sentence": sentence,
+    }
+
+
+#: Outcomes that changed nothing and are left out of the summary's list of actions.
+_NOT_ACTED = ("noop", "refused", "dry-run")
+
+
+def summary_actions(acts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The actions the summary lists, in time order: each with ``at`` (when it took effect,
+    else when it was requested) and ``text`` (``rollback v13 → v12``, plus its outcome
+    when it did not apply cleanly). Actions that changed nothing (no-op, refused) are left
+    out."""
+    out = []
+    for a in acts:
+        if a["outcome"] in _NOT_ACTED:
+            continue
+        applied = a["outcome"] in record.APPLIED_OUTCOMES
+        text = _action_text(a)
+        if not applied:
+            text += f" ({a['outcome'] or 'not finished'})"
+        at = a["ended_at"] if applied and a["ended_at"] else a["requested_at"]
+        out.append({"at": at, "text": text, "action": a})
+    return sorted(out, key=lambda r: r["at"])
+
+
 def _summary(
     incident: Incident,
     metrics: dict[str, float | None],
     notes: dict[str, list[record.Note]],
     acts: list[dict[str, Any]],
+    mitigation: dict[str, Any],
 ) -> str:
     if incident.data.get("summary"):
         return str(incident.data["summary"])
     parts = [f"{incident.severity} on model {incident.model} ({incident.env}): {incident.title}."]
     if incident.detected_at:
         parts.append(f"Detected at {incident.detected_at:%Y-%m-%d %H:%M} UTC.")
-    done = [a for a in acts if a["outcome"] in ("finished", "verified")]
-    if metrics["mitigate_min"] is not None:
-        how = f" by {', '.join(sorted({a['action'] for a in done if a['action']}))}" if done else ""
-        parts.append(f"Mitigated after {metrics['mitigate_min']:.0f} min{how}.")
+    parts.append(mitigation["sentence"])
+    listed = summary_actions(acts)
+    if listed:
+        parts.append("Actions: " + "; ".join(f"{r['at']:%H:%M} {r['text']}" for r in listed) + ".")
     if metrics["resolve_min"] is not None:
-        parts.append(f"Resolved after {metrics['resolve_min']:.0f} min.")
+        parts.append(f"Resolved after {_min(metrics['resolve_min'])} min.")
     if notes["root_cause"]:
         parts.append(f"Root cause: {notes['root_cause'][0].text}")
     return " ".join(parts)
@@ -231,12 +348,40 @@ def _authors(events: Sequence[TimelineEvent]) -> list[str]:
     return names or record.participants(events)
 
 
+def _checks(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
+    """Check results for the supporting data: ``result`` (passed, failed, inconclusive, or
+    ``finding`` for a question that found a problem) and ``finding`` (the question and its
+    answer, None for a check that is not phrased as a question)."""
+    out = []
+    for c in record.checks(events):
+        found = record.finding(c.title, c.state, c.summary) if c.title else None
+        result = c.state or ("passed" if c.passed else "failed" if c.passed is False else "")
+        if found is not None and c.state == "failed":
+            result = "finding"
+        out.append(
+            {
+                "step": c.step,
+                "check": c.check,
+                "title": c.title,
+                "passed": c.passed,
+                "state": c.state,
+                "result": result,
+                "summary": c.summary,
+                "finding": found,
+                "at": c.at,
+            }
+        )
+    return out
+
+
 def _supporting(incident: Incident, events: Sequence[TimelineEvent]) -> dict[str, Any]:
+    """Evidence, check results, the drill's verdict and the record's hash chain. The facts
+    a simulated world injected with its fault (``bad_version``, ``scenario``, …) are the
+    simulator's answer key, not evidence: they are left out."""
     scored = [e.payload for e in events if e.kind == "drill.scored"]
     return {
         "evidence": [ev for ev in incident.data.get("evidence") or [] if isinstance(ev, dict)],
-        "checks": record.checks(events),
-        "facts": incident.data.get("facts") or {},
+        "checks": _checks(events),
         "drill": scored[-1] if scored else None,
         "event_count": len(events),
         "first_seq": events[0].seq if events else None,
@@ -265,12 +410,14 @@ def build_postmortem(
     lineage = record.lineage_diff(events)
     drift = record.drift_evidence(events)
     versions = record.versions_involved(events, {**incident.data, "model": incident.model})
+    mitigation = _mitigation(incident, metrics, events, acts)
     return {
         "incident": incident,
         "generated_at": now,
         "authors": list(authors) if authors else _authors(events),
-        "summary": _summary(incident, metrics, notes, acts),
-        "impact": _impact(incident, metrics, now, revenue_per_hour),
+        "summary": _summary(incident, metrics, notes, acts, mitigation),
+        "mitigation": mitigation,
+        "impact": _impact(incident, metrics, now, revenue_per_hour, mitigation),
         "timeline": timeline(incident, events),
         "detection": _detection(incident, events),
         "metrics": metrics,
@@ -297,6 +444,7 @@ JSON_KEYS = (
     "generated_at",
     "authors",
     "summary",
+    "mitigation",
     "impact",
     "timeline",
     "detection",

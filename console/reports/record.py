@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -33,7 +34,7 @@ SYSTEM_ACTORS = frozenset(
     }
 )
 # Actions whose from/to are states, not model versions.
-NON_VERSION_ACTIONS = frozenset({"pause_batch", "resume_batch"})
+NON_VERSION_ACTIONS = frozenset({"pause_batch", "resume_batch", "clear_fault", "stage"})
 LINEAGE_GROUPS = ("code", "data", "features", "params", "environment", "artifact")
 # Which of the three things that move independently each lineage group belongs to.
 MOVED_THING = {
@@ -80,6 +81,7 @@ class CheckResult:
     summary: str
     at: datetime
     evidence: dict[str, Any]
+    title: str = ""  # the step's title as the engine wrote it ("" when not recorded)
 
 
 def is_person(actor: str) -> bool:
@@ -174,6 +176,7 @@ def checks(events: Sequence[TimelineEvent]) -> list[CheckResult]:
                     str(p.get("summary") or e.message),
                     e.ts,
                     ev,
+                    step_title(e),
                 )
             )
     return out
@@ -267,8 +270,9 @@ def drift_evidence(events: Sequence[TimelineEvent]) -> dict[str, list[dict[str, 
 
 
 def actions(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
-    """One row per action (``action_id``): what, model, from → to, who asked, when it was
-    requested and how it ended (the last ``action.*`` state)."""
+    """One row per action (``action_id``) in the order they were requested: what, model,
+    from → to, who asked, when it was requested, how it ended (the last ``action.*`` state)
+    and ``moved``: what it changed, as text for people (see ``describe_action``)."""
     rows: dict[Any, dict[str, Any]] = {}
     for e in events:
         if not e.kind.startswith("action.") or e.kind == "action_item":
@@ -283,21 +287,128 @@ def actions(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
                 "model": p.get("model") or "",
                 "from": p.get("from"),
                 "to": p.get("to"),
+                "before": None,
+                "after": None,
+                "version": None,
                 "actor": e.actor,
                 "requested_at": e.ts,
                 "outcome": "",
                 "ended_at": None,
                 "duration_ms": None,
+                "message": e.message,
             },
         )
         for k in ("action", "model", "from", "to"):
             row[k] = row[k] or p.get(k) or ""
+        for k in ("before", "after", "version"):
+            if p.get(k) is not None:
+                row[k] = p[k]
         state = e.kind.split(".", 1)[1]
         if state not in ("requested", "step", "confirmed"):
-            row["outcome"], row["ended_at"] = state, e.ts
+            row["outcome"], row["ended_at"], row["message"] = state, e.ts, e.message
         if p.get("duration_ms") is not None:
             row["duration_ms"] = p["duration_ms"]
+    for row in rows.values():
+        row["moved"] = describe_action(row)
     return list(rows.values())
+
+
+#: Outcomes after which an action's change holds (read back), for summaries and resolution.
+APPLIED_OUTCOMES = ("finished", "verified")
+#: Actions of simulated worlds only: what they move is the world's fault, not production.
+FIX_ACTIONS = frozenset({"clear_fault"})
+
+
+def _state_text(value: Any) -> str:
+    """A before/after state as text: routes as ``v21:75% v22:25%``, a batch job's
+    ``{"paused": true}`` as ``paused``, a stage as itself."""
+    if isinstance(value, dict):
+        if _is_routes(value):
+            parts = sorted(value.items(), key=lambda kv: -float(kv[1]))
+            return " ".join(f"{k.removeprefix('fallback:')}:{float(v):g}%" for k, v in parts if v)
+        if set(value) == {"paused"}:
+            return "paused" if value["paused"] else "running"
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def describe_action(row: dict[str, Any]) -> str:
+    """What an action moved, never blank: ``v13 → v12`` (from/to as the action recorded
+    them), ``v22: Canary → Staging`` (a stage), ``v21:75% v22:25% → v21:100%`` (before/after
+    routes), ``fix deployed (simulated world)``; else the action's last message."""
+    if row.get("action") in FIX_ACTIONS:
+        return "fix deployed (simulated world)"
+    old, new = row.get("from"), row.get("to")
+    if old not in (None, "") and new not in (None, ""):
+        return f"{old} → {new}"
+    before, after = row.get("before"), row.get("after")
+    if before is not None and after is not None:
+        moved = f"{_state_text(before)} → {_state_text(after)}"
+        return f"{row['version']}: {moved}" if row.get("version") else moved
+    if new not in (None, ""):
+        return f"→ {new}"
+    return str(row.get("message") or row.get("action") or "action")
+
+
+def step_title(event: TimelineEvent) -> str:
+    """A step's title from its ``step.finished`` message (``"{title}: {state} — {summary}"``,
+    as the engine writes it); "" when the message has another shape."""
+    state = str(event.payload.get("state") or "")
+    head, sep, _ = event.message.partition(f": {state} — ") if state else ("", "", "")
+    return head if sep else ""
+
+
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
+_YES_NO = re.compile(
+    r"(is|are|was|were|does|do|did|has|have|had|can|could|will|would|should)\b", re.I
+)
+
+
+def question_kind(title: str) -> str | None:
+    """``"yes/no"`` for a title phrased as a closed question ("Does the null rate trip the
+    circuit breaker?"), ``"open"`` for an open one ("Which features drifted?"), None for a
+    title that is not a question. Parenthesised asides are ignored: "The global rate (does
+    it hide the segment?)" is not a question, "Are the scores wrong? (against …)" is."""
+    bare = _PARENTHESES.sub("", title).strip()
+    if not bare.endswith("?"):
+        return None
+    return "yes/no" if _YES_NO.match(bare) else "open"
+
+
+def finding(title: str, state: str, summary: str) -> str | None:
+    """A check phrased as a question, read as its answer; None for a check that is not a
+    question. A check fails when it finds what it looks for, so a closed question that
+    failed answers "yes" and one that passed "no" ("Does the null rate trip the circuit
+    breaker? — yes: null rate 94.2% (threshold 5.0%)"); an open question is answered by
+    its summary. A check with no data to judge says so rather than answering."""
+    kind = question_kind(title)
+    if kind is None:
+        return None
+    if state == "inconclusive":
+        answer = "not known (no data to judge)"
+        return f"{title} — {answer}: {summary}" if summary else f"{title} — {answer}"
+    if kind == "yes/no" and state in ("failed", "passed"):
+        word = "yes" if state == "failed" else "no"
+        return f"{title} — {word}: {summary}" if summary else f"{title} — {word}"
+    return f"{title} — {summary}" if summary else title
+
+
+def step_reading(event: TimelineEvent) -> str | None:
+    """How a finished step reads in a report, when it is a question: a check phrased as a
+    question as its answer (``finding``), a decision as its question and what was decided
+    ("Roll back, hotfix or retrain? — decided: Hotfix the pipeline"); None for any other
+    step (its message reads as it is)."""
+    if event.kind != "step.finished":
+        return None
+    p = event.payload
+    title, summary = step_title(event), str(p.get("summary") or "")
+    if not title:
+        return None
+    if p.get("kind") == "check":
+        return finding(title, str(p.get("state") or ""), summary)
+    if p.get("kind") == "decision" and summary:
+        return f"{title} — {summary}"
+    return None
 
 
 def versions_involved(
@@ -325,11 +436,31 @@ def versions_involved(
     labels = (data.get("alert") or {}).get("labels") or {}
     add(str(data.get("model") or ""), labels.get("version"), "version the alert fired on")
     for a in actions(events):
+        if a["action"] == "stage" and a["version"]:
+            add(a["model"], a["version"], f"stage {a['moved'].partition(': ')[2]}")
         if a["action"] in NON_VERSION_ACTIONS:
             continue
-        add(a["model"], a["from"], f"before {a['action']}")
-        add(a["model"], a["to"], f"after {a['action']}")
+        for when, key in (("before", "from"), ("after", "to")):
+            routes = a["before" if key == "from" else "after"]
+            if isinstance(routes, dict) and _is_routes(routes):
+                # a traffic change, kill switch or restore: the versions that took traffic
+                for version, share in routes.items():
+                    if share:
+                        add(a["model"], version, f"served {when} the {a['action']}")
+            elif not _is_routes_text(a[key]):
+                add(a["model"], a[key], f"{when} {a['action']}")
     return out
+
+
+def _is_routes(value: dict[str, Any]) -> bool:
+    return bool(value) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value.values()
+    )
+
+
+def _is_routes_text(value: Any) -> bool:
+    """``v21:75% v22:25%`` (routes as an action wrote them), not a version."""
+    return isinstance(value, str) and "%" in value
 
 
 def participants(events: Sequence[TimelineEvent], data: dict[str, Any] | None = None) -> list[str]:

@@ -1,10 +1,12 @@
-"""Scoring a drill: time to detect, acknowledge and mitigate against the targets, and
-whether the service recovered.
+"""Scoring a drill: the measured times against the targets, and whether the service
+recovered.
 
-Targets come from the config's ``[drill]`` table (minutes); a runbook's ``drill.targets``
-override them for its own slow-burning faults. Recovered means no alert for the model is
-still firing once the drill ends and every waiting check (``recovery``, ``alert_cleared``)
-of the runbook passed.
+The times are scored by the one scorer of drill times, ``console.reports.drill.score_drill``
+(time to detect, acknowledge, mitigation applied and mitigate; the drill report scores the
+same way). Targets come from the config's ``[drill]`` table (minutes); a runbook's
+``drill.targets`` override them for its own slow-burning faults. Recovered means no alert for
+the model is still firing once the drill ends and every waiting check (``recovery``,
+``alert_cleared``) of the runbook passed.
 """
 
 from __future__ import annotations
@@ -41,10 +43,24 @@ class DrillResult:
     facts: dict[str, Any] = field(default_factory=dict)
     definitions: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def time_to_mitigation_applied(self) -> float | None:
+        """Minutes from detection to the first change for the incident read back."""
+        return self.measured.get("mitigation_applied_min")
+
+    @property
+    def time_to_mitigate(self) -> float | None:
+        """Minutes from detection to the impact observed to stop."""
+        return self.measured.get("mitigate_min")
+
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
-        return asdict(self)
+        return {
+            **asdict(self),
+            "time_to_mitigation_applied": self.time_to_mitigation_applied,
+            "time_to_mitigate": self.time_to_mitigate,
+        }
 
 
 def drill_targets(ws: Workspace, runbook) -> dict[str, float]:
@@ -77,8 +93,9 @@ def watch_alerts(ws: Workspace, incident_id: str, *, limit: timedelta = WATCH_LI
 
 
 def score(ws: Workspace, incident_id: str, *, auto: bool = False) -> DrillResult:
-    """Score a drill incident and record the verdict (``drill.scored``)."""
-    from console.reports.metrics import incident_metrics
+    """Score a drill incident and record the verdict (``drill.scored``): the times as
+    ``score_drill`` scores them, and passed only when the service recovered too."""
+    from console.reports.drill import score_drill
     from console.runbooks.loader import workspace_library
     from console.runbooks.selection import sync_alerts
 
@@ -99,24 +116,9 @@ def score(ws: Workspace, incident_id: str, *, auto: bool = False) -> DrillResult
     except RollbookError as exc:
         still = [f"(alerts unreadable: {exc.message})"]
     inc = ws.store.get(inc.id)
-    measured = incident_metrics(inc)
     targets = drill_targets(ws, rb)
-    reasons: list[str] = []
-    passed = True
-    for key, target in targets.items():
-        value = measured.get(key)
-        label = key.removesuffix("_min").replace("_", " ")
-        if value is None and key == "mitigation_applied_min":
-            # a runbook may stop the impact without changing production
-            reasons.append(f"time to {label} not measured: nothing changed in production")
-        elif value is None:
-            passed = False
-            reasons.append(f"time to {label} not measured: the incident never got there")
-        elif value > target:
-            passed = False
-            reasons.append(f"time to {label} {value:.1f} min exceeds the target of {target:g} min")
-        else:
-            reasons.append(f"time to {label} {value:.1f} min within the target of {target:g} min")
+    timed = score_drill(inc, targets)
+    measured, reasons, passed = timed.measured, list(timed.reasons), timed.passed
     checks = _recovery_checks(ws, inc.id)
     recovered = not still and all(checks.values())
     if still:

@@ -123,7 +123,14 @@ def build_drill_incident(store: IncidentStore) -> str:
                     "value": 0.942,
                 }
             ],
-            "facts": {"positive rate": "14% → 62%", "customers scored": "2,100,000"},
+            # what the simulated world injected: its answer key, never shown in a report
+            "facts": {
+                "bad_version": "v42",
+                "good_version": "v41",
+                "scenario": "athena-null-feature",
+                "kind": "data",
+                "signals": ["null_rate:avg_order_value_90d", "positive_rate"],
+            },
             "impact": {
                 "requests_affected": 2_100_000,
                 "users_affected": 2_100_000,
@@ -153,11 +160,15 @@ def build_drill_incident(store: IncidentStore) -> str:
             "check": "drift",
         },
     )
+    # as the engine writes a finished step: "{title}: {state} — {summary}"
+    nulls = (
+        "avg_order_value_90d null rate 94.2% (threshold 2.0%); "
+        "rename suggested: total_order_amount → order_total_amount"
+    )
     ap(
         iid,
         "step.finished",
-        "avg_order_value_90d null rate 94.2% (threshold 2.0%); "
-        "rename suggested: total_order_amount → order_total_amount",
+        f"Are any features null?: failed — {nulls}",
         actor="engine",
         at=at(6, 50, 10),
         payload={
@@ -167,22 +178,25 @@ def build_drill_incident(store: IncidentStore) -> str:
             "state": "failed",
             "check": "drift",
             "passed": False,
+            "summary": nulls,
             "evidence": DRIFT_EVIDENCE,
         },
     )
+    moved = "lineage v41 → v42: data moved; code and model unchanged"
     ap(
         iid,
         "step.finished",
-        "lineage v41 → v42: data moved; code and model unchanged",
+        f"Compare the versions' lineage: passed — {moved}",
         actor="engine",
         at=at(6, 51),
         payload={
             "step": "lineage",
             "phase": "triage",
             "kind": "check",
-            "state": "done",
+            "state": "passed",
             "check": "lineage_diff",
             "passed": True,
+            "summary": moved,
             "evidence": LINEAGE_EVIDENCE,
         },
     )
@@ -220,6 +234,17 @@ def build_drill_incident(store: IncidentStore) -> str:
         at=at(6, 53, 20),
         payload={**common, "duration_ms": 50_000},
     )
+    # as the mitigation use case records it: read back, so the mitigation is applied; the
+    # impact is seen to stop 40 s later
+    lifecycle.mitigation_applied(
+        store,
+        iid,
+        actor="alice",
+        at=at(6, 53, 20),
+        action="pause_batch",
+        summary="pause batch scoring for churn",
+        action_id="act-1",
+    )
     lifecycle.mark(store, iid, "mitigated", actor="alice", at=at(6, 54), message="impact stopped")
     lifecycle.enter_phase(store, iid, "diagnose", actor="alice", at=at(6, 55))
     ap(
@@ -252,8 +277,18 @@ def build_drill_incident(store: IncidentStore) -> str:
         at=at(7, 32),
         payload={
             "passed": True,
-            "measured": {"detect_min": 17.0, "acknowledge_min": 2.0, "mitigate_min": 7.0},
-            "targets": {"detect_min": 20.0, "acknowledge_min": 5.0, "mitigate_min": 8.0},
+            "measured": {
+                "detect_min": 17.0,
+                "acknowledge_min": 2.0,
+                "mitigation_applied_min": 19 / 3,  # 06:47 → 06:53:20
+                "mitigate_min": 7.0,
+            },
+            "targets": {
+                "detect_min": 20.0,
+                "acknowledge_min": 5.0,
+                "mitigation_applied_min": 8.0,
+                "mitigate_min": 15.0,
+            },
             "recovered": True,
             "reasons": ["every measured time within its target"],
         },
