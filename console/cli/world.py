@@ -14,6 +14,16 @@ from console.cli.common import (
 )
 
 
+def _check_speed(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    # A usage error (exit 2), like every other option out of its range, and checked before
+    # the world is opened: a world once saved with speed inf made every later command fail.
+    from console.clock import speed_problem
+
+    if value is not None and (problem := speed_problem(value)):
+        raise click.BadParameter(problem)
+    return value
+
+
 def print_fleet(statuses) -> None:
     from rich.table import Table
 
@@ -60,7 +70,11 @@ def print_fleet(statuses) -> None:
     help="Fault to inject into the embedded world.",
 )
 @click.option(
-    "--speed", type=float, default=None, help="Simulated seconds per wall-clock second (default 1)."
+    "--speed",
+    type=float,
+    default=None,
+    callback=_check_speed,
+    help="Simulated seconds per wall-clock second (default 1; at most 86400).",
 )
 @click.option("--no-tui", is_flag=True, help="Print where things stand instead of opening the TUI.")
 @json_option

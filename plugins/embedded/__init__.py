@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from console.backends.plugin import Plugin, PluginContext
+from console.clock import speed_problem
 from console.errors import ConfigError
 
 OPTIONS = ("path", "seed", "speed", "thresholds")
@@ -37,12 +38,9 @@ def world_for(ctx: PluginContext, options: Mapping[str, Any]):
         seed = int(options.get("seed", 7))
     except (TypeError, ValueError):
         raise bad("seed", f"must be an integer, got {options.get('seed')!r}") from None
-    try:
-        speed = float(options.get("speed", 1.0))
-    except (TypeError, ValueError):
-        raise bad("speed", f"must be a number, got {options.get('speed')!r}") from None
-    if speed <= 0:
-        raise bad("speed", f"must be positive, got {speed}")
+    speed = options.get("speed", 1.0)
+    if problem := speed_problem(speed):  # NaN, inf, 0, negative, too fast, not a number
+        raise bad("speed", problem)
     thresholds = options.get("thresholds") or {}
     if not isinstance(thresholds, Mapping):
         raise bad("thresholds", "must be a table of threshold names to numbers")

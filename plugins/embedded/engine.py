@@ -15,6 +15,7 @@ which regenerates the model's series from the onset.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 from sqlite_utils import Database
 
-from console.clock import Clock, ScaledClock
+from console.clock import Clock, ScaledClock, speed_problem
 from console.errors import BackendError, InvalidInput
 from plugins.embedded import db as schema
 from plugins.embedded import samples, seed_data, simulator
@@ -70,6 +71,8 @@ class SimulationEngine:
         self.seed = int(seed)
         self.thresholds = dict(thresholds or {})
         self._clock = clock
+        if problem := speed_problem(speed):
+            raise InvalidInput(f"speed {problem}", hint="e.g. speed=60 (a minute per second)")
         self._initial_speed = float(speed)
         self._lock = threading.RLock()
         self._db: Database | None = None
@@ -136,9 +139,11 @@ class SimulationEngine:
 
     def set_speed(self, speed: float) -> None:
         """Simulated seconds per wall second from now on, re-anchored so time does not jump.
-        Persisted for every process; no effect on a world driven by an explicit clock."""
-        if not speed > 0:
-            raise InvalidInput(f"speed must be positive, got {speed!r}")
+        Persisted for every process; no effect on a world driven by an explicit clock.
+        Checked before anything is saved: NaN, ±inf, zero, negatives and speeds above
+        ``console.clock.MAX_SPEED`` raise ``InvalidInput`` and leave the world as it was."""
+        if problem := speed_problem(speed):
+            raise InvalidInput(f"speed {problem}", hint="e.g. --speed 60 (a minute per second)")
         sim = self.now_ts()
         with self.tx() as conn:
             conn.execute(
@@ -158,6 +163,7 @@ class SimulationEngine:
             if row is not None:
                 self.seed = int(row[0])  # an existing world keeps the seed it was made with
                 created = False
+                self._repair_clock(conn)
             else:
                 if self._clock is not None:
                     seed_now = floor_minute(to_ts(self._clock.now()))
@@ -181,6 +187,38 @@ class SimulationEngine:
                 created = True
         if created:
             self.advance(from_ts(self._world_row()["seeded_at"]))
+
+    def _repair_clock(self, conn: Any) -> None:
+        """A world saved with a speed no clock can run at (inf, NaN — stored as NULL —, zero,
+        negative or absurdly large, by a version that checked too late) would make every
+        read fail; fall back to 1x from the last good simulated time and say so once on
+        stderr (the repair is saved, so the next open is silent)."""
+        speed, anchor_sim, until = conn.execute(
+            "SELECT speed, anchor_sim, simulated_until FROM world WHERE id = 1"
+        ).fetchone()
+        problem = speed_problem(speed)
+        # 253402300799 is 9999-12-31T23:59:59Z, the last second a datetime holds.
+        anchor_ok = isinstance(anchor_sim, int | float) and abs(anchor_sim) <= 253402300799
+        if problem is None and anchor_ok:
+            return
+        # Time never runs back behind the ticks already generated.
+        restart = max(float(until), float(anchor_sim)) if anchor_ok else float(until)
+        conn.execute(
+            "UPDATE world SET anchor_sim = ?, anchor_wall = ?, speed = 1.0,"
+            " revision = revision + 1 WHERE id = 1",
+            (restart, time.time()),
+        )
+        if speed is None:  # SQLite stores a NaN as NULL
+            why = "the saved speed is missing or NaN"
+        elif problem:
+            why = f"the saved speed {problem}"
+        else:
+            why = f"the saved clock anchor {anchor_sim!r} is not a time"
+        print(
+            f"warning: embedded world {self.path}: {why}; reset to speed 1"
+            f" (simulated time resumes at {from_ts(restart):%Y-%m-%d %H:%M} UTC)",
+            file=sys.stderr,
+        )
 
     def model_state(self, model: str) -> ModelState:
         routes = [
