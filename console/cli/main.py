@@ -114,32 +114,57 @@ def cli(ctx: click.Context, env_name: str | None) -> None:
         ctx.invoke(open_console)
 
 
-def _json_error(exc: BaseException, exit_code: int) -> None:
+def _json_in_argv(argv: list[str]) -> bool:
+    """Whether the command line asks for ``--json``, read from the tokens themselves: an
+    error found while parsing (an unknown command or option, a bad value) comes before click
+    has read the flag, or from a command that has none. Tokens after ``--`` are arguments."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
+def _json_error(exc: BaseException, exit_code: int, as_json: bool) -> None:
     """With ``--json``, an error still answers JSON on stdout (the message stays on stderr)."""
-    if getattr(exc, "rollbook_json", False):
+    if as_json or getattr(exc, "rollbook_json", False):
         from console.cli.common import error_json, print_json
 
         print_json(error_json(exc, exit_code))
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    as_json = _json_in_argv(args)
     try:
         # With standalone_mode=False click *returns* the code of ctx.exit(n) instead of exiting.
-        rc = cli.main(args=argv, prog_name="rollbook", standalone_mode=False)
-    except click.exceptions.Abort:
+        rc = cli.main(args=args, prog_name="rollbook", standalone_mode=False)
+    except click.exceptions.Abort as exc:
         click.echo("Aborted.", err=True)
+        _json_error(exc, 1, as_json)
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
-        _json_error(exc, exc.exit_code)
+        _json_error(exc, exc.exit_code, as_json)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except RollbookError as exc:
         click.echo(f"error: {exc}", err=True)
-        _json_error(exc, exc.exit_code)
+        _json_error(exc, exc.exit_code, as_json)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # outside click's own handling (which aborts, exit 1)
+        _json_error(exc, 130, as_json)
         sys.exit(130)
+    except Exception as exc:
+        # A bug: the traceback still goes to stderr, and a script reading --json still gets
+        # an answer it can parse.
+        if as_json:
+            from console.cli.common import print_json
+
+            body = {"message": f"internal error: {exc}", "hint": "please report this bug"}
+            print_json({"error": {**body, "exit_code": 1, "type": type(exc).__name__}})
+        raise
     if isinstance(rc, int) and rc != 0:
         sys.exit(rc)
