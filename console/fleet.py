@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from console.backends.types import Alert
 
+# one formatting module serves every screen and command (re-exported: older imports)
+from console.formatting import HEALTH_WORDS, format_routes, format_signal  # noqa: F401
+
 if TYPE_CHECKING:
     from console.serving import Split
 from console.workspace import Workspace
@@ -22,13 +25,6 @@ KEY_SIGNALS = (
     "output_diversity",
 )
 HEALTH_ORDER = {"healthy": 0, "degraded": 1, "critical": 2, "unknown": 3}
-# Health as an icon and a word: never conveyed by colour alone.
-HEALTH_WORDS = {
-    "healthy": "✔ ok",
-    "degraded": "▲ degraded",
-    "critical": "✖ CRITICAL",
-    "unknown": "? unknown",
-}
 
 
 @dataclass(frozen=True)
@@ -68,31 +64,6 @@ class ModelStatus:
             "backend_errors": dict(self.backend_errors),
             "split": self.split.to_dict() if self.split else None,
         }
-
-
-def format_signal(signal: str, value: float | None) -> str:
-    """A signal's value for people: rates as %, latencies in ms, the rest as numbers."""
-    if value is None:
-        return "—"
-    if signal in ("error_rate", "positive_rate", "output_diversity") or signal.startswith(
-        ("null_rate", "false_positive")
-    ):
-        return f"{value * 100:.1f}%"
-    if signal.startswith("latency"):
-        return f"{value:.0f}ms"
-    return f"{value:,.1f}"
-
-
-def format_routes(routes: dict[str, float]) -> str:
-    """``v13:90% v14:10%`` (largest first; fallback routes without their prefix)."""
-    return (
-        " ".join(
-            f"{k.removeprefix('fallback:')}:{v:g}%"
-            for k, v in sorted(routes.items(), key=lambda kv: -kv[1])
-            if v
-        )
-        or "—"
-    )
 
 
 def active_killswitches(ws: Workspace) -> dict[str, str]:

@@ -5,34 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from console.formatting import plain  # noqa: F401 - one formatter; re-exported
+
 if TYPE_CHECKING:
     from console.actions.plan import Plan
     from console.actions.results import ActionResult
-
-
-def plain(value) -> str:
-    """A value as a person reads it: no braces, quotes or True/False; numbers to 4
-    significant digits; timestamps as HH:MM:SS."""
-    from datetime import datetime
-
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, datetime):
-        return f"{value:%H:%M:%S}"
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-        try:
-            return f"{datetime.fromisoformat(value):%H:%M:%S}"
-        except ValueError:
-            return value
-    if isinstance(value, dict):
-        if set(value) == {"at", "value"}:  # a point of a series
-            return f"{plain(value['at'])} {plain(value['value'])}"
-        return ", ".join(f"{k}: {plain(v)}" for k, v in value.items()) or "—"
-    if isinstance(value, list | tuple):
-        return ", ".join(plain(v) for v in value) or "—"
-    return "—" if value is None else str(value)
 
 
 MARKS = {True: "✔ PASS", False: "✖ FAIL"}

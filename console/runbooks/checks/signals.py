@@ -38,17 +38,11 @@ def compare(value: float | None, op: str, threshold: float) -> bool | None:
 
 
 def fmt(signal: str, value: float | None) -> str:
-    if value is None:
-        return "no data"
-    if signal.startswith(
-        ("null_rate", "error_rate", "positive_rate", "output_diversity", "false_positive_rate")
-    ):
-        return f"{value * 100:.1f}%"
-    if signal.startswith("latency"):
-        return f"{value:.0f} ms"
-    if signal == "fraud_loss_rate":
-        return f"{value * 100:.3f}%"
-    return f"{value:,.2f}"
+    """A signal's value in a check's summary: ``console.formatting.format_signal`` (one
+    formatter for every screen and command), with "no data" for a missing value."""
+    from console.formatting import format_signal
+
+    return format_signal(signal, value, missing="no data")
 
 
 def query(
