@@ -268,6 +268,19 @@ def _choice(path: Path, key: str, value: Any, choices: tuple[str, ...]) -> str:
     return str(value)
 
 
+def _parse_keys(path: Path, raw: Any) -> dict[str, str]:
+    """``[keys]``: binding id = key. An unknown id, a key two commands on one screen would
+    share, or a key that takes over quit, help or ctrl+c is a config error naming the file,
+    the binding and the clash (``console.keymap.validate``)."""
+    from console.keymap import KeyProblem, validate
+
+    table = _expect(path, "keys", raw, dict, "a table of binding id = key")
+    try:
+        return validate(table)
+    except KeyProblem as exc:
+        raise ConfigError(path, f"keys.{exc.binding}", exc.problem, hint=exc.hint) from None
+
+
 def parse(raw: Mapping[str, Any], path: Path) -> Config:
     top_known = {
         "default_env",
@@ -348,9 +361,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         severity[str(label)] = _choice(
             path, f"severity.{label}", sev, ("SEV1", "SEV2", "SEV3", "SEV4")
         )
-    keys = _expect(path, "keys", raw.get("keys", {}), dict, "a table of binding id = key")
-    for k, v in keys.items():
-        _expect(path, f"keys.{k}", v, str, "a key name")
+    keys = _parse_keys(path, raw.get("keys", {}))
     home_dir = path.parent
     return Config(
         path=path,

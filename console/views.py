@@ -65,12 +65,53 @@ class FleetView:
     rows: list[FleetRow]
     as_of: datetime
     error: str | None = None
+    #: model -> "canary-error-creep injected, no alert yet · watching error_rate 0.9% (alert
+    #: at 5.0%)": a simulated fault whose alert has not fired (the fleet is not all green)
+    watching: dict[str, str] = field(default_factory=dict)
+
+
+#: signal -> (threshold name in [thresholds], "above" | "below"): what an alert watches
+ALERT_LIMITS = {
+    "error_rate": ("error_rate_max", "above"),
+    "latency_p99_ms": ("latency_p99_ms_max", "above"),
+    "output_diversity": ("output_diversity_min", "below"),
+}
+
+
+def watching_line(ws: Workspace, st: ModelStatus, scenario: str) -> str:
+    """What a fault that has not fired an alert yet is watched by, in words."""
+    from console.formatting import format_signal
+
+    parts = []
+    for sig in dict.fromkeys([st.key_signal, *ALERT_LIMITS]):
+        value = st.signals.get(sig)
+        if value is None:
+            continue
+        text = f"{sig} {format_signal(sig, value)}"
+        limit = ALERT_LIMITS.get(sig)
+        if limit is not None and limit[0] in ws.config.thresholds:
+            text += f" (alert {limit[1]} {format_signal(sig, ws.config.thresholds[limit[0]])})"
+        parts.append(text)
+    return f"{scenario} injected, no alert yet · watching " + (", ".join(parts) or "its signals")
 
 
 def fleet_view(ws: Workspace, *, minutes: int = SPARK_MINUTES) -> FleetView:
     now = ws.now()
     rows = []
-    for st in fleet_status(ws):
+    statuses = fleet_status(ws)
+    watching: dict[str, str] = {}
+    world = ws.backends.world
+    if world is not None:
+        try:
+            faults = world.active_faults()
+        except (RollbookError, NotImplementedError):
+            faults = []
+        by_model = {st.model: st for st in statuses}
+        for fault in faults:
+            st = by_model.get(str(fault.get("model")))
+            if st is not None and not st.alerts and not st.open_incidents:
+                watching[st.model] = watching_line(ws, st, str(fault.get("scenario", "a fault")))
+    for st in statuses:
         spark: list[float | None] = []
         if st.error is None:
             try:
@@ -81,7 +122,7 @@ def fleet_view(ws: Workspace, *, minutes: int = SPARK_MINUTES) -> FleetView:
             except Exception as exc:  # noqa: BLE001 - a sparkline must never take the row down
                 st = ModelStatus(**{**st.__dict__, "error": f"signal history: {exc}"})
         rows.append(FleetRow(st, spark))
-    return FleetView(ws.env.name, rows, now)
+    return FleetView(ws.env.name, rows, now, watching=watching)
 
 
 @dataclass
@@ -100,6 +141,9 @@ class IncidentView:
     action_marks: list[tuple[datetime, str]] = field(default_factory=list)
     killswitch: str | None = None  # the model sits on this fallback level (a kill switch)
     recovery: RecoveryWatch | None = None  # after a mitigation: is the signal coming back?
+    #: alert names still firing for the model once the incident is resolved (the screen
+    #: offers to open their incident); empty while the incident is open
+    alerts_firing: list[str] = field(default_factory=list)
 
 
 def incident_cost(ws: Workspace, inc: Incident, now: datetime) -> float | None:
@@ -148,6 +192,14 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200)
         for e in ws.store.events(inc.id, kind_prefix="action.finished")
     ]
     detected = inc.detected_at or inc.created_at or now
+    firing: list[str] = []
+    if inc.status in ("resolved", "closed"):
+        try:
+            firing = sorted(
+                {a.name for a in ws.backends.metrics.active_alerts() if a.model == inc.model}
+            )
+        except RollbookError:
+            firing = []  # the alert backend's outage is shown on the fleet, not here
     from console.fleet import active_killswitches
 
     return IncidentView(
@@ -165,6 +217,7 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200)
         marks,
         active_killswitches(ws).get(inc.model),
         recovery,
+        firing,
     )
 
 

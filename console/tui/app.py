@@ -10,8 +10,8 @@ from textual.app import App
 from textual.command import Hit, Hits, Provider
 
 from console.clock import Clock
+from console.keymap import Command, effective, for_scope, key_label
 from console.tui.bridge import Bridge
-from console.tui.commands import Command, effective, for_scope, key_label
 from console.tui.theme import HIGH_CONTRAST
 from console.workspace import Workspace
 
@@ -20,11 +20,13 @@ class RegistryCommands(Provider):
     """The command palette lists exactly the registry's commands for the current screen."""
 
     async def search(self, query: str) -> Hits:
-        app: RollbookApp = self.app  # type: ignore[assignment]
+        from console.tui.screens.base import RegistryScreen, rollbook_app
+
+        app = rollbook_app(self)
         matcher = self.matcher(query)
         # self.screen is the screen the palette was opened on (app.screen is the palette)
         target = self.screen
-        scope = getattr(target, "scope", "app")
+        scope = target.scope if isinstance(target, RegistryScreen) else "app"
         seen: set[tuple[str, str]] = set()
         for cmd in app.commands_for(scope) + (app.commands_for("app") if scope != "app" else []):
             if (cmd.action, cmd.description) in seen:
@@ -58,19 +60,29 @@ class RollbookApp(App):
         clock: Clock | None = None,
         prepare: Callable[[Workspace], str | None] | None = None,
     ) -> None:
-        self.commands = effective(keys, read_only=read_only)
+        from console.keymap import validate
+
+        # the config loader has checked [keys] already; a caller passing keys directly
+        # (tests, embedding) gets the same checks
+        self.commands = effective(validate(keys or {}), read_only=read_only)
         super().__init__()
         for c in for_scope(self.commands, "app"):
-            self._bindings.bind(c.key, c.action.removeprefix("app."), c.description, show=c.show)
+            self._bindings.bind(
+                c.key,
+                c.action.removeprefix("app."),
+                c.description,
+                show=False,
+                # ctrl+c must quit even where a text box has the focus
+                priority=c.id == "interrupt",
+            )
         if read_only:  # the mitigation keys are gone; pressing one says why instead of nothing
-            from console.tui.commands import COMMANDS
-
-            for c in COMMANDS:
+            for c in effective(keys):
                 if c.dangerous:
-                    key = (keys or {}).get(c.id, c.key)
                     self._bindings.bind(
-                        key, f"read_only_notice('{c.description}')", c.description, show=False
+                        c.key, f"read_only_notice('{c.description}')", c.description, show=False
                     )
+        self.actions_running = 0  # actions on production in flight (they always finish)
+        self.quit_pending = False
         self.bridge = Bridge(open_workspace)
         self.env_name = env_name
         self.start_incident = incident
@@ -82,8 +94,17 @@ class RollbookApp(App):
     def commands_for(self, scope: str) -> list[Command]:
         return for_scope(self.commands, scope)
 
-    def bindings_for(self, scope: str):
-        return [c.binding() for c in self.commands_for(scope)]
+    def hint(self, command_id: str) -> str:
+        """``"R rollback"`` with the key as configured (empty if the command is off here)."""
+        from console.keymap import hint
+
+        return hint(self.commands, command_id)
+
+    def key(self, command_id: str) -> str:
+        """The key bound to a command id, as shown (``"?"``, ``"R"``)."""
+        from console.keymap import key_of
+
+        return key_of(self.commands, command_id)
 
     @property
     def paused(self) -> bool:
@@ -106,19 +127,20 @@ class RollbookApp(App):
     @work(exclusive=True, group="prepare")
     async def run_prepare(self) -> None:
         from console.errors import RollbookError
+        from console.tui.screens.base import RegistryScreen
 
         prepare = self.prepare
         if prepare is None:
             return
-        self.notify("preparing the simulated world…", timeout=4)
+        if isinstance(self.screen, RegistryScreen):
+            self.screen.set_status("preparing the simulated world…")
         try:
             incident = await self.bridge.run(prepare, timeout=300)
         except RollbookError as exc:
             self.notify(str(exc), severity="error", timeout=15)
             return
-        refresh = getattr(self.screen, "refresh_data", None)
-        if refresh:
-            refresh()
+        if isinstance(self.screen, RegistryScreen):
+            self.screen.refresh_data()
         if incident:
             self.open_incident(incident)
 
@@ -179,6 +201,41 @@ class RollbookApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_quit_or_back(self) -> None:
+        """``q``: closes a dialog, goes back from a sub-screen, and quits on the fleet (like
+        htop: no question; nothing is lost, the record is on disk)."""
+        from textual.screen import ModalScreen
+
+        if isinstance(self.screen, ModalScreen):
+            self.call_later(self.screen.run_action, "cancel")
+        elif len(self.screen_stack) > 2:
+            self.pop_screen()
+        else:
+            self.action_interrupt()
+
+    def action_interrupt(self) -> None:
+        """ctrl+c (and ``q`` on the fleet): quit. An action on production that is running is
+        never abandoned: Rollbook says so and quits the moment it has finished and recorded
+        its outcome."""
+        if self.actions_running:
+            self.quit_pending = True
+            self.notify(
+                "an action on production is running: Rollbook quits as soon as it has "
+                "finished and recorded its outcome",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        self.exit()
+
+    def action_started(self) -> None:
+        self.actions_running += 1
+
+    def action_finished(self) -> None:
+        self.actions_running = max(0, self.actions_running - 1)
+        if self.quit_pending and not self.actions_running:
+            self.exit()
+
     def action_read_only_notice(self, what: str) -> None:
         self.notify(
             f"{what} is disabled: environment {self.env_name!r} is read-only",
@@ -187,6 +244,11 @@ class RollbookApp(App):
         )
 
     async def action_back(self) -> None:
+        """esc: a screen's own step back first (the fleet clears its filter), else back."""
+        from console.tui.screens.base import RegistryScreen
+
+        if isinstance(self.screen, RegistryScreen) and self.screen.step_back():
+            return
         if len(self.screen_stack) > 2:
             self.pop_screen()
 
@@ -195,9 +257,10 @@ class RollbookApp(App):
             self.pop_screen()
 
     def action_refresh_now(self) -> None:
-        refresh = getattr(self.screen, "refresh_data", None)
-        if refresh:
-            refresh()
+        from console.tui.screens.base import RegistryScreen
+
+        if isinstance(self.screen, RegistryScreen):
+            self.screen.refresh_data()
 
     async def on_unmount(self) -> None:
         self.bridge.close()

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, cast
 from textual.screen import Screen
 from textual.widgets import Static
 
+from console.tui.keybar import KeyBar, KeyHint
+
 if TYPE_CHECKING:
     from console.tui.app import RollbookApp
 
@@ -30,9 +32,45 @@ class RegistryScreen(Screen):
         self._last_good: datetime | None = None
 
     def on_mount(self) -> None:
-        for b in self.rb.bindings_for(self.scope):
-            self._bindings.bind(b.key, b.action, b.description, show=b.show, priority=False)
+        for c in self.rb.commands_for(self.scope):
+            self._bindings.bind(c.key, c.action, c.description, show=False, priority=False)
         self.refresh_bindings()
+        self.update_keys()
+
+    # ---- the key bar --------------------------------------------------------------------
+    def extra_hints(self) -> list[KeyHint]:
+        """Hints only the screen knows (a decision's numbers, U while a kill switch holds)."""
+        return []
+
+    def hidden_hints(self) -> set[str]:
+        """Command ids not worth offering right now (``a`` once acknowledged)."""
+        return set()
+
+    def key_hints(self) -> list[KeyHint]:
+        """Every hint of this screen, from the registry (remaps and read-only included)."""
+        seen: set[str] = set()
+        hints: list[KeyHint] = []
+        hidden = self.hidden_hints()
+        for c in [*self.rb.commands_for(self.scope), *self.rb.commands_for("app")]:
+            if not c.show or c.id in hidden or c.action in seen:
+                continue
+            seen.add(c.action)
+            word = (c.short or c.description).lower()
+            if c.id == "quit":
+                word = "quit" if self.scope == "fleet" else "back"
+            hints.append(KeyHint(c.label, word, c.rank))
+        return hints + self.extra_hints()
+
+    def update_keys(self) -> None:
+        try:
+            bar = self.query_one(KeyBar)
+        except Exception:  # noqa: BLE001 - a screen without a key bar (none today)
+            return
+        bar.show(self.key_hints())
+
+    def step_back(self) -> bool:
+        """esc: undo the screen's own state first (a filter); True when it did."""
+        return False
 
     def tick(self) -> None:
         """Timer refresh: only the visible screen refreshes, and never under a modal (the
@@ -45,7 +83,7 @@ class RegistryScreen(Screen):
 
     def set_status(self, text: str, *, degraded: bool = False) -> None:
         line = self.query_one("#statusline", Static)
-        if getattr(self.app, "read_only", False):
+        if self.rb.read_only:
             text = "READ-ONLY (no actions) · " + text
         line.update(text)
         line.set_class(degraded, "degraded")
@@ -89,16 +127,25 @@ class MitigationKeys(RegistryScreen):
         self._mitigate("restore")
 
 
-def key_hints(app, scope: str, *, limit: int = 7) -> str:
-    """'space run step · n note · …' from the command registry: what the footer shows, in
-    the order registered, so remapped keys and read-only mode are reflected."""
-    from console.tui.commands import key_label
+def bind_confirm_keys(screen: Any) -> None:
+    """A confirmation dialog's keys from the registry (scope ``confirm``), plus the back key
+    (esc) as cancel: y executes, n / esc cancel, enter closes once it is done."""
+    app = rollbook_app(screen)
+    for c in app.commands_for("confirm"):
+        screen._bindings.bind(c.key, c.action, c.description, show=False, priority=True)
+    back = next((c for c in app.commands if c.id == "back"), None)
+    if back is not None:
+        screen._bindings.bind(back.key, "cancel", "Cancel", show=False, priority=True)
+    screen.refresh_bindings()
 
-    seen: list[str] = []
-    commands = app.commands_for(scope)
-    # the mitigations first: at 3 AM they are what the line is read for
-    for c in sorted(commands, key=lambda c: not c.dangerous):
-        hint = f"{key_label(c.key)} {c.description.lower()}"
-        if c.show and hint not in seen:
-            seen.append(hint)
-    return " · ".join(seen[:limit])
+
+def confirm_hint(screen: Any, *, warned: bool = False) -> str:
+    """``y EXECUTE   ·   n / esc cancel`` with the keys as configured."""
+    k = rollbook_app(screen).key
+    read = " (read the warning above)" if warned else ""
+    return f"{k('confirm_yes')} EXECUTE{read}   ·   {k('confirm_no')} / {k('back')} cancel"
+
+
+def close_hint(screen: Any, *, scroll: bool = False) -> str:
+    k = rollbook_app(screen).key
+    return f"{k('confirm_close')} / {k('back')} close" + (" · ↑↓ scroll" if scroll else "")

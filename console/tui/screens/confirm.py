@@ -14,7 +14,6 @@ import asyncio
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -24,7 +23,7 @@ from console.actions.results import ActionResult
 from console.enums import ActionKind, ActionStatus
 from console.errors import RollbookError
 from console.store import TimelineEvent
-from console.tui.screens.base import rollbook_app
+from console.tui.screens.base import bind_confirm_keys, close_hint, confirm_hint, rollbook_app
 from console.workspace import Workspace
 
 KINDS = {
@@ -78,12 +77,7 @@ def _event_line(e: TimelineEvent) -> str:
 
 
 class MitigationModal(ModalScreen[ActionResult | None]):
-    BINDINGS = [
-        Binding("y", "confirm", "Execute", id="modal_yes"),
-        Binding("n", "cancel", "Cancel", id="modal_no"),
-        Binding("escape", "cancel", "Cancel", show=False, id="modal_esc"),
-        Binding("enter", "close_done", "Close", show=False, id="modal_close"),
-    ]
+    """Keys from the registry (scope ``confirm``): y executes, n / esc cancel, enter closes."""
 
     def __init__(self, kind: str, model: str, incident_id: str | None = None) -> None:
         super().__init__()
@@ -100,9 +94,12 @@ class MitigationModal(ModalScreen[ActionResult | None]):
                     "reading current state and running preflight checks…", id="dialog-plan"
                 )
                 yield Static("", id="dialog-progress")
-            yield Static("n / esc cancel", id="dialog-hint")
+            yield Static("", id="dialog-hint")
 
     def on_mount(self) -> None:
+        bind_confirm_keys(self)
+        k = rollbook_app(self).key
+        self._hint(f"{k('confirm_no')} / {k('back')} cancel")
         self.load_plan()
 
     def _hint(self, text: str) -> None:
@@ -118,29 +115,39 @@ class MitigationModal(ModalScreen[ActionResult | None]):
         except RollbookError as exc:
             self.state = "blocked"
             self.query_one("#dialog-plan", Static).update(f"✖ cannot plan: {exc}")
-            self._hint("esc close")
+            self._hint(close_hint(self))
             return
         plan = self.plan
         self.query_one("#dialog-plan", Static).update(styled(plan_lines(plan)))
         if plan.noop:
             self.state = "blocked"  # nothing to do: say so, and offer no y
-            self._hint("enter / esc close")
+            self._hint(close_hint(self))
         elif plan.blocked:
             self.state = "blocked"
-            self._hint("✖ refused — not executable from here (the CLI takes --override). esc close")
+            self._hint(
+                "✖ refused — not executable from here (the CLI takes --override). "
+                + close_hint(self)
+            )
         else:
             self.state = "ready"
-            warned = " (read the warning above)" if plan.warnings else ""
-            self._hint(f"y EXECUTE{warned}   ·   n / esc cancel")
+            self._hint(confirm_hint(self, warned=bool(plan.warnings)))
 
     def action_confirm(self) -> None:
         if self.state == "ready":
             self.state = "running"
-            self._hint("executing… (do not close)")
+            self._hint("executing… (it finishes and records its outcome, even if you quit)")
+            rollbook_app(self).action_started()
             self.run_action_worker()
 
     @work(exclusive=True, group="modal")
     async def run_action_worker(self) -> None:
+        app = rollbook_app(self)
+        try:
+            await self._execute()
+        finally:
+            app.action_finished()
+
+    async def _execute(self) -> None:
         from console.plans import result_lines
 
         bridge = rollbook_app(self).bridge
@@ -156,7 +163,7 @@ class MitigationModal(ModalScreen[ActionResult | None]):
         except RollbookError as exc:
             self.state = "done"
             progress.update(f"✖ {exc}")
-            self._hint("enter / esc close")
+            self._hint(close_hint(self))
             return
         evs = await bridge.run(action_events_since, start)
         r = self.result
@@ -164,13 +171,19 @@ class MitigationModal(ModalScreen[ActionResult | None]):
         lines += ["", *result_lines(r)]
         if r.recovery is not None and not r.recovery.done:
             lines.append("  (the incident screen keeps watching; closing this changes nothing)")
+        undo = rollbook_app(self).key("restore")
+        if self.kind == "killswitch" and r.status is ActionStatus.APPLIED and undo:
+            lines.append(
+                f"⚑ the kill switch holds: {undo} undoes it (back to the routes from before "
+                "the first kill switch)"
+            )
         progress.update("\n".join(lines))
         self.state = "done"
         if r.status is ActionStatus.APPLIED:
             self.query_one("#dialog-title", Static).update(
                 f"{DONE_TITLES.get(self.kind, self.kind.upper())} {self.model} — APPLIED"
             )
-        self._hint("enter / esc close · ↑↓ scroll")
+        self._hint(close_hint(self, scroll=True))
         self.query_one("#dialog-body", VerticalScroll).scroll_end(animate=False)
 
     def action_cancel(self) -> None:

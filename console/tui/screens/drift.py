@@ -7,9 +7,10 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.errors import RollbookError
+from console.tui.keybar import KeyBar
 from console.tui.screens.base import RegistryScreen
 from console.views import DriftView, drift_view
 
@@ -52,7 +53,7 @@ class DriftScreen(RegistryScreen):
         yield DataTable(id="drift-table", cursor_type="row")
         yield VerticalScroll(Static(id="histogram-text"), id="histogram")
         yield Static("computing drift…", id="statusline")
-        yield Footer()
+        yield KeyBar()
 
     def title_text(self) -> Text:
         """The window is in the title: the model's drift (the last hour) and an incident's
@@ -105,7 +106,7 @@ class DriftScreen(RegistryScreen):
             f"{small}status {rep.status.upper()} · reference "
             f"{self.view.windows['reference']} · current "
             f"{self.view.windows['current']} · rows "
-            f"{rep.rows_reference}/{rep.rows_current} · esc back"
+            f"{rep.rows_reference}/{rep.rows_current}"
         )
         self.show_histogram()
 

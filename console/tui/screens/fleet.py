@@ -7,10 +7,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from console.errors import RollbookError
-from console.fleet import HEALTH_WORDS, format_routes, format_signal
+from console.formatting import HEALTH_WORDS, format_routes, format_signal
+from console.tui.keybar import KeyBar, KeyHint
 from console.tui.screens.base import RegistryScreen
 from console.views import FleetRow, FleetView, fleet_view, sparkline
 
@@ -20,9 +21,9 @@ HEALTH_STYLE = {
     "critical": "bold red",
     "unknown": "magenta",
 }
-# What the operator needs first comes first, so that at 80 columns model, health, production
-# version and alerts/incidents are on screen without scrolling sideways.
-COLUMNS = ("model", "health", "prod", "alerts / incidents", "traffic", "key signal", "last 60 min")
+# What the operator needs first comes first, so that at 80 columns model, health, the key
+# signal's value and alerts/incidents are on screen without scrolling sideways.
+COLUMNS = ("model", "health", "key signal", "alerts / incidents", "prod", "traffic", "last 60 min")
 SPARK_WIDTH = 24
 NARROW_SPARK_WIDTH = 12  # below WIDE_COLUMNS terminal columns
 WIDE_COLUMNS = 100
@@ -34,26 +35,28 @@ def fleet_cells(row: FleetRow, spark_width: int) -> tuple:
     s = row.status
     word = HEALTH_WORDS.get(s.health, s.health)
     health = Text(
-        word
-        + (" ⏸ paused" if s.batch_paused else "")
-        + (f" ⚑ kill switch: {s.killswitch}" if s.killswitch else ""),
+        word + (" ⏸ paused" if s.batch_paused else "") + (" ⚑" if s.killswitch else ""),
         style=HEALTH_STYLE.get(s.health, ""),
     )
     value = s.signals.get(s.key_signal)
-    key_val = f"{s.key_signal} {format_signal(s.key_signal, value)}"
+    # the value first: at 80 columns a long signal name is what gets cut, not the number
+    key_val = f"{format_signal(s.key_signal, value)} {s.key_signal}"
+    # a kill switch is said once, where it acts: in the traffic column ("⚑ rules:100%"),
+    # so the row is no wider than without one
     n = len(s.alerts)
     alerts = f"{n} alert{'s' if n != 1 else ''}" if n else "—"
     if s.open_incidents:
         alerts = (alerts + " · " if n else "") + ", ".join(s.open_incidents)
     if s.error:
         alerts = f"▲ {s.error}"
+    traffic = ("⚑ " if s.killswitch else "") + format_routes(s.routes)
     return (
         s.model,
         health,
-        s.production_version or "—",
-        alerts,
-        format_routes(s.routes),
         key_val,
+        alerts,
+        s.production_version or "—",
+        traffic,
         sparkline(row.spark, spark_width),
     )
 
@@ -80,13 +83,11 @@ class FleetScreen(RegistryScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("Rollbook · fleet", id="title")
-        yield FilterInput(
-            placeholder="filter models (enter apply · esc clear)", id="filter", disabled=True
-        )
+        yield FilterInput(placeholder="filter models", id="filter", disabled=True)
         yield DataTable(id="fleet", cursor_type="row", zebra_stripes=False)
         yield Static("", id="fleet-empty")
         yield Static("loading…", id="statusline")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -132,10 +133,23 @@ class FleetScreen(RegistryScreen):
                     table.add_row(*cells, key=r.status.model)
         self.show_filter_state(len(rows), len(view.rows))
         bad = sum(1 for r in view.rows if r.status.health != "healthy")
+        watching = "; ".join(f"{m}: {line}" for m, line in view.watching.items())
+        switched = [r.status for r in view.rows if r.status.killswitch]
+        held = " · ".join(f"⚑ {st.model} on its kill switch ({st.killswitch})" for st in switched)
         self.set_status(
-            f"env {view.env} · {len(view.rows)} models · {bad} need attention · "
-            f"as of {view.as_of:%H:%M:%S} UTC · ? help · ctrl+p commands"
+            " · ".join(
+                x
+                for x in (
+                    f"env {view.env}",
+                    f"{bad} of {len(view.rows)} models need attention",
+                    f"⏳ {watching}" if watching else "",
+                    held,
+                    f"as of {view.as_of:%H:%M:%S} UTC",
+                )
+                if x
+            )
         )
+        self.update_keys()
 
     def show_filter_state(self, shown: int, total: int) -> None:
         """The active filter is always visible; a filter that matches nothing says so
@@ -149,8 +163,8 @@ class FleetScreen(RegistryScreen):
         if none:
             empty.update(
                 Text(
-                    f"no model matches “{self.filter_text}” — / to change the "
-                    "filter, then esc to clear it"
+                    f"no model matches “{self.filter_text}” — {self.rb.key('filter')} to "
+                    f"change the filter, {self.rb.key('back')} to clear it"
                 )
             )
         empty.display = none
@@ -161,6 +175,18 @@ class FleetScreen(RegistryScreen):
         if table.row_count == 0:
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def step_back(self) -> bool:
+        """esc on the fleet clears an applied filter."""
+        if not self.filter_text:
+            return False
+        self.close_filter("")
+        return True
+
+    def extra_hints(self) -> list[KeyHint]:
+        if self.filter_text:
+            return [KeyHint(self.rb.key("back"), "clear filter", 15)]
+        return []
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -4,21 +4,28 @@ the live timeline."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.actions.plan import Plan
 from console.enums import Recovery
 from console.errors import RollbookError
+from console.formatting import format_signal
 from console.reports.render import format_money
 from console.store import PHASES
+from console.tui.keybar import KeyBar, KeyHint
 from console.tui.screens.base import MitigationKeys
 from console.views import IncidentView, duration, incident_view, sparkline
+
+if TYPE_CHECKING:
+    from console.runbooks.engine import StepView
 
 STATE_ICON = {
     "pending": "○",
@@ -54,12 +61,13 @@ def chart(view: IncidentView, width: int = 56) -> Text:
         if abs((pts[idx][0] - at).total_seconds()) <= 120:
             marks[idx] = "▲"
     vals = [v for _, v in pts if v is not None]
-    lo, hi = (min(vals), max(vals)) if vals else (0, 0)
+    lo, hi = (min(vals), max(vals)) if vals else (None, None)
     t = Text()
     now = pts[-1][1]
+    sig = view.signal or ""
     t.append(
-        f"{view.signal} now {'—' if now is None else format(now, '.3g')} "
-        f"(min {lo:.3g}, max {hi:.3g})\n",
+        f"{sig} now {format_signal(sig, now)} "
+        f"(min {format_signal(sig, lo)}, max {format_signal(sig, hi)})\n",
         style="bold",
     )
     t.append(line + "\n")
@@ -86,12 +94,12 @@ def recovery_text(v: IncidentView) -> Text | None:
         return None
     icon, style = RECOVERY_STYLE[w.state]
     t = Text()
-    t.append(icon + w.line() + "\n", style=style)
+    t.append(icon + w.line(), style=style)
     if w.state is Recovery.WATCHING:
         t.append(
-            "mitigation applied; the cost clock runs until the signal is back\n", style="italic"
+            "\nmitigation applied; the cost clock runs until the signal is back", style="italic"
         )
-    t.append("\n")
+    t.append("\n")  # one blank line before the step
     return t
 
 
@@ -141,16 +149,21 @@ class IncidentScreen(MitigationKeys):
         yield Static(f"{self.incident_id} · loading…", id="title")
         with Horizontal(id="incident-body"):
             yield VerticalScroll(Static(id="phases-text"), id="phases")
-            yield VerticalScroll(Static(id="step-text"), Static(id="chart-text"), id="current")
+            # the step's keys (and a decision's options) are pinned under its text, so they
+            # are on screen at 80x24 however long the text and the evidence are
+            with Vertical(id="current"):
+                yield VerticalScroll(Static(id="step-text"), Static(id="chart-text"), id="step")
+                yield Static(id="step-keys")
             yield VerticalScroll(Static(id="timeline-text"), id="timeline")
         yield Static("", id="statusline")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#phases").border_title = "phases"
         self.query_one("#current").border_title = "current step"
         self.query_one("#timeline").border_title = "timeline"
         self.set_class(self.app.size.width < 110, "narrow")
+        self.query_one("#step").focus()
         self.refresh_data()
         self.set_interval(self.rb.refresh_seconds, self.tick)
 
@@ -212,19 +225,54 @@ class IncidentScreen(MitigationKeys):
             tl.append(f"  {e.message}\n")
         self.query_one("#timeline-text", Static).update(tl)
         self.query_one("#timeline", VerticalScroll).scroll_end(animate=False)
-        from console.tui.screens.base import key_hints
+        self.query_one("#step-keys", Static).update(self.render_keys(v))
+        status = f"as of {v.now:%H:%M:%S} UTC · {v.total_events} events"
+        alerting = self.still_alerting_text(v)
+        self.set_status(alerting or status)
+        self.update_keys()
 
-        self.set_status(
-            f"as of {v.now:%H:%M:%S} UTC · {v.total_events} events · "
-            + key_hints(self.app, "incident")
+    def still_alerting_text(self, v: IncidentView) -> str:
+        """After the incident is resolved, a model whose alerts still fire says so."""
+        if v.incident.status not in ("resolved", "closed") or not v.alerts_firing:
+            return ""
+        key = self.rb.key("open_incident")
+        return f"▲ {v.incident.model} is still alerting ({', '.join(v.alerts_firing)})" + (
+            f" · {key} opens its incident" if key else ""
         )
+
+    def hidden_hints(self) -> set[str]:
+        v = self.view
+        hidden = {"open_incident"}
+        if v is not None and self.still_alerting_text(v):
+            hidden.clear()
+        if v is not None and v.incident.acknowledged_at is not None:
+            hidden.add("acknowledge")
+        s = self.focused_step()
+        if s is not None and s.kind == "decision":
+            hidden.add("run_step")  # a decision is answered with its numbers
+        return hidden
+
+    def extra_hints(self) -> list[KeyHint]:
+        out = []
+        v = self.view
+        s = self.focused_step()
+        if s is not None and s.kind == "decision" and s.options:
+            first, last = self.rb.key("answer_1"), self.rb.key(f"answer_{len(s.options)}")
+            keys = first if len(s.options) == 1 else f"{first}–{last}"
+            out.append(KeyHint(keys, "choose", 1))
+        if v is not None and v.killswitch:
+            restore = self.rb.key("restore")
+            if restore:
+                out.append(KeyHint(restore, "undo kill switch", 3))
+        return out
 
     def render_phases(self, v: IncidentView) -> Text:
         t = Text()
         current_id = v.current.id if v.current else None
         focus = self.focused_step()
-        # the compact list follows the step j/k selects, else the incident's phase
-        shown = focus.phase if self.selected and focus else v.incident.phase
+        # the compact list follows the step on screen (the current one, or the one j/k
+        # selects), else the incident's phase
+        shown = focus.phase if focus else v.incident.phase
         if self.has_class("narrow"):  # one line of phases, then one phase's steps
             for phase in PHASES:
                 here = phase == v.incident.phase
@@ -234,10 +282,16 @@ class IncidentScreen(MitigationKeys):
                     style="bold reverse" if here else ("underline" if phase == shown else ""),
                 )
             t.append("\n")
-            for s in [s for s in v.steps if s.phase == shown]:
+            # the shown phase's steps on one line: icons for the others, the title of the
+            # step on screen (the current step's pane has the rest)
+            mine = [s for s in v.steps if s.phase == shown]
+            for i, s in enumerate(mine):
                 mark = STATE_ICON.get(s.state, "?")
-                pointer = "›" if s.id == (self.selected or current_id) else " "
-                t.append(f"{pointer}{mark} {s.title}\n")
+                here = s.id == (self.selected or current_id)
+                t.append(
+                    (" " if i else "") + (f"›{mark} {s.title}" if here else mark),
+                    style="bold yellow" if here else "",
+                )
             t.no_wrap, t.overflow = True, "ellipsis"
             return t
         for phase in PHASES:
@@ -277,7 +331,6 @@ class IncidentScreen(MitigationKeys):
             t.append(v.incident.title + "\n", style="bold")
             for ev in v.incident.data.get("evidence", []):
                 t.append(f"evidence: {ev.get('summary')}\n")
-            t.append("\nNo runbook step pending. R rollback · K kill switch · n note")
             return Group(*parts, t)
         head = Text()
         done = [x for x in v.steps if x.finished_at]
@@ -286,17 +339,13 @@ class IncidentScreen(MitigationKeys):
             icon = STATE_ICON.get(last.state, "?")
             head.append(
                 f"last: {icon} {last.title} — {last.state.upper()}"
-                + (f": {last.summary}" if last.summary else "")
-                + "\n\n",
+                + (f": {last.summary}" if last.summary else ""),
                 style="italic",
             )
-        head.append(f"[{s.phase.upper()}] {s.title}", style="bold")
-        state = s.state
-        if self.running and self.running[0] == s.id:
-            import time
-
-            state = f"running for {time.monotonic() - self.running[1]:.0f} s"
-        head.append(f"  ({s.kind} · {state})\n")
+            again = self.rerun_hint(v, last)
+            if again:
+                head.append(f" ({again})", style="bold")
+            head.append("\n\n")
         text = s.text or ""
         if text:
             head.append(text.strip() + "\n")
@@ -307,34 +356,94 @@ class IncidentScreen(MitigationKeys):
         ev = evidence_table(s.evidence or {})
         if ev is not None:
             parts.append(ev)
-        options = s.options or []
-        nxt = Text("\nnext: ", style="bold")
-        kind = s.kind
-        if kind == "decision" and options and not (self.running and self.running[0] == s.id):
-            for i, o in enumerate(options, 1):
-                label = o.get("label") if isinstance(o, dict) else str(o)
-                nxt.append(f"\n  {i}  {label}")
+        return Group(*parts)
+
+    def rerun_hint(self, v: IncidentView, last: StepView) -> str:
+        """How to run a finished verification again (it failed: "not yet")."""
+        from console.runbooks.engine import VERIFICATIONS
+
+        if last.kind != "check" or last.state != "failed" or last.name not in VERIFICATIONS:
+            return ""
+        ids = [x.id for x in v.steps]
+        here = v.current.id if v.current else None
+        back = self.rb.key("prev_step")
+        run = self.rb.key("run_step")
+        if here in ids and last.id in ids and ids.index(here) > ids.index(last.id):
+            n = ids.index(here) - ids.index(last.id)
+            times = back if n == 1 else f"{back} ×{n}"
+            return f"{times} selects it, {run} runs it again"
+        return f"{run} runs it again"
+
+    def render_keys(self, v: IncidentView) -> Text:
+        """What to press for the step on screen, every key from the registry: a decision's
+        numbered options, the key that runs (or re-runs) the step, what a note step writes."""
+        t = Text()
+        s = self.focused_step()
+        rb = self.rb
+        run = rb.key("run_step")
+        if s is not None:
+            # the step's title is pinned too: it is what the keys below act on
+            state = s.state
+            if self.running and self.running[0] == s.id:
+                import time
+
+                state = f"running for {time.monotonic() - self.running[1]:.0f} s"
+            t.append(f"[{s.phase.upper()}] {s.title}", style="bold")
+            t.append(f"  ({s.kind} · {state})\n")
+        if s is None:
+            t.append("next: ", style="bold")
+            t.append(
+                "no runbook step pending · "
+                + " · ".join(h for h in (rb.hint("rollback"), rb.hint("killswitch"),
+                                         rb.hint("note"), rb.hint("review")) if h)
+            )  # fmt: skip
+            return t
         if self.running and self.running[0] == s.id:
             from console.runbooks.engine import VERIFICATIONS
 
-            nxt.append(
-                "wait: watching the signal until it recovers or the check's deadline passes"
+            t.append("wait: ", style="bold")
+            t.append(
+                "watching the signal until it recovers or the check's deadline passes"
                 if s.name in VERIFICATIONS
-                else "wait: the step is running"
+                else "the step is running"
             )
-            nxt.append(" (the screen stays live)")
-        elif kind == "decision" and options:
-            pass
-        elif kind == "check":
-            nxt.append(
-                "space run the check" if s.state == "pending" else "space run the check again"
+            t.append(" (the screen stays live)")
+            return t
+        if s.kind == "decision" and s.options:
+            t.append(
+                f"answered {s.answer}; press a number to choose again:"
+                if s.finished_at
+                else "choose (press the number):",
+                style="bold",
             )
-        elif kind == "action":
-            nxt.append("space run the action (one that changes production asks y first)")
-        elif kind in ("manual", "note"):
-            nxt.append("space mark done · n write the note")
-        parts.append(nxt)
-        return Group(*parts)
+            for i, o in enumerate(s.options, 1):
+                t.append(f"\n {rb.key(f'answer_{i}') or '·'} ", style="bold reverse")
+                t.append(f" {o.get('label') or o.get('id')}")
+            return t
+        t.append("next: ", style="bold")
+        again = bool(s.finished_at)
+        if s.kind == "check":
+            t.append(f"{run} " + ("runs the check again" if again else "runs the check"))
+        elif s.kind == "action":
+            from console.enums import ActionKind
+
+            yes = self.rb.key("confirm_yes")
+            changes = s.name in {k.value for k in ActionKind}
+            t.append(f"{run} " + ("runs the action again" if again else "runs the action"))
+            if changes and yes:
+                t.append(f" (shows its plan first; {yes} executes it)")
+        elif s.kind == "note":
+            t.append(f"{run} writes this step's note")
+            if s.note:
+                t.append(" again (it is recorded once more)")
+        elif s.kind == "manual":
+            t.append(f"{run} marks it done")
+            note = rb.key("note")
+            if note:
+                t.append(f" · {note} adds a note to the timeline")
+        else:
+            t.append(f"{run} runs it")
+        return t
 
     # ---- intents ------------------------------------------------------------------------
     def action_move(self, delta: int) -> None:
@@ -359,24 +468,24 @@ class IncidentScreen(MitigationKeys):
             self.notify(f"still running: {title}", severity="warning", timeout=4)
             return
         if s.kind == "decision":
-            self.notify("press 1–9 to choose an option", severity="information")
+            n = len(s.options or [])
+            first, last = self.rb.key("answer_1"), self.rb.key(f"answer_{max(1, n)}")
+            self.notify(f"press {first}–{last} to choose an option", severity="information")
             return
         if s.kind == "note":
             self.action_note(step_id=s.id)
             return
         self.run_step_worker(s.id)
 
-    def on_key(self, event) -> None:
+    def action_answer(self, n: int) -> None:
+        """The n-th option of the decision on screen (keys ``answer_1``…``answer_9``)."""
         s = self.focused_step()
-        if s is not None and s.kind == "decision" and event.key.isdigit():
-            options = s.options or []
-            i = int(event.key) - 1
-            if 0 <= i < len(options):
-                o = options[i]
-                self.run_step_worker(
-                    s.id, answer=o.get("id") or o.get("label") if isinstance(o, dict) else str(o)
-                )
-                event.stop()
+        if s is None or s.kind != "decision":
+            return
+        options = s.options or []
+        if 1 <= n <= len(options):
+            o = options[n - 1]
+            self.run_step_worker(s.id, answer=str(o.get("id") or o.get("label")))
 
     @work(group="incident-step")  # not exclusive: a second press must not cancel the first
     async def run_step_worker(
@@ -396,6 +505,8 @@ class IncidentScreen(MitigationKeys):
             return  # one step at a time: a second press must not start a second run
         self.running = (step_id, time.monotonic())
         self.render_view()
+        if confirm:  # a confirmed action on production: quitting waits for it
+            self.rb.action_started()
         try:
             view = await self.rb.bridge.run(
                 run_step,
@@ -412,6 +523,8 @@ class IncidentScreen(MitigationKeys):
             view = None
         finally:
             self.running = None
+            if confirm:
+                self.rb.action_finished()
         if view is not None and view.needs_confirmation and not confirm:
             from console.tui.screens.step_confirm import StepConfirmModal
 
@@ -482,6 +595,14 @@ class IncidentScreen(MitigationKeys):
 
     def mitigation_target(self) -> tuple[str, str | None] | None:
         return (self.view.incident.model, self.incident_id) if self.view else None
+
+    def action_open_incident(self) -> None:
+        """After this incident is resolved, a model still alerting: open (or join) the
+        incident its alerts raise."""
+        v = self.view
+        if v is None or not self.still_alerting_text(v):
+            return
+        self.rb.open_incident_of(v.incident.model, [], len(v.alerts_firing))
 
     def action_drift(self) -> None:
         from console.tui.screens.drift import DriftScreen

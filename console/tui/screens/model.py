@@ -9,10 +9,11 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.errors import RollbookError
-from console.fleet import HEALTH_WORDS, format_routes, format_signal
+from console.formatting import HEALTH_WORDS, format_routes, format_signal
+from console.tui.keybar import KeyBar, KeyHint
 from console.tui.screens.base import MitigationKeys
 from console.views import ModelView, model_view
 
@@ -47,6 +48,12 @@ def serving_cell(mv, view: ModelView) -> str:
     not the stages, so a rolled-back-to version can be "Archived" while it serves."""
     s = view.status
     share = s.routes.get(mv.version, 0.0)
+    if s.killswitch and not share:
+        # a kill switch took the traffic: the pointer still names a version, nothing of it
+        # serves (the fallback does; U undoes it)
+        if mv.version == s.production_version:
+            return f"◇ pointer · ⚑ {s.killswitch} serves"
+        return "—"
     if mv.version == s.production_version:
         text = "◆ serving" + (f" {share:g}%" if share else "")
         if mv.stage != "Production":
@@ -92,13 +99,15 @@ class ModelScreen(MitigationKeys):
         yield DataTable(id="versions", cursor_type="row")
         yield VerticalScroll(Static(id="lineage-text"), id="lineage")
         yield Static("", id="statusline")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for col in VERSION_COLUMNS:
             table.add_column(col, key=col)
-        self.query_one("#lineage").border_title = "lineage diff (l: selected vs production)"
+        self.query_one(
+            "#lineage"
+        ).border_title = f"lineage diff ({self.rb.key('diff')}: selected vs production)"
         self.refresh_data()
         self.set_interval(self.rb.refresh_seconds * 2, self.tick)
 
@@ -122,10 +131,14 @@ class ModelScreen(MitigationKeys):
         sig = " · ".join(
             f"{k} {format_signal(k, val)}" for k, val in s.signals.items() if val is not None
         )
+        held = ""
+        if s.killswitch:
+            undo = self.rb.key("restore")
+            held = f" · ⚑ KILL SWITCH ({s.killswitch})" + (f", {undo} undoes it" if undo else "")
         self.query_one("#model-summary", Static).update(
             Text(
                 f"{s.model} ({s.serving_pattern}) · production {s.production_version} · traffic "
-                f"{format_routes(s.routes)} · {word}\n{sig}\nincidents: "
+                f"{format_routes(s.routes)} · {word}{held}\n{sig}\nincidents: "
                 + (", ".join(f"{i.id} {i.status}" for i in v.incidents[-4:]) or "none")
             )
         )
@@ -147,10 +160,13 @@ class ModelScreen(MitigationKeys):
             # start on the older side of the default diff (see ModelView.default_diff)
             table.move_cursor(row=wanted.index(v.default_diff[0]))
         self.show_diff(default=first)
-        self.set_status(
-            f"as of {s.as_of:%H:%M:%S} UTC · l lineage diff · R rollback · "
-            "K kill switch · d drift · esc back"
-        )
+        self.set_status(f"as of {s.as_of:%H:%M:%S} UTC")
+        self.update_keys()
+
+    def extra_hints(self) -> list[KeyHint]:
+        if self.view is not None and self.view.status.killswitch and self.rb.key("restore"):
+            return [KeyHint(self.rb.key("restore"), "undo kill switch", 3)]
+        return []
 
     def action_diff(self) -> None:
         self.show_diff()

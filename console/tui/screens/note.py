@@ -20,7 +20,7 @@ class NoteModal(ModalScreen[str | None]):
         with Vertical(id="note-dialog"):
             yield Static(self.prompt, classes="bold")
             yield Input(value=self.value, id="note-input")
-            yield Static("enter save · esc cancel")
+            yield Static("enter saves · esc cancels")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

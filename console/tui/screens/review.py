@@ -9,9 +9,10 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Markdown, Static
+from textual.widgets import DataTable, Markdown, Static
 
 from console.errors import RollbookError
+from console.tui.keybar import KeyBar
 from console.tui.screens.base import RegistryScreen
 from console.views import ReviewView, review_view
 
@@ -73,11 +74,13 @@ class ReviewScreen(RegistryScreen):
             yield Markdown("rendering the post-mortem draft…", id="review-doc")
         yield DataTable(id="items", cursor_type="row")
         yield Static("", id="statusline")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#items", DataTable).add_columns(*ITEM_COLUMNS)
-        self.query_one("#review-md").border_title = "post-mortem draft (tab here to scroll)"
+        self.query_one(
+            "#review-md"
+        ).border_title = f"post-mortem draft ({self.rb.key('focus_next')} here to scroll)"
         self.load()
 
     @work(exclusive=True, group="review")
@@ -95,10 +98,7 @@ class ReviewScreen(RegistryScreen):
         self.fill_items()
         if first:  # the items first (enter edits); tab goes to the draft
             self.query_one("#items", DataTable).focus()
-        self.set_status(
-            f"{len(self.view.action_items)} action items · enter edit · + add · "
-            "e export · tab scroll the draft · esc back"
-        )
+        self.set_status(f"{len(self.view.action_items)} action items")
 
     def fill_items(self) -> None:
         """The action items, with every column sized to its content. The widths are set
