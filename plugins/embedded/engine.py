@@ -50,6 +50,12 @@ def from_ts(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+def _is_ts(value: object) -> bool:
+    """Whether ``value`` is a POSIX timestamp a datetime can hold (up to 9999-12-31 23:59:59
+    UTC); NaN, ±inf and None are not."""
+    return isinstance(value, int | float) and abs(value) <= 253402300799
+
+
 def floor_minute(ts: float) -> int:
     return int(ts // 60) * 60
 
@@ -189,18 +195,28 @@ class SimulationEngine:
             self.advance(from_ts(self._world_row()["seeded_at"]))
 
     def _repair_clock(self, conn: Any) -> None:
-        """A world saved with a speed no clock can run at (inf, NaN — stored as NULL —, zero,
-        negative or absurdly large, by a version that checked too late) would make every
-        read fail; fall back to 1x from the last good simulated time and say so once on
-        stderr (the repair is saved, so the next open is silent)."""
-        speed, anchor_sim, until = conn.execute(
-            "SELECT speed, anchor_sim, simulated_until FROM world WHERE id = 1"
+        """A world saved with a clock that cannot run — a speed no clock can run at (inf, NaN
+        — stored as NULL —, zero, negative or absurdly large, by a version that checked too
+        late), an anchor that is no time, or a fast clock left running until it passed the
+        year 9999 — would make every read fail. Fall back to 1x from the last good simulated
+        time and say so once on stderr (the repair is saved, so the next open is silent)."""
+        speed, anchor_sim, anchor_wall, until = conn.execute(
+            "SELECT speed, anchor_sim, anchor_wall, simulated_until FROM world WHERE id = 1"
         ).fetchone()
         problem = speed_problem(speed)
-        # 253402300799 is 9999-12-31T23:59:59Z, the last second a datetime holds.
-        anchor_ok = isinstance(anchor_sim, int | float) and abs(anchor_sim) <= 253402300799
-        if problem is None and anchor_ok:
-            return
+        anchor_ok = _is_ts(anchor_sim)
+        if speed is None:  # SQLite stores a NaN as NULL
+            why = "the saved speed is missing or NaN"
+        elif problem:
+            why = f"the saved speed {problem}"
+        elif not anchor_ok:
+            why = f"the saved clock anchor {anchor_sim!r} is not a time"
+        elif isinstance(anchor_wall, int | float) and _is_ts(
+            anchor_sim + (time.time() - anchor_wall) * speed
+        ):
+            return  # the clock runs
+        else:
+            why = f"the saved clock no longer gives a time (speed {speed:g} for too long)"
         # Time never runs back behind the ticks already generated.
         restart = max(float(until), float(anchor_sim)) if anchor_ok else float(until)
         conn.execute(
@@ -208,12 +224,6 @@ class SimulationEngine:
             " revision = revision + 1 WHERE id = 1",
             (restart, time.time()),
         )
-        if speed is None:  # SQLite stores a NaN as NULL
-            why = "the saved speed is missing or NaN"
-        elif problem:
-            why = f"the saved speed {problem}"
-        else:
-            why = f"the saved clock anchor {anchor_sim!r} is not a time"
         print(
             f"warning: embedded world {self.path}: {why}; reset to speed 1"
             f" (simulated time resumes at {from_ts(restart):%Y-%m-%d %H:%M} UTC)",
