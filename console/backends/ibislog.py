@@ -35,6 +35,7 @@ from console.errors import BackendError, InvalidInput, RollbookError
 if TYPE_CHECKING:
     import numpy as np
 
+_MAX_DOUBLE = 1.7976931348623157e308
 #: Canonical names of the bookkeeping columns, as the checks read them.
 CANONICAL = ("ts", "version", "prediction", "label")
 
@@ -136,8 +137,11 @@ class IbisAggregates(LogAggregates):
         else:
             value = col.cast("float64")
         if dtype.is_floating() or dtype.is_decimal():
-            null = col.isnull() | value.isnan()
-            finite = col.notnull() & ~value.isnan() & ~value.isinf()
+            nan = value.isnan()
+            null = col.isnull() | nan
+            # ±inf as "beyond the largest double", not isinf(): Spark's compiled isinf
+            # compares with CAST('Inf' AS DOUBLE), which Spark does not parse
+            finite = col.notnull() & ~nan & (value.abs() <= _MAX_DOUBLE)
         else:
             null = col.isnull()
             finite = col.notnull()
@@ -189,22 +193,22 @@ class IbisAggregates(LogAggregates):
             dtype = self._check(name)
             numeric = family_of(dtype) in ("number", "datetime")
             if not numeric:
-                metrics[f"n{i}"] = t[name].isnull().cast("int64").sum()
+                metrics[f"n{i}"] = _count_if(t[name].isnull())
                 plan.append((name, False, 0))
                 continue
             value, null, finite = self._number(t, name)
             cuts = [float(e) for e in edges.get(name, ())]
-            metrics[f"n{i}"] = null.cast("int64").sum()
-            metrics[f"f{i}"] = finite.cast("int64").sum()
+            metrics[f"n{i}"] = _count_if(null)
+            metrics[f"f{i}"] = _count_if(finite)
             if dtype.is_floating() or dtype.is_decimal():
-                minus = value.isinf() & (value < 0)
-                metrics[f"ni{i}"] = minus.fill_null(False).cast("int64").sum()
+                minus = ~value.isnan() & (value < -_MAX_DOUBLE)
+                metrics[f"ni{i}"] = _count_if(minus)
             metrics[f"lo{i}"] = value.min(where=finite)
             metrics[f"hi{i}"] = value.max(where=finite)
             metrics[f"mu{i}"] = value.mean(where=finite)
             metrics[f"var{i}"] = value.var(how="pop", where=finite)
             for k, e in enumerate(cuts):
-                metrics[f"b{i}_{k}"] = (finite & (value < e)).cast("int64").sum()
+                metrics[f"b{i}_{k}"] = _count_if(finite & (value < e))
             plan.append((name, True, len(cuts)))
         key = self._group(t, by).name("__key")
         query = t.group_by(key).aggregate(**metrics)
@@ -279,7 +283,7 @@ class IbisAggregates(LogAggregates):
         edges, sub = grid.edges, grid.sub
 
         def leaf(c: int) -> Any:
-            at_edge = (value == edges[c]).cast("int64")
+            at_edge = ibis.ifelse(value == edges[c], 1, 0)
             if c == len(edges) - 1:
                 return ibis.literal(2 * c * sub) + at_edge
             scale = sub / (edges[c + 1] - edges[c])
@@ -361,6 +365,14 @@ class IbisAggregates(LogAggregates):
         if self._close is not None:
             close, self._close = self._close, None
             close()
+
+
+def _count_if(condition: Any) -> Any:
+    """Rows where ``condition`` holds (a null condition does not count). ``CASE`` rather
+    than a cast: PostgreSQL cannot cast a boolean to a bigint."""
+    import ibis
+
+    return ibis.ifelse(condition, 1, 0).sum()
 
 
 def _time_literal(ibis: Any, when: datetime, dtype: Any) -> Any:
