@@ -212,7 +212,7 @@ def _kserve_case(request, open_ws, world_path, tmp_path, monkeypatch) -> Traffic
             "traffic": {
                 "plugin": "kserve",
                 "kubeconfig": str(kubeconfig),
-                "readback_timeout": 1.5,
+                "readback_timeout": 10,
                 "poll_interval": 0.05,
                 "models": {
                     MODEL: {
@@ -233,11 +233,14 @@ def _kserve_case(request, open_ws, world_path, tmp_path, monkeypatch) -> Traffic
     @contextlib.contextmanager
     def mid_change():
         # the spec patch lands; the controller does not get to it before the read-back's
-        # deadline, then does (when the block ends)
+        # deadline (shortened here), then does (when the block ends)
+        traffic, timeout = ws.backends.traffic, ws.backends.traffic.readback_timeout
+        traffic.readback_timeout = 0.5
         controller.paused.set()
         try:
             yield
         finally:
+            traffic.readback_timeout = timeout
             controller.paused.clear()
             controller.settle()
 
