@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("console.cli.actions:audit", "Verify the audit log; list unfinished actions."),
     "drift": ("console.cli.diagnostics:drift", "Per-feature drift report between two data files."),
     "schema": ("console.cli.diagnostics:schema", "Schema diff with rename suggestions."),
+    "profile": ("console.cli.profile:profile", "Build and show versions' reference profiles."),
     "canary": ("console.cli.diagnostics:canary", "Judge a canary (two-proportion z-test); `size`."),
     "shadow": ("console.cli.diagnostics:shadow", "Compare champion and challenger scores."),
     "silence": ("console.cli.silence:silence", "Create, list and expire Alertmanager silences."),
