@@ -62,12 +62,34 @@ def print_fleet(statuses) -> None:
         out.print(n, markup=False, soft_wrap=True)
 
 
-@click.command()
+#: One line per scenario of the embedded world, for ``rollbook demo --help`` (the help must
+#: not seed a world to ask it; tests/tui/test_guidance.py checks this list against the
+#: world's own, so it cannot drift).
+SCENARIO_LINES = (
+    ("athena-null-feature", "churn: an upstream column rename turns a feature 94% null"),
+    ("constant-recommendations", "recommendations: the same item for every user"),
+    ("credit-score-shift", "credit-score: bad income data drifts the mean score 645 → 580"),
+    ("canary-error-creep", "fraud: canary fails ~3% of requests; no alert fires (watch it)"),
+    ("canary-latency-spike", "fraud: canary at 25% with p99 120 ms against 35 ms"),
+    ("pricing-zero", "pricing: every price 0.00, error rate 95%"),
+    ("segment-drift", "fraud: false positives up for mobile / new users only"),
+    ("fraud-concept-drift", "fraud: losses up 40% while accuracy holds (concept drift)"),
+)
+
+
+def _scenario_epilog() -> str:
+    width = max(len(n) for n, _ in SCENARIO_LINES)
+    lines = [f"  {name:<{width}}  {what}" for name, what in SCENARIO_LINES]
+    # \b keeps click from re-wrapping the list into one paragraph
+    return "\b\nScenarios (--scenario):\n" + "\n".join(lines)
+
+
+@click.command(epilog=_scenario_epilog())
 @click.option(
     "--scenario",
     default="athena-null-feature",
     show_default=True,
-    help="Fault to inject into the embedded world.",
+    help="Fault to inject into the embedded world (listed below).",
 )
 @click.option(
     "--speed",
