@@ -125,9 +125,32 @@ class SageMakerTraffic(Traffic):
 
     # ---- Traffic ------------------------------------------------------------------------
     def routes(self, model: str) -> dict[str, float]:
+        """The shares serving now. While an update moves the weights (``Updating`` with a
+        ``DesiredWeight`` other than the ``CurrentWeight``) there is no one answer: that is a
+        BackendError, so an action never reads "unchanged" in the middle of its own update."""
         em = self._model(model)
         by_variant = {v: r for r, v in em.route_variants().items()}
-        return variant_shares(self.describe(em.endpoint), by_variant)
+        d = self.describe(em.endpoint)
+        status = d.get("EndpointStatus")
+        variants = d.get("ProductionVariants", [])
+        moving = any(
+            v.get("DesiredWeight") is not None
+            and float(v["DesiredWeight"]) != float(v.get("CurrentWeight") or 0.0)
+            for v in variants
+        )
+        if status in IN_PROGRESS and moving:
+            desired = {
+                **d,
+                "ProductionVariants": [
+                    {**v, "CurrentWeight": v.get("DesiredWeight")} for v in variants
+                ],
+            }
+            raise BackendError(
+                f"SageMaker endpoint {em.endpoint} is {status}: weights moving from "
+                f"{variant_shares(d, by_variant)} to {variant_shares(desired, by_variant)}",
+                hint="read the routes again once it is InService",
+            )
+        return variant_shares(d, by_variant)
 
     def set_routes(self, model: str, weights: Mapping[str, float], *, actor: str) -> None:
         em = self._model(model)

@@ -11,7 +11,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from console import mitigation
 from console.backends.plugin import PluginContext
+from console.enums import ActionKind, ActionStatus
 from console.errors import BackendError, ConfigError, InvalidInput
 from plugins.sagemaker.traffic import EndpointModel, SageMakerTraffic
 from tests.contract.conftest import (
@@ -108,6 +110,36 @@ def test_an_endpoint_stuck_updating_is_an_error_after_the_deadline(moto, tmp_pat
     with pytest.raises(BackendError, match="still Updating after 0.4s") as err:
         t.set_routes("churn", {"v12": 100}, actor="tester")
     assert "may still apply" in (err.value.hint or "")
+
+
+def test_an_update_past_the_actions_deadline_is_partial_not_unchanged(moto, open_ws, world_path):
+    """The core's per-call deadline passes while the endpoint is still Updating: the routes
+    cannot be read as "unchanged" (they are moving), so the action is partially applied."""
+    ws = open_ws(
+        {
+            "registry": {"plugin": "embedded", "path": world_path},
+            "metrics": {"plugin": "embedded", "path": world_path},
+            "traffic": sagemaker_options(moto.url, readback_timeout=2),
+        }
+    )
+    endpoint = moto.endpoint("churn-prod")
+
+    def stuck(**_):  # plays SageMaker: the update takes longer than the action's deadline
+        endpoint.endpoint_status = "Updating"
+        for v in endpoint.production_variants:
+            v["DesiredWeight"] = v.get("CurrentWeight")
+            v["CurrentWeight"] = 1.0 if v["VariantName"] == "churn-v13" else 0.0
+
+    ws.backends.traffic.client.meta.events.register(
+        "after-call.sagemaker.UpdateEndpointWeightsAndCapacities", stuck
+    )
+    request = mitigation.Request(ActionKind.TRAFFIC, "churn", weights={"v12": 100})
+    res = mitigation.run(ws, request, timeout=1)
+    assert res.status is ActionStatus.PARTIAL, res.message
+    with pytest.raises(BackendError, match="Updating: weights moving from"):
+        ws.backends.traffic.routes("churn")
+    assert res.finish == "rollbook traffic churn v12=100 --yes"
+    assert res.undo == "rollbook traffic churn v13=100 --yes"
 
 
 def test_a_failed_update_says_why(moto, tmp_path):
