@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from console.runbooks.engine import StepView
 
 SPARK_MINUTES = 60
+#: Seconds the incident screen waits for its optional parts (the chart, the alerts): the
+#: record itself comes from the store and never waits on a backend.
+CHART_DEADLINE_S = 2.0
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
@@ -172,19 +175,29 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200)
 
         steps = Engine(ws, inc.id).steps()  # one replay; the current step is flagged in it
     current = next((s for s in steps if s.current), None)
+    from console.actions.calls import call
+    from console.reports.signals import incident_signal
+
     signal = None
     series: list[tuple[datetime, float | None]] = []
     try:
-        info = {m.name: m for m in ws.backends.registry.models()}.get(inc.model)
-        signal = info.key_signal if info else None
-        feature = (inc.data.get("alert") or {}).get("labels", {}).get("feature")
-        if feature:
-            signal = "positive_rate" if info and info.serving_pattern == "batch" else signal
-        if signal:
-            start = (inc.onset_at or inc.detected_at or now) - timedelta(minutes=30)
-            start = min(start, now - timedelta(minutes=60))
-            pts = ws.backends.metrics.query_range(signal, inc.model, start, now, step_seconds=60)
-            series = [(p.at, p.value) for p in pts]
+        # the chart shows the alert's own signal (one choice, shared with the post-mortem),
+        # behind a short deadline: a hung metrics backend must not hold the incident's record
+        models = call(ws.backends.registry.models, timeout=CHART_DEADLINE_S, what="registry")
+        signal = incident_signal(inc, {m.name: m for m in models}.get(inc.model))
+        start = (inc.onset_at or inc.detected_at or now) - timedelta(minutes=30)
+        start = min(start, now - timedelta(minutes=60))
+        pts = call(
+            ws.backends.metrics.query_range,
+            signal,
+            inc.model,
+            start,
+            now,
+            step_seconds=60,
+            timeout=CHART_DEADLINE_S,
+            what=f"metrics {signal}",
+        )
+        series = [(p.at, p.value) for p in pts]
     except Exception:  # noqa: BLE001 - the chart is optional; the record is not
         series = []
     marks = [
@@ -195,9 +208,10 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200)
     firing: list[str] = []
     if inc.status in ("resolved", "closed"):
         try:
-            firing = sorted(
-                {a.name for a in ws.backends.metrics.active_alerts() if a.model == inc.model}
+            alerts = call(
+                ws.backends.metrics.active_alerts, timeout=CHART_DEADLINE_S, what="alerts"
             )
+            firing = sorted({a.name for a in alerts if a.model == inc.model})
         except RollbookError:
             firing = []  # the alert backend's outage is shown on the fleet, not here
     from console.fleet import active_killswitches

@@ -41,6 +41,7 @@ class Bridge:
         self._refresh_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rollbook-read")
         self._action_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="rollbook-act")
         self._in_flight: dict[str, tuple[Future[Any], float]] = {}
+        self._delivered: set[str] = set()  # keys whose latest result someone already got
         self.timeout = timeout
 
     def workspace(self) -> Workspace:
@@ -68,16 +69,31 @@ class Bridge:
             fut, started = self._shared(key, fn, args, kwargs)
         else:
             fut, started = self._action_pool.submit(self._job, fn, args, kwargs), time.monotonic()
+        if fut.done():  # a late answer nobody has seen yet: show it now
+            self._seen(key)
+            return fut.result()
         left = max(0.0, limit - (time.monotonic() - started))
         try:
             # shield: a cancelled refresh worker must not cancel the call others wait on
-            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), left)
+            result = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), left)
         except TimeoutError:
             since = time.monotonic() - started
             raise BackendError(
                 f"no answer within {limit:g}s (waiting {since:.0f}s)",
                 hint="the backend is slow or unreachable; the last good data stays on screen",
             ) from None
+        except asyncio.CancelledError:
+            raise  # the screen stopped waiting; the call's answer is still to be seen
+        except BaseException:
+            self._seen(key)  # the call's own error was shown: the next refresh starts anew
+            raise
+        self._seen(key)
+        return result
+
+    def _seen(self, key: str | None) -> None:
+        if key is not None:
+            with self._lock:
+                self._delivered.add(key)
 
     def _job(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         return fn(self.workspace(), *args, **kwargs)
@@ -87,8 +103,11 @@ class Bridge:
     ) -> tuple[Future[Any], float]:
         with self._lock:
             current = self._in_flight.get(key)
-            if current is not None and not current[0].done():
+            if current is not None and (not current[0].done() or key not in self._delivered):
+                # still running — or finished after its deadline and not seen yet: the late
+                # answer is newer than what is on screen, so the next refresh shows it
                 return current
+            self._delivered.discard(key)
             fut = self._refresh_pool.submit(functools.partial(self._job, fn, args, kwargs))
             entry = (fut, time.monotonic())
             self._in_flight[key] = entry

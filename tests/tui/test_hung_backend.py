@@ -44,3 +44,29 @@ async def test_a_hung_alerts_call_degrades_within_the_deadline_and_R_still_opens
         assert time.monotonic() - t1 < 5.0
         assert modal.plan is not None and modal.plan.pointer_after == "v12"
         await pilot.press("escape")
+
+
+async def test_an_answer_that_comes_after_the_deadline_is_shown_by_the_next_refresh(
+    make_app, demo, clock
+):
+    app = make_app(incident=demo.incident.id)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(
+            pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.view is not None
+        )
+        screen = app.screen
+        app.bridge.timeout = 0.5
+        with open_workspace("demo", clock=clock) as ws:  # the next read takes 1.5 s, once
+            ws.backends.world.break_backend(
+                "registry", "production_version", mode="timeout", times=1, delay_s=1.5
+            )
+        before = screen.view.now
+        clock.advance(minutes=1)
+        screen.refresh_data()
+        line = screen.query_one("#statusline")
+        await settle(pilot, lambda: "DEGRADED" in str(line.render()), timeout=5)
+        await pilot.pause(1.5)  # the late answer arrives
+        screen.refresh_data()
+        await app.workers.wait_for_complete()
+        assert screen.view.now > before  # shown, not thrown away for a new hung call
+        assert "DEGRADED" not in str(line.render())
