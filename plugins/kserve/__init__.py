@@ -79,7 +79,8 @@ def api_client(options: Mapping[str, Any], bad: Any) -> tuple[Any, str | None]:
 
 
 def make_traffic(ctx: PluginContext, options: Mapping[str, Any]):
-    from plugins.kserve.traffic import KServeTraffic, service_models
+    from plugins.kserve.model import service_models
+    from plugins.kserve.traffic import KServeTraffic
 
     base = f"env.{ctx.env_name}.traffic"
 

@@ -25,136 +25,30 @@ import json
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from console.backends.interfaces import Traffic
-from console.backends.types import FALLBACK_MANUAL, FALLBACK_RULES, FallbackLevel, Health
+from console.backends.types import FALLBACK_RULES, FallbackLevel, Health
 from console.errors import BackendError, InvalidInput, NotFound
-
-GROUP = "serving.kserve.io"
-ISVC = ("v1beta1", "inferenceservices")
-GRAPH = ("v1alpha1", "inferencegraphs")
-A_REVISIONS = "rollbook.dev/revisions"
-A_PREVIOUS_URI = "rollbook.dev/previous-storage-uri"
-A_DESIRED = "rollbook.dev/desired"
-A_CHANGED = "rollbook.dev/changed-by"
-UNMAPPED = "revision:"  # route key prefix for a revision whose version is unknown
-UNMAPPED_SERVICE = "service:"  # a router step to a service the config does not name
-FALLBACK_ROUTES = {"rules": FALLBACK_RULES, "manual": FALLBACK_MANUAL}
-LADDER = ("previous", "rules", "manual")
-REQUEST_TIMEOUT_S = 10.0
-
-
-@dataclass(frozen=True)
-class ServiceModel:
-    """One model's InferenceService, its versions' storage URIs, and its fallbacks."""
-
-    service: str
-    namespace: str
-    versions: Mapping[str, str]  # version -> storageUri
-    fallbacks: Mapping[str, str] = field(default_factory=dict)  # previous -> version;
-    #                                             rules/manual -> InferenceService
-    router: str | None = None  # InferenceGraph with a Splitter root
-
-    def fallback_services(self) -> dict[str, str]:
-        """route -> fallback InferenceService (only reachable through the router)."""
-        if not self.router:
-            return {}
-        return {r: self.fallbacks[lv] for lv, r in FALLBACK_ROUTES.items() if lv in self.fallbacks}
-
-    def version_of_uri(self, uri: str | None) -> str | None:
-        return next((v for v, u in self.versions.items() if u == uri), None)
-
-
-@dataclass(frozen=True)
-class Revision:
-    name: str
-    percent: int
-    latest: bool
-
-
-@dataclass
-class ServiceState:
-    """An InferenceService as read: the spec's storage URI and canary, the status' traffic."""
-
-    obj: dict
-    uri_path: str  # JSON pointer of the predictor's storageUri
-    uri: str
-    canary: int | None
-    traffic: list[Revision]
-    revisions: dict[str, str]  # rollbook.dev/revisions
-    current: bool  # status.observedGeneration >= metadata.generation (True when unknown)
-
-    @property
-    def annotations(self) -> dict:
-        return self.obj.get("metadata", {}).get("annotations") or {}
-
-    @property
-    def latest(self) -> Revision | None:
-        return next((r for r in self.traffic if r.latest), None)
-
-    @property
-    def previous(self) -> Revision | None:
-        return next((r for r in self.traffic if not r.latest), None)
-
-
-def read_state(obj: dict) -> ServiceState:
-    predictor = obj.get("spec", {}).get("predictor") or {}
-    name = obj.get("metadata", {}).get("name", "?")
-    key = "model" if isinstance(predictor.get("model"), Mapping) else None
-    if key is None or "storageUri" not in predictor[key]:
-        key = next(
-            (k for k, v in predictor.items() if isinstance(v, Mapping) and "storageUri" in v),
-            None,
-        )
-    if key is None:
-        raise BackendError(
-            f"InferenceService {name} has no spec.predictor.<model>.storageUri",
-            hint="Rollbook rolls back by storageUri; a predictor built from containers only "
-            "is not supported",
-        )
-    status = obj.get("status") or {}
-    traffic = [
-        Revision(
-            str(t.get("revisionName", "")),
-            int(t.get("percent") or 0),
-            bool(t.get("latestRevision")),
-        )
-        for t in status.get("components", {}).get("predictor", {}).get("traffic") or []
-    ]
-    gen = obj.get("metadata", {}).get("generation")
-    seen = status.get("observedGeneration")
-    annotations = obj.get("metadata", {}).get("annotations") or {}
-    try:
-        revisions = json.loads(annotations.get(A_REVISIONS) or "{}")
-    except ValueError:
-        revisions = {}
-    canary = predictor.get("canaryTrafficPercent")
-    return ServiceState(
-        obj=obj,
-        uri_path=f"/spec/predictor/{key}/storageUri",
-        uri=str(predictor[key]["storageUri"]),
-        canary=None if canary is None else int(canary),
-        traffic=traffic,
-        revisions={str(k): str(v) for k, v in revisions.items()},
-        current=gen is None or seen is None or int(seen) >= int(gen),
-    )
-
-
-def shows(traffic: list[Revision], expect: Mapping[str, Any]) -> bool:
-    """Does the status' traffic show ``expect``: ``latest`` % on the latest revision (which
-    is none of ``not``, when a new revision is expected) and the rest on the previous one."""
-    latest = next((r for r in traffic if r.latest), None)
-    if latest is None or latest.name in expect.get("not", ()):
-        return False
-    rest = sum(r.percent for r in traffic if not r.latest)
-    return latest.percent == expect["latest"] and rest == 100 - expect["latest"]
-
-
-def _pointer(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
+from plugins.kserve.model import (
+    A_CHANGED,
+    A_DESIRED,
+    A_PREVIOUS_URI,
+    A_REVISIONS,
+    GRAPH,
+    GROUP,
+    ISVC,
+    REQUEST_TIMEOUT_S,
+    UNMAPPED,
+    UNMAPPED_SERVICE,
+    Revision,
+    ServiceModel,
+    ServiceState,
+    json_pointer,
+    read_state,
+    shows,
+)
 
 
 class KServeTraffic(Traffic):
@@ -434,7 +328,8 @@ class KServeTraffic(Traffic):
         if latest is not None and now_latest and not now_latest.startswith(UNMAPPED):
             revisions[latest.name] = now_latest  # remembered before it stops being the latest
         everything = [r.name for r in st.traffic]
-        uri, canary, expect = st.uri, st.canary, None
+        uri, canary = st.uri, st.canary
+        expect: dict[str, Any] | None = None
         items = sorted(serving.items(), key=lambda kv: kv[0] != now_latest)
         if len(items) == 1:
             ((route, _),) = items
@@ -494,7 +389,7 @@ class KServeTraffic(Traffic):
             notes[A_PREVIOUS_URI] = st.uri
         for key, value in notes.items():
             ops.append(
-                {"op": "add", "path": f"/metadata/annotations/{_pointer(key)}", "value": value}
+                {"op": "add", "path": f"/metadata/annotations/{json_pointer(key)}", "value": value}
             )
         return ops, expect
 
@@ -573,45 +468,3 @@ def _condition(obj: Mapping[str, Any], kind: str) -> tuple[bool, str]:
             why = c.get("message") or c.get("reason") or ""
             return ok, ("True" if ok else f"{c.get('status')}" + (f": {why}" if why else ""))
     return kind != "Ready", "not reported"
-
-
-def service_models(raw: Any, namespace: str, where: str) -> dict[str, ServiceModel]:
-    """Parse the ``models`` option; raises ValueError naming the key that is wrong."""
-    if not isinstance(raw, Mapping) or not raw:
-        raise ValueError(
-            f"{where}: expected a table per model: [{where}.MODEL] with service and versions"
-        )
-    out = {}
-    for model, t in raw.items():
-        key = f"{where}.{model}"
-        if not isinstance(t, Mapping):
-            raise ValueError(f"{key}: expected a table")
-        versions = t.get("versions")
-        if not isinstance(versions, Mapping) or not versions:
-            raise ValueError(f'{key}.versions: expected a table version = "storageUri"')
-        fallbacks = t.get("fallbacks", {})
-        if not isinstance(fallbacks, Mapping) or set(fallbacks) - set(LADDER):
-            raise ValueError(
-                f"{key}.fallbacks: expected a table with keys among {', '.join(LADDER)}"
-            )
-        if "previous" in fallbacks and str(fallbacks["previous"]) not in map(str, versions):
-            raise ValueError(
-                f"{key}.fallbacks.previous: names version {fallbacks['previous']!r}, which is "
-                "not in versions"
-            )
-        router = t.get("router")
-        if router is not None and (not isinstance(router, str) or not router):
-            raise ValueError(f"{key}.router: expected an InferenceGraph name")
-        if (set(fallbacks) & {"rules", "manual"}) and not router:
-            raise ValueError(
-                f"{key}.fallbacks: rules and manual are InferenceServices reached through a "
-                'router: add router = "<InferenceGraph name>"'
-            )
-        out[str(model)] = ServiceModel(
-            service=str(t.get("service") or model),
-            namespace=str(t.get("namespace") or namespace),
-            versions={str(k): str(v) for k, v in versions.items()},
-            fallbacks={str(k): str(v) for k, v in fallbacks.items()},
-            router=router,
-        )
-    return out
