@@ -157,6 +157,11 @@ def incident_cost(ws: Workspace, inc: Incident, now: datetime) -> float | None:
     return rph * max(0.0, (end - inc.detected_at).total_seconds()) / 3600.0
 
 
+def incident_model(ws: Workspace, incident_id: str) -> str:
+    """The incident's model, from the store alone (no backend): what R/K/U act on."""
+    return ws.store.get(incident_id).model
+
+
 def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200) -> IncidentView:
     from console.recovery import observe
 

@@ -22,7 +22,7 @@ from console.reports.render import format_money
 from console.store import PHASES
 from console.tui.keybar import KeyBar, KeyHint
 from console.tui.screens.base import MitigationKeys
-from console.views import IncidentView, duration, incident_view, sparkline
+from console.views import IncidentView, duration, incident_model, incident_view, sparkline
 
 if TYPE_CHECKING:
     from console.runbooks.engine import StepView
@@ -144,6 +144,7 @@ class IncidentScreen(MitigationKeys):
         self.view: IncidentView | None = None
         self.selected: str | None = None  # step id chosen with j/k; None = current
         self.running: tuple[str, float] | None = None  # (step id, monotonic start) in flight
+        self.model: str | None = None  # from the store, before the view loads
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.incident_id} · loading…", id="title")
@@ -164,6 +165,7 @@ class IncidentScreen(MitigationKeys):
         self.query_one("#timeline").border_title = "timeline"
         self.set_class(self.app.size.width < 110, "narrow")
         self.query_one("#step").focus()
+        self.load_model()
         self.refresh_data()
         self.set_interval(self.rb.refresh_seconds, self.tick)
 
@@ -594,7 +596,17 @@ class IncidentScreen(MitigationKeys):
         self.refresh_data()
 
     def mitigation_target(self) -> tuple[str, str | None] | None:
-        return (self.view.incident.model, self.incident_id) if self.view else None
+        # R/K/U never wait for the view: a hung backend may keep it from loading, and the
+        # model comes from the store (load_model) as soon as the screen opens
+        model = self.view.incident.model if self.view else self.model
+        return (model, self.incident_id) if model else None
+
+    @work(group="incident-model")
+    async def load_model(self) -> None:
+        try:
+            self.model = await self.rb.bridge.run(incident_model, self.incident_id, timeout=5)
+        except RollbookError:
+            self.model = None
 
     def action_open_incident(self) -> None:
         """After this incident is resolved, a model still alerting: open (or join) the
