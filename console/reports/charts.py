@@ -105,16 +105,19 @@ def render_chart(
         ax = fig.add_subplot()
         xs = [t for t, _ in data]
         ys = [float("nan") if v is None else v for _, v in data]
-        ax.plot(xs, ys, color="#1f6feb", linewidth=1.6, label=signal)
+        # times as matplotlib date numbers on a date axis (what matplotlib does with
+        # datetimes itself; its type hints accept only the numbers)
+        ax.xaxis_date(xs[0].tzinfo)
+        ax.plot(mdates.date2num(xs), ys, color="#1f6feb", linewidth=1.6, label=signal)
         times = xs + [m.at for m in marks]
         lo, hi = min(times), max(times)
         pad = (hi - lo) * 0.02 if hi > lo else timedelta(minutes=1)
-        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_xlim(mdates.date2num(lo - pad), mdates.date2num(hi + pad))
         span = (hi - lo + 2 * pad).total_seconds()
         for m in marks:
             # labels near the right edge go on the left of their line so they stay visible
             right_side = (m.at - lo + pad).total_seconds() / span > 0.7
-            ax.axvline(m.at, color="#d1242f", linestyle="--", linewidth=1.0)
+            ax.axvline(mdates.date2num(m.at), color="#d1242f", linestyle="--", linewidth=1.0)
             ax.annotate(
                 m.label,
                 xy=(m.at, 1.0),

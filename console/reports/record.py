@@ -166,7 +166,8 @@ def checks(events: Sequence[TimelineEvent]) -> list[CheckResult]:
     for e in events:
         p = e.payload
         if e.kind == "step.finished" and p.get("check"):
-            ev = p.get("evidence") if isinstance(p.get("evidence"), dict) else {}
+            raw = p.get("evidence")
+            ev: dict[str, Any] = raw if isinstance(raw, dict) else {}
             out.append(
                 CheckResult(
                     str(p.get("step") or ""),

@@ -99,7 +99,7 @@ def format_money(amount: float | None, currency: str = "USD", digits: int = 0) -
 
 @pass_environment
 def _money(env: SandboxedEnvironment, amount: float | None, digits: int = 0) -> str:
-    return format_money(amount, env.globals.get("currency", "USD"), digits)
+    return format_money(amount, str(env.globals.get("currency", "USD")), digits)
 
 
 def _num(value: float | None, digits: int = 0) -> str:
