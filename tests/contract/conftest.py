@@ -75,7 +75,9 @@ def traffic_case(request, open_ws, world_path, tmp_path, monkeypatch):
 
 # ---- embedded -------------------------------------------------------------------------------
 def _embedded_case(request, open_ws, world_path, tmp_path, monkeypatch) -> TrafficCase:
-    ws = open_ws({role: _embedded(world_path) for role in ("registry", "metrics", "traffic")})
+    ws = open_ws(
+        {role: _embedded(world_path) for role in ("registry", "metrics", "traffic", "world")}
+    )
     world = ws.backends.traffic.world
 
     def writes() -> int:
@@ -404,7 +406,9 @@ def _sagemaker_case(request, open_ws, world_path, tmp_path, monkeypatch) -> Traf
 @pytest.fixture(params=REGISTRY_PLUGINS)
 def registry_case(request, open_ws, world_path, monkeypatch) -> RegistryCase:
     if request.param == "embedded":
-        ws = open_ws({role: _embedded(world_path) for role in ("registry", "metrics", "traffic")})
+        ws = open_ws(
+            {role: _embedded(world_path) for role in ("registry", "metrics", "traffic", "world")}
+        )
         world = ws.backends.registry.world
 
         @contextlib.contextmanager

@@ -4,6 +4,8 @@ moto's server). The actions go through the real action core (``console.mitigatio
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from console import mitigation
@@ -156,6 +158,24 @@ def test_rollback_to_the_previous_version_through_the_core(traffic_case):
     assert c.traffic.routes(c.model) == {c.old: 100.0}
     assert c.ws.backends.registry.production_version(c.model) == c.old
     assert res.read_back.healthy, res.read_back
+
+
+def test_route_history_where_the_backend_keeps_one(traffic_case):
+    c, t = traffic_case, traffic_case.traffic
+    since = c.ws.now() - timedelta(seconds=1)
+    t.set_routes(c.model, {c.old: 20, c.new: 80}, actor="tester")
+    history = t.route_history(c.model, since)
+    if "route_history" not in t.capabilities:
+        assert history == []  # the default: Rollbook's own audit log knows its changes
+        return
+    assert history[-1].routes == {c.old: 20.0, c.new: 80.0}
+    assert history[-1].actor == "tester" and history[-1].at >= since
+    assert [h.at for h in history] == sorted(h.at for h in history)
+
+
+def test_capabilities_name_what_the_plugin_does(traffic_case):
+    t = traffic_case.traffic
+    assert ("fallback" in t.capabilities) == bool(t.fallbacks(traffic_case.model))
 
 
 def test_an_unknown_model_is_not_found(traffic_case):
