@@ -63,7 +63,7 @@ def start(workdir: Path) -> tuple[MlflowServer, HaproxyServer, list[ModelServer]
 
 def seed(mlflow: MlflowServer) -> None:
     from console.backends.types import Lineage
-    from plugins.http_api import JsonApi
+    from plugins.http_common.api import JsonApi
     from plugins.mlflow import seed as s
 
     api = JsonApi("MLflow", mlflow.url, timeout=10)

@@ -91,7 +91,7 @@ class Stack:
         """MLflow: the model with versions 1 and 2 and their lineage; alias → 2."""
         sys.path.insert(0, str(HERE.parent.parent))
         from console.backends.types import Lineage
-        from plugins.http_api import JsonApi
+        from plugins.http_common.api import JsonApi
         from plugins.mlflow import seed
 
         api = JsonApi("MLflow", self.mlflow.url)

@@ -39,7 +39,7 @@ OPTIONS = (
 
 def make_metrics(ctx: PluginContext, options: Mapping[str, Any]):
     from plugins.alertmanager.backend import AlertmanagerMetrics
-    from plugins.prometheus import alertmanager_from_options
+    from plugins.http_common.alertmanager import alertmanager_from_options
 
     return AlertmanagerMetrics(
         alertmanager_from_options(ctx, options, url_key="url", prefix="", required=True)

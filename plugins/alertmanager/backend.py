@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from console.backends.interfaces import Metrics
 from console.backends.types import Alert, Point
-from plugins.alertmanager.client import AlertmanagerClient, Silence
+from console.silences import Silence
+from plugins.http_common.alertmanager import AlertmanagerClient
 
 
 class AlertmanagerMetrics(Metrics):

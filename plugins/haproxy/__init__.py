@@ -47,7 +47,7 @@ OPTIONS = (
 def make_traffic(ctx: PluginContext, options: Mapping[str, Any]):
     from plugins.haproxy.runtime import RuntimeApi
     from plugins.haproxy.traffic import HaproxyTraffic, model_backends, parse_sample
-    from plugins.http_probe import ProbeSettings
+    from plugins.http_common.probe import ProbeSettings
 
     base = f"env.{ctx.env_name}.traffic"
 

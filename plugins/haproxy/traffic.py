@@ -20,7 +20,7 @@ from console.backends.interfaces import Traffic
 from console.backends.types import FALLBACK_MANUAL, FALLBACK_RULES, FallbackLevel, Health
 from console.errors import BackendError, InvalidInput, NotFound
 from plugins.haproxy.runtime import RuntimeApi, ServerStat
-from plugins.http_probe import ProbeSettings, probe_endpoint
+from plugins.http_common.probe import ProbeSettings, probe_endpoint
 
 UNMAPPED = "server:"  # route key prefix for a server the config does not name
 FALLBACK_ROUTES = {"rules": FALLBACK_RULES, "manual": FALLBACK_MANUAL}

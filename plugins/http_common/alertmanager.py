@@ -1,16 +1,26 @@
-"""Alertmanager's v2 API: active alerts (incident triggers) and silences."""
+"""Alertmanager's v2 API: active alerts (incident triggers) and silences, and the client
+built from a plugin's options (the ``prometheus`` plugin's ``alertmanager_url``, or the
+``alertmanager`` plugin's ``url``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from console.backends.plugin import PluginContext
 from console.backends.types import Alert
-from console.errors import BackendError, InvalidInput, NotFound
+from console.errors import BackendError, ConfigError, InvalidInput, NotFound
 from console.silences import Silence
 from console.silences import parse_matcher as core_matcher
-from plugins.http_api import ApiError, JsonApi
-from plugins.prometheus.samples import alert_from_labels, parse_time
+from plugins.http_common.api import (
+    ApiError,
+    JsonApi,
+    auth_from_options,
+    timeout_option,
+    url_option,
+)
+from plugins.http_common.samples import alert_from_labels, parse_time
 
 
 def parse_matcher(text: str) -> dict[str, Any]:
@@ -135,3 +145,44 @@ class AlertmanagerClient:
                 )
             )
         return sorted(out, key=lambda s: s.starts_at or datetime.min.replace(tzinfo=UTC))
+
+
+def alertmanager_from_options(
+    ctx: PluginContext,
+    options: Mapping[str, Any],
+    *,
+    url_key: str,
+    prefix: str,
+    role: str = "metrics",
+    required: bool = False,
+) -> AlertmanagerClient | None:
+    """An AlertmanagerClient for ``options[url_key]`` (auth options named ``prefix`` +
+    token_env / username_env / password_env); None when the URL is not set and not
+    ``required``."""
+    url = url_option(ctx, options, role, url_key, required=required)
+    if url is None:
+        return None
+    auth_opts = {
+        k[len(prefix) :]: v
+        for k, v in options.items()
+        if k.startswith(prefix) and k.endswith("_env")
+    }
+    if not auth_opts:  # same credentials as the main server
+        auth_opts = {k: v for k, v in options.items() if k.endswith("_env")}
+    include = options.get("include_silenced", False)
+    if not isinstance(include, bool):
+        raise ConfigError(
+            ctx.config_path,
+            f"env.{ctx.env_name}.{role}.include_silenced",
+            "expected true or false",
+        )
+    return AlertmanagerClient(
+        JsonApi(
+            "Alertmanager",
+            url,
+            timeout=timeout_option(ctx, options, role),
+            auth=auth_from_options(ctx, auth_opts, role),
+        ),
+        model_label=str(options.get("model_label", "model")),
+        include_silenced=include,
+    )

@@ -46,7 +46,7 @@ OPTIONS = (
 
 
 def make_registry(ctx: PluginContext, options: Mapping[str, Any]):
-    from plugins.http_api import JsonApi, auth_from_options, timeout_option, url_option
+    from plugins.http_common.api import JsonApi, auth_from_options, timeout_option, url_option
     from plugins.mlflow.registry import MlflowRegistry
 
     key = "registry"

@@ -26,7 +26,7 @@ import time
 from urllib.parse import quote, urlsplit
 
 from console.errors import RollbookError
-from plugins.http_api import ApiError, JsonApi
+from plugins.http_common.api import ApiError, JsonApi
 from plugins.mlflow.digest import artifact_digest
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 from console.backends.interfaces import Registry
 from console.backends.types import STAGES, ArtifactHash, ModelInfo, ModelVersion
 from console.errors import ActionRefused, BackendError, NotFound, RollbookError
-from plugins.http_api import ApiError, JsonApi
+from plugins.http_common.api import ApiError, JsonApi
 from plugins.mlflow import tags as T
 from plugins.mlflow.artifacts import ArtifactProxy, Unavailable
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from console.backends.types import Lineage
 from console.errors import BackendError
-from plugins.http_api import ApiError, JsonApi
+from plugins.http_common.api import ApiError, JsonApi
 from plugins.mlflow import tags as T
 from plugins.mlflow.artifacts import PROXY, proxied_path
 from plugins.mlflow.digest import CHUNK, directory_digest, local_files

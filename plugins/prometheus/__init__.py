@@ -57,47 +57,9 @@ def _bad(ctx: PluginContext, opt: str, problem: str, hint: str | None = None) ->
     return ConfigError(ctx.config_path, f"env.{ctx.env_name}.metrics.{opt}", problem, hint=hint)
 
 
-def alertmanager_from_options(
-    ctx: PluginContext,
-    options: Mapping[str, Any],
-    *,
-    url_key: str,
-    prefix: str,
-    role: str = "metrics",
-    required: bool = False,
-):
-    """An AlertmanagerClient for ``options[url_key]`` (auth options named ``prefix`` +
-    token_env / username_env / password_env); None when the URL is not set."""
-    from plugins.alertmanager.client import AlertmanagerClient
-    from plugins.http_api import JsonApi, auth_from_options, timeout_option, url_option
-
-    url = url_option(ctx, options, role, url_key, required=required)
-    if url is None:
-        return None
-    auth_opts = {
-        k[len(prefix) :]: v
-        for k, v in options.items()
-        if k.startswith(prefix) and k.endswith("_env")
-    }
-    if not auth_opts:  # same credentials as the main server
-        auth_opts = {k: v for k, v in options.items() if k.endswith("_env")}
-    include = options.get("include_silenced", False)
-    if not isinstance(include, bool):
-        raise _bad(ctx, "include_silenced", "expected true or false")
-    return AlertmanagerClient(
-        JsonApi(
-            "Alertmanager",
-            url,
-            timeout=timeout_option(ctx, options, role),
-            auth=auth_from_options(ctx, auth_opts, role),
-        ),
-        model_label=str(options.get("model_label", "model")),
-        include_silenced=include,
-    )
-
-
 def make_metrics(ctx: PluginContext, options: Mapping[str, Any]):
-    from plugins.http_api import JsonApi, auth_from_options, timeout_option, url_option
+    from plugins.http_common.alertmanager import alertmanager_from_options
+    from plugins.http_common.api import JsonApi, auth_from_options, timeout_option, url_option
     from plugins.prometheus import promql
     from plugins.prometheus.metrics import PrometheusMetrics
 

@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 from console.backends.interfaces import Metrics
 from console.backends.types import Alert, Point
 from console.errors import BackendError
-from plugins.http_api import JsonApi
+from plugins.http_common.api import JsonApi
+from plugins.http_common.samples import alert_from_labels, parse_time, parse_value, sample_point
 from plugins.prometheus import promql
-from plugins.prometheus.samples import alert_from_labels, parse_time, parse_value, sample_point
 
 MAX_POINTS = 11_000  # Prometheus refuses range queries above 11,000 points per series
 

@@ -74,7 +74,7 @@ def churn_registry(mlflow_server):
     """A fresh ``churn`` in MLflow: versions 1 and 2 with lineage (gates passed), the
     ``champion`` alias on 2."""
     from console.backends.types import Lineage
-    from plugins.http_api import ApiError, JsonApi
+    from plugins.http_common.api import ApiError, JsonApi
     from plugins.mlflow import seed
 
     api = JsonApi("MLflow", mlflow_server.url, timeout=10)

@@ -43,7 +43,7 @@ def model_dir(root: Path, version: str, weights: bytes = b"") -> Path:
 def churn_artifacts(mlflow_server, tmp_path):
     """``churn`` versions 1 and 2 registered from uploaded directories (``runs:/…`` sources,
     ``rollbook.artifact_hash`` = their digest), the ``champion`` alias on 2."""
-    from plugins.http_api import ApiError, JsonApi
+    from plugins.http_common.api import ApiError, JsonApi
 
     api = JsonApi("MLflow", mlflow_server.url, timeout=10)
     with contextlib.suppress(ApiError):
@@ -173,7 +173,7 @@ def test_a_check_past_its_deadline_is_not_available(churn_artifacts, stack_ws):
 def test_other_source_forms_verify(churn_artifacts, mlflow_server):
     """``mlflow-artifacts:/…`` (with its run), a single file, and an MLflow 3 logged model
     (``models:/m-<id>``) all resolve through the proxy; a path with no files does not."""
-    from plugins.http_api import JsonApi
+    from plugins.http_common.api import JsonApi
     from plugins.mlflow.registry import MlflowRegistry
 
     api, tmp = churn_artifacts["api"], churn_artifacts["tmp"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.errors import ActionRefused, BackendError, NotFound
-from plugins.http_api import JsonApi
+from plugins.http_common.api import JsonApi
 from plugins.mlflow.registry import API, MlflowRegistry
 
 pytestmark = pytest.mark.integration

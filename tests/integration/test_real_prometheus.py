@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from console.errors import BackendError
-from plugins.alertmanager.client import AlertmanagerClient
-from plugins.http_api import JsonApi
+from plugins.http_common.alertmanager import AlertmanagerClient
+from plugins.http_common.api import JsonApi
 from plugins.prometheus import promql
 from plugins.prometheus.metrics import PrometheusMetrics
 from tests.integration.realstack import HISTORY_VALUES, free_port, metrics_options, wait_until

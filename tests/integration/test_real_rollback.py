@@ -102,7 +102,7 @@ def test_alert_to_incident_to_verified_rollback(real_ws, haproxy_server, model_s
     assert res["status"] == "applied" and res["verified"], res["message"]
     assert (res["plan"]["from"], res["plan"]["to"]) == ("2", "1")  # previous good: gates
     # read both back through fresh connections, not the ones that wrote
-    from plugins.http_api import JsonApi
+    from plugins.http_common.api import JsonApi
     from plugins.mlflow.registry import MlflowRegistry
 
     reg = MlflowRegistry(JsonApi("MLflow", ws.backends.registry.api.base_url))

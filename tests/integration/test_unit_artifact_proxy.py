@@ -9,7 +9,7 @@ import pytest
 
 from console.backends.plugin import PluginContext
 from console.errors import ConfigError
-from plugins.http_api import JsonApi
+from plugins.http_common.api import JsonApi
 from plugins.mlflow.artifacts import ArtifactProxy, Unavailable, proxied_path, size_text
 
 BASE = "http://mlflow.test"

@@ -15,16 +15,16 @@ import pytest
 from console.backends.plugin import PluginContext
 from console.backends.types import FALLBACK_RULES
 from console.errors import BackendError, ConfigError, InvalidInput, NotFound
-from plugins.alertmanager.client import format_matcher, parse_matcher
 from plugins.haproxy.runtime import parse_address, parse_stat
 from plugins.haproxy.traffic import shares
-from plugins.http_api import ApiError, JsonApi
-from plugins.http_probe import ProbeSettings, probe_endpoint
+from plugins.http_common.alertmanager import format_matcher, parse_matcher
+from plugins.http_common.api import ApiError, JsonApi
+from plugins.http_common.probe import ProbeSettings, probe_endpoint
+from plugins.http_common.samples import fingerprint, parse_time, parse_value
 from plugins.mlflow import tags as T
 from plugins.mlflow.registry import MlflowRegistry, is_missing_alias
 from plugins.prometheus import promql
 from plugins.prometheus.metrics import PrometheusMetrics
-from plugins.prometheus.samples import fingerprint, parse_time, parse_value
 
 DATA = Path(__file__).parent / "data"
 
@@ -299,7 +299,7 @@ def test_stage_of_a_version_that_lost_the_pointer_is_archived():
 
 
 def test_bearer_and_basic_auth_from_environment(monkeypatch):
-    from plugins.http_api import auth_from_options
+    from plugins.http_common.api import auth_from_options
 
     ctx = PluginContext("prod", Path("/tmp"))
     monkeypatch.setenv("T_TOKEN", "s3cret")
