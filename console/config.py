@@ -89,6 +89,21 @@ class EnvironmentConfig:
         return self.roles.get(role)
 
 
+#: ``[serve]``: ``rollbook serve``, the Alertmanager webhook receiver.
+DEFAULT_SERVE_TOKEN_ENV = "ROLLBOOK_SERVE_TOKEN"
+DEFAULT_SERVE_MAX_BODY = 1024 * 1024  # bytes; Alertmanager's groups are a few kB
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    #: the environment variable holding the bearer token Alertmanager sends (never the token)
+    token_env: str = DEFAULT_SERVE_TOKEN_ENV
+    #: the alert label that names the model (as the alertmanager plugin's ``model_label``)
+    model_label: str = "model"
+    #: a request body above this many bytes is refused (413) before it is parsed
+    max_body_bytes: int = DEFAULT_SERVE_MAX_BODY
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -104,6 +119,7 @@ class Config:
     actor: str = ""
     #: alert ``severity`` label -> incident severity (``[severity]`` in config.toml)
     severity: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
+    serve: ServeConfig = field(default_factory=ServeConfig)
 
     def env(self, name: str | None = None) -> EnvironmentConfig:
         name = name or self.default_env
@@ -281,6 +297,45 @@ def _parse_keys(path: Path, raw: Any) -> dict[str, str]:
         raise ConfigError(path, f"keys.{exc.binding}", exc.problem, hint=exc.hint) from None
 
 
+def _parse_serve(path: Path, raw: Any) -> ServeConfig:
+    """``[serve]``: ``token_env`` (a variable name), ``model_label``, ``max_body_bytes`` (a
+    positive integer, at most 64 MiB)."""
+    table = _expect(path, "serve", raw, dict, "a table")
+    _check_no_secret(path, "serve", table)
+    known = {"token_env", "model_label", "max_body_bytes"}
+    for key in table:
+        if key not in known:
+            raise ConfigError(
+                path, f"serve.{key}", "unknown key", hint=f"known: {', '.join(sorted(known))}"
+            )
+    token_env = _expect(
+        path, "serve.token_env", table.get("token_env", DEFAULT_SERVE_TOKEN_ENV), str, "a name"
+    )
+    if (
+        not (token_env.isascii() and token_env.replace("_", "a").isalnum())
+        or token_env[:1].isdigit()
+    ):
+        raise ConfigError(
+            path,
+            "serve.token_env",
+            f"{token_env!r} is not an environment variable name",
+            hint='e.g. token_env = "ROLLBOOK_SERVE_TOKEN"',
+        )
+    label = _expect(path, "serve.model_label", table.get("model_label", "model"), str, "a label")
+    if not label:
+        raise ConfigError(path, "serve.model_label", "must not be empty")
+    limit = _expect(
+        path,
+        "serve.max_body_bytes",
+        table.get("max_body_bytes", DEFAULT_SERVE_MAX_BODY),
+        int,
+        "a number of bytes",
+    )
+    if not 0 < limit <= 64 * 1024 * 1024:
+        raise ConfigError(path, "serve.max_body_bytes", f"must be 1 to 67108864, got {limit}")
+    return ServeConfig(token_env=token_env, model_label=label, max_body_bytes=limit)
+
+
 def parse(raw: Mapping[str, Any], path: Path) -> Config:
     top_known = {
         "default_env",
@@ -293,6 +348,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         "keys",
         "actor",
         "severity",
+        "serve",
     }
     for key in raw:
         if key not in top_known:
@@ -375,6 +431,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         drill_targets=targets,
         keys=dict(keys),
         severity=severity,
+        serve=_parse_serve(path, raw.get("serve", {})),
         actor=os.environ.get("ROLLBOOK_ACTOR")
         or raw.get("actor", "")
         or os.environ.get("USER", "")
