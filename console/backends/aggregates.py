@@ -182,9 +182,9 @@ class LogAggregates(ABC):
     @abstractmethod
     def cell_values(
         self, window: LogWindow, column: str, grid: Grid, keys: Sequence[int]
-    ) -> np.ndarray:
-        """The finite values whose grid key is in ``keys`` (exact quantiles refine from
-        these: a few cells' worth of values, not the window)."""
+    ) -> dict[int, np.ndarray]:
+        """Grid key → the finite values with that key, for the ``keys`` asked (exact
+        quantiles refine from these: a few cells' worth of values, not the window)."""
 
     @abstractmethod
     def approx_quantiles(

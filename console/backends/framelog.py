@@ -101,7 +101,7 @@ class SamplesAggregates(LogAggregates):
 
     def cell_values(
         self, window: LogWindow, column: str, grid: Grid, keys: Sequence[int]
-    ) -> np.ndarray:
+    ) -> dict[int, np.ndarray]:
         return self._for(window).cell_values(self._inner(window), column, grid, keys)
 
     def approx_quantiles(

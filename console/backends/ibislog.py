@@ -340,15 +340,17 @@ class IbisAggregates(LogAggregates):
 
     def cell_values(
         self, window: LogWindow, column: str, grid: Grid, keys: Sequence[int]
-    ) -> np.ndarray:
+    ) -> dict[int, np.ndarray]:
         import numpy as np
 
         kept, value = self._finite(window, column)
         cell = self._grid_key(value, grid)
-        query = kept.filter(cell.isin([int(k) for k in keys]))
-        query = query.select(self._number(query, column)[0].name("__v"))
+        wanted = kept.mutate(__cell=cell).filter(lambda t: t["__cell"].isin([int(k) for k in keys]))
+        query = wanted.select("__cell", self._number(wanted, column)[0].name("__v"))
         table = self._run("reading grid cells", query.to_pyarrow)
-        return table.column("__v").to_numpy(zero_copy_only=False).astype(np.float64)
+        cells = table.column("__cell").to_numpy(zero_copy_only=False).astype(np.int64)
+        vals = table.column("__v").to_numpy(zero_copy_only=False).astype(np.float64)
+        return {int(k): vals[cells == k] for k in keys}
 
     def approx_quantiles(
         self, window: LogWindow, column: str, probabilities: Sequence[float]

@@ -32,10 +32,31 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 
 @click.command(
     epilog="\b\nExit codes: 0 healthy or warning · 1 critical (a significant drift, a null "
-    "rate above the critical threshold, or a missing column) · 7 unreadable file or bad column."
+    "rate above the critical threshold, or a missing column) · 4 no profile for the version "
+    "· 7 unreadable file or bad column."
 )
-@click.argument("reference", type=click.Path(dir_okay=False))
-@click.argument("current", type=click.Path(dir_okay=False))
+@click.argument("reference", required=False)
+@click.argument("current", required=False)
+@click.option(
+    "--model",
+    "-m",
+    default=None,
+    help="Compare the environment's prediction log with the version's stored profile.",
+)
+@click.option(
+    "--version",
+    "-v",
+    "version",
+    default=None,
+    help="With --model: whose profile (default: the production version).",
+)
+@click.option(
+    "--window",
+    default="60m",
+    show_default=True,
+    metavar="60m|START/END",
+    help="With --model: the current window of the log.",
+)
 @click.option(
     "--bins",
     default=10,
@@ -57,9 +78,14 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 )
 @env_option
 @json_option
+@click.pass_context
 def drift(
-    reference: str,
-    current: str,
+    ctx: click.Context,
+    reference: str | None,
+    current: str | None,
+    model: str | None,
+    version: str | None,
+    window: str,
     bins: int,
     columns: tuple[str, ...],
     categorical: tuple[str, ...],
@@ -68,35 +94,84 @@ def drift(
     psi_critical: float,
     as_json: bool,
 ) -> None:
-    """Per-feature drift of CURRENT against REFERENCE (CSV or Parquet files).
+    """Per-feature drift of CURRENT against REFERENCE (CSV or Parquet files, or folders or
+    globs of Parquet files), or with --model of the prediction log's last window against
+    the version's stored profile (`rollbook profile build`).
 
     Numeric features: PSI over the reference's deciles, KS statistic and p-value,
     Wasserstein and Jensen–Shannon distances. Categorical: PSI, Jensen–Shannon, chi-squared
-    p-value. Both: null rates. Worst finding first.
+    p-value. Both: null rates. Worst finding first. Computed by DuckDB over the files (by
+    the log's engine with --model): any size runs in bounded memory.
     """
-    from console.diagnostics import DriftThresholds, drift_report, load_frame
+    from console.backends.aggregates import LogWindow
+    from console.diagnostics import DriftThresholds
+    from console.diagnostics.io import file_aggregates
+    from console.diagnostics.pushdown import drift_between
 
-    ref = load_frame(reference)
-    cur = load_frame(current)
     try:
         thresholds = DriftThresholds(psi_moderate=psi_warn, psi_significant=psi_critical)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--psi-warn/--psi-critical") from exc
-    report = drift_report(
-        ref,
-        cur,
-        bins=bins,
-        columns=_split(columns),
-        categorical=_split(categorical) or (),
-        segment_by=segment_by,
-        thresholds=thresholds,
-    )
+    if model is not None:
+        if reference or current:
+            raise click.UsageError("give either REFERENCE CURRENT or --model, not both")
+        report, ref_label, cur_label = _drift_against_profile(
+            ctx, model, version, window, _split(columns), thresholds
+        )
+    else:
+        if not (reference and current):
+            raise click.UsageError("give REFERENCE and CURRENT files, or --model MODEL")
+        ref_agg, cur_agg = file_aggregates(reference), file_aggregates(current)
+        try:
+            report = drift_between(
+                ref_agg,
+                LogWindow(),
+                cur_agg,
+                LogWindow(),
+                bins=bins,
+                columns=_split(columns),
+                categorical=_split(categorical) or (),
+                segment_by=segment_by,
+                thresholds=thresholds,
+            )
+        finally:
+            ref_agg.close()
+            cur_agg.close()
+        ref_label, cur_label = reference, current
     if as_json:
         print_json(report)
     else:
-        _print_drift(report, reference, current)
+        _print_drift(report, ref_label, cur_label)
     if report.status == "critical":
         sys.exit(1)
+
+
+def _drift_against_profile(ctx, model, version, window, columns, thresholds):
+    from console.backends.aggregates import LogWindow
+    from console.cli.common import workspace
+    from console.cli.profile import log_aggregates
+    from console.diagnostics.profile_store import load_profile, parse_window
+    from console.diagnostics.pushdown import compare_window
+    from console.errors import NotFound
+
+    with workspace(ctx) as ws:
+        version = version or ws.backends.registry.production_version(model)
+        if version is None:
+            raise NotFound(f"{model} has no production version", hint="pass --version V")
+        stored = load_profile(ws.config.data_dir, ws.env.name, model, version)
+        start, end = parse_window(window, ws.now())
+        agg, _ = log_aggregates(ws, model)
+        try:
+            report = compare_window(
+                stored, agg, LogWindow(start, end), columns=columns, thresholds=thresholds
+            )
+        finally:
+            agg.close()
+    return (
+        report,
+        f"{model} version {version}'s profile",
+        f"{model}'s log {start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC",
+    )
 
 
 def _print_drift(report, reference: str, current: str) -> None:
@@ -156,8 +231,8 @@ def _print_drift(report, reference: str, current: str) -> None:
     epilog="\b\nExit codes: 0 same schema · 1 columns missing, added or changed in "
     "type · 7 unreadable file."
 )
-@click.argument("reference", type=click.Path(dir_okay=False))
-@click.argument("current", type=click.Path(dir_okay=False))
+@click.argument("reference")
+@click.argument("current")
 @click.option(
     "--min-confidence",
     default=0.6,
@@ -168,13 +243,23 @@ def _print_drift(report, reference: str, current: str) -> None:
 @env_option
 @json_option
 def schema(reference: str, current: str, min_confidence: float, as_json: bool) -> None:
-    """Schema diff of CURRENT against REFERENCE with rename suggestions.
+    """Schema diff of CURRENT against REFERENCE (files, or folders or globs of Parquet
+    files, read by DuckDB) with rename suggestions.
 
     A rename is suggested for a missing and a new column whose names and values are alike.
     """
-    from console.diagnostics import load_frame, schema_diff
+    from console.backends.aggregates import LogWindow
+    from console.diagnostics.io import file_aggregates
+    from console.diagnostics.pushdown import schema_between
 
-    diff = schema_diff(load_frame(reference), load_frame(current), min_confidence=min_confidence)
+    ref_agg, cur_agg = file_aggregates(reference), file_aggregates(current)
+    try:
+        diff = schema_between(
+            ref_agg, LogWindow(), cur_agg, LogWindow(), min_confidence=min_confidence
+        )
+    finally:
+        ref_agg.close()
+        cur_agg.close()
     if as_json:
         print_json(diff)
     else:

@@ -59,24 +59,30 @@ def load_frame(path: str | Path, *, columns: Iterable[str] | None = None) -> pd.
 
 
 def file_aggregates(path: str | Path):
-    """The pushdown view of one data file: DuckDB (in process, through ibis) over a CSV or
-    Parquet file, so a file of any size is compared in bounded memory. Raises
-    :class:`UnreadableFile` as :func:`load_frame` does."""
+    """The pushdown view of a data file — or of a folder or glob of Parquet files (hive
+    partitions become columns): DuckDB in process, through ibis, so data of any size is
+    compared in bounded memory. Raises :class:`UnreadableFile` as :func:`load_frame` does."""
     from console.backends.ibislog import IbisAggregates
 
-    p = Path(path)
-    if not p.exists():
-        raise UnreadableFile(p, "no such file")
-    if p.is_dir():
-        raise UnreadableFile(p, "is a directory, not a data file")
-    if p.stat().st_size == 0:
-        raise UnreadableFile(p, "the file is empty")
-    fmt = file_format(p)
+    text = str(path)
+    p = Path(text).expanduser()
+    many = any(ch in text for ch in "*?[") or p.is_dir()
+    if not many:
+        if not p.exists():
+            raise UnreadableFile(p, "no such file")
+        if p.stat().st_size == 0:
+            raise UnreadableFile(p, "the file is empty")
+        fmt = file_format(p)
+    else:
+        fmt = "parquet"
     try:
         import ibis
 
         con = ibis.duckdb.connect()
-        if fmt == "parquet":
+        if many:
+            source = str(p / "**" / "*.parquet") if p.is_dir() else text
+            table = con.read_parquet(source, hive_partitioning=True, union_by_name=True)
+        elif fmt == "parquet":
             table = con.read_parquet(str(p))
         else:
             sep = "\t" if p.name.lower().endswith(".tsv") else ","

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -272,8 +272,9 @@ def _json_value(v: Any) -> Any:
 
 
 # ---- grids ----------------------------------------------------------------------------------
-def grid_from_points(points: Iterable[float], sub: int = GRID_SUB) -> Grid:
-    """A grid whose coarse edges are the distinct finite ``points`` (sorted)."""
+def grid_from_points(points: Iterable[float | None], sub: int = GRID_SUB) -> Grid:
+    """A grid whose coarse edges are the distinct finite ``points`` (sorted); None, NaN
+    and ±inf points are skipped (a column without finite values gives the grid ``(0,)``)."""
     pts = np.unique(np.asarray([p for p in points if p is not None], dtype=np.float64))
     pts = pts[np.isfinite(pts)]
     if pts.size == 0:
@@ -414,15 +415,29 @@ def grid_median(grid: Grid, counts: np.ndarray) -> float | None:
 
 # ---- exact order statistics from a grid ----------------------------------------------------
 class _OrderStatistics:
-    """Duck-typed sorted array for :func:`quantile_sorted`: ``stats[i]`` is the i-th
-    smallest finite value, read from the cells that hold the wanted ranks."""
+    """A :class:`~console.diagnostics.twosample.SortedValues` for :func:`quantile_sorted`:
+    ``stats[i]`` is the i-th smallest finite value, read from the cells that hold the wanted
+    ranks."""
 
     def __init__(self, n: int, lookup: Mapping[int, float]) -> None:
-        self.shape = (n,)
+        self.shape: tuple[int, ...] = (n,)
         self._lookup = lookup
 
     def __getitem__(self, idx: np.ndarray) -> np.ndarray:
         return np.array([self._lookup[int(i)] for i in np.atleast_1d(idx)], dtype=np.float64)
+
+
+def _numeric_edges(
+    profile: LogProfile, names: Iterable[str], schema: Mapping[str, ColumnType]
+) -> dict[str, list[float]]:
+    """The PSI edges of the ``names`` that are numeric in both the profile and the window's
+    schema (the edges the engine counts the current window on)."""
+    edges: dict[str, list[float]] = {}
+    for n in names:
+        col = profile.columns[n]
+        if isinstance(col, NumericProfile) and schema[n].numeric:
+            edges[n] = col.interior_edges.tolist()
+    return edges
 
 
 def _ranks_needed(n: int, probabilities: np.ndarray) -> set[int]:
@@ -460,20 +475,22 @@ def exact_quantile_edges(
             lookup[rank] = float(grid.edges[cell // grid.sub])
         else:
             fetch.setdefault(key, []).append((rank, rank - start))
+    readable = [k for k in fetch if int(counts[k]) <= REFINE_LIMIT]
+    got = agg.cell_values(window, column, grid, readable) if readable else {}
     for key, wanted in fetch.items():
         cell = key // 2
         c, j = divmod(cell, grid.sub)
-        if int(counts[key]) > REFINE_LIMIT:  # a huge cell: its left edge (stated as inexact)
+        if key not in got:  # a huge cell: its left edge (stated as inexact)
             exact = False
             e = grid.edges
             lo = e[c] + j * (e[min(c + 1, len(e) - 1)] - e[c]) / grid.sub
             for rank, _ in wanted:
                 lookup[rank] = float(lo)
             continue
-        vals = np.sort(agg.cell_values(window, column, grid, [key]))
+        vals = np.sort(got[key])
         for rank, offset in wanted:
             lookup[rank] = float(vals[min(offset, vals.shape[0] - 1)])
-    return quantile_edges(_OrderStatistics(n, lookup), bins), exact  # type: ignore[arg-type]
+    return quantile_edges(_OrderStatistics(n, lookup), bins), exact
 
 
 # ---- fitting ---------------------------------------------------------------------------------
@@ -622,13 +639,17 @@ def fit_log_profile(
         for name in columns:
             col = schema[name]
             if col.numeric and name not in forced:
-                got = agg.values(window, name, by=by) if keep_values or by else None
+                # a window small enough to read is profiled from its values (exact, and
+                # two queries instead of a grid's five); keep_values decides whether the
+                # values stay in memory for exact KS/Wasserstein afterwards
+                got = agg.values(window, name, by=by)
                 for key, per in summary.items():
                     s = per[name]
                     if got is not None:
-                        out_by[key][name] = _numeric_from_values(
-                            s, col.dtype, got.get(key, np.empty(0)), bins
-                        )
+                        fitted = _numeric_from_values(s, col.dtype, got.get(key, np.empty(0)), bins)
+                        if not keep_values:
+                            fitted = replace(fitted, sorted_values=None)
+                        out_by[key][name] = fitted
                     elif s.valid == 0:
                         out_by[key][name] = _empty_numeric(s, col.dtype)
                     elif key == ALL:
@@ -795,11 +816,7 @@ def compare_window(
             raise ColumnNotFound(name, "the reference", list(profile.columns))
     missing = [n for n in names if n not in schema]
     present = [n for n in names if n in schema]
-    edges = {
-        n: profile.columns[n].interior_edges.tolist()  # type: ignore[union-attr]
-        for n in present
-        if isinstance(profile.columns[n], NumericProfile) and schema[n].numeric
-    }
+    edges = _numeric_edges(profile, present, schema)
     summary = agg.summarize(window, present, edges=edges).get(ALL, {})
     rows = next(iter(summary.values())).rows if summary else _count(agg, window)
     if rows == 0:
@@ -1010,11 +1027,7 @@ def segment_drift_between(
             continue
         assert seg_ref is not None
         seg_window = _segment_window(cur_window, by, key)
-        edges = {
-            n: seg_ref.columns[n].interior_edges.tolist()  # type: ignore[union-attr]
-            for n in names
-            if isinstance(seg_ref.columns[n], NumericProfile) and schema[n].numeric
-        }
+        edges = _numeric_edges(seg_ref, names, schema)
         edges_all.update(edges)
         per = cur_agg.summarize(seg_window, names, edges=edges).get(ALL, {})
         features = []
@@ -1039,7 +1052,9 @@ def segment_drift_between(
         )
         top = ranked[0] if ranked else None
         status = max(
-            (STATUS_OF_SEVERITY[f.severity] for f in ranked), key=STATUS_RANK.get, default="healthy"
+            (STATUS_OF_SEVERITY[f.severity] for f in ranked),
+            key=STATUS_RANK.__getitem__,
+            default="healthy",
         )
         results.append(
             SegmentDrift(
@@ -1226,10 +1241,17 @@ def quality_between(
     ref_schema = {c.name: c for c in agg.columns(ref_window)}
     ref = agg.summarize(ref_window, [c for c in columns if c in ref_schema]).get(ALL, {})
     edges: dict[str, list[float]] = {}
+    highs: dict[str, float] = {}  # the reference's maximum (the last edge is just above it)
     for name in columns:
         r = ref.get(name)
-        if r is not None and schema[name].numeric and r.minimum is not None:
+        if (
+            r is not None
+            and schema[name].numeric
+            and r.minimum is not None
+            and r.maximum is not None
+        ):
             edges[name] = [r.minimum, float(np.nextafter(r.maximum, np.inf))]
+            highs[name] = float(r.maximum)
     cur = agg.summarize(cur_window, list(columns), edges=edges).get(ALL, {})
     results = []
     for name in columns:
@@ -1250,7 +1272,7 @@ def quality_between(
         below = above = 0
         out_rate = None
         if name in edges and s.below:
-            low, high = edges[name][0], float(ref[name].maximum)  # type: ignore[arg-type]
+            low, high = edges[name][0], highs[name]
             below = s.below[0] + s.negative_infinite
             above = s.valid - s.below[1] + (s.infinite - s.negative_infinite)
             out_rate = (below + above) / rows if rows else None

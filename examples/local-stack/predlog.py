@@ -29,7 +29,13 @@ SEGMENTS = ("plan_type", "region")
 
 
 def churn_log(
-    start: datetime, end: datetime, onset: datetime | None, *, per_minute: int = 20, seed: int = 7
+    start: datetime,
+    end: datetime,
+    onset: datetime | None,
+    *,
+    per_minute: int = 20,
+    seed: int = 7,
+    version: str = "2",
 ) -> pd.DataFrame:
     """One row per scored request in ``[start, end)``; broken from ``onset`` (None: healthy)."""
     rng = np.random.default_rng(seed)
@@ -51,7 +57,7 @@ def churn_log(
         {
             "ts": ts,
             "model": "churn",
-            "version": "2",
+            "version": version,
             "customer_id": rng.integers(0, 2_100_000, n),
             "total_order_amount": np.where(after, np.nan, total),
             "order_total_amount": np.where(after, total, np.nan),

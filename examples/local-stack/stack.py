@@ -26,6 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from monitoring import AlertmanagerServer, PrometheusServer, backfill, history_openmetrics  # noqa: E402
+from postgres import PostgresServer, postgres_bin  # noqa: E402
+from predlog import FEATURES  # noqa: E402
 from processes import PROGRAMS, free_port  # noqa: E402
 from servers import HaproxyServer, MlflowServer, ModelServer  # noqa: E402
 
@@ -43,10 +45,18 @@ class Stack:
     prometheus: PrometheusServer | None = None
     alertmanager: AlertmanagerServer | None = None
     haproxy: HaproxyServer | None = None
+    postgres: PostgresServer | None = None
+
+    @property
+    def log_dir(self) -> Path:
+        """The prediction log's Parquet files (hive-partitioned by dt and hour)."""
+        return self.workdir / "predictions" / self.model
 
     def launch(self, history: bool = True) -> None:
         """Start everything at once (MLflow is the slow one), then wait for each."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if postgres_bin() is not None:  # the prediction log's second home (optional)
+            self.postgres = PostgresServer(self.workdir / "postgres").launch()
         for version, score in (("1", 0.14), ("2", 0.15), ("rules", 0.12)):
             self.servers[version] = ModelServer(
                 self.model, version, free_port(), self.workdir, score=score
@@ -86,6 +96,8 @@ class Stack:
         self.alertmanager.wait()
         self.prometheus.wait()
         self.mlflow.wait()
+        if self.postgres is not None:
+            self.postgres.wait()
 
     def seed(self) -> None:
         """MLflow: the model with versions 1 and 2 and their lineage; alias → 2."""
@@ -150,6 +162,24 @@ class Stack:
         (root / "data" / "model.json").write_text(json.dumps({"version": version, **params}))
         return root
 
+    def write_log(self, broken: bool) -> dict:
+        """Six hours of the churn model's prediction log up to now, to Parquet and (when
+        PostgreSQL runs) to the ``churn_predictions`` table. ``broken``: the upstream rename
+        ``total_order_amount`` → ``order_total_amount`` 50 minutes ago, which turns
+        ``avg_order_value_90d`` 94.2% null (the null-feature fault)."""
+        import shutil
+
+        from predlog import churn_log, write_parquet, write_postgres
+
+        now = datetime.now(UTC).replace(microsecond=0)
+        onset = now - timedelta(minutes=50) if broken else None
+        frame = churn_log(now - timedelta(hours=6), now, onset)
+        shutil.rmtree(self.log_dir, ignore_errors=True)
+        write_parquet(frame, self.log_dir)
+        if self.postgres is not None:
+            write_postgres(frame, self.postgres.dsn, "churn_predictions")
+        return {"rows": len(frame), "onset": onset.isoformat() if onset else None}
+
     def rollbook_config(self, env: str = "local", window: str = "2m") -> str:
         servers = {v: (f"v{v}" if v.isdigit() else v) for v in self.servers}
         versions = ", ".join(f'"{v}" = "{s}"' for v, s in servers.items() if v.isdigit())
@@ -181,10 +211,25 @@ sample_request = '{{"features": {{"tenure_months": 14, "avg_order_value_90d": 41
 backend = "{self.model}"
 versions = {{ {versions} }}
 fallbacks = {{ previous = "1", rules = "rules" }}
+
+[env.{env}.predictions]                 # the prediction log, queried where it lives
+plugin = "parquet"
+path = "{self.log_dir}"
+segments = ["plan_type", "region"]
+features = {json.dumps(list(FEATURES))}
+# or the same log in PostgreSQL (export ROLLBOOK_PREDICTIONS_DSN="{self.pg_dsn}"):
+# plugin = "postgres"
+# dsn_env = "ROLLBOOK_PREDICTIONS_DSN"
+# table = "churn_predictions"
 """
+
+    @property
+    def pg_dsn(self) -> str:
+        return self.postgres.dsn if self.postgres else "host=… port=… user=… dbname=…"
 
     def stop(self) -> None:
         for s in (
+            self.postgres,
             self.haproxy,
             self.prometheus,
             self.alertmanager,
@@ -196,6 +241,8 @@ fallbacks = {{ previous = "1", rules = "rules" }}
 
     def pids(self) -> dict[str, int]:
         out = {}
+        if self.postgres is not None and self.postgres.proc is not None:
+            out["postgres"] = self.postgres.proc.pid
         for s in (
             self.haproxy,
             self.prometheus,
@@ -230,8 +277,19 @@ def _up(args: argparse.Namespace) -> int:
     except BaseException:
         stack.stop()
         raise
+    log = stack.write_log(broken=False)
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(stack.rollbook_config())
+    (workdir / "stack.json").write_text(
+        json.dumps(
+            {
+                "log_dir": str(stack.log_dir),
+                "pg_dsn": stack.pg_dsn,
+                "log_rows": log["rows"],
+                "v2_admin": stack.servers["2"].url + "/admin",
+            }
+        )
+    )
     (workdir / "pids.json").write_text(json.dumps(stack.pids(), indent=2))
     print(
         f"local stack up in {time.monotonic() - t0:.1f}s (logs in {workdir})\n"
@@ -249,6 +307,13 @@ def _up(args: argparse.Namespace) -> int:
         f"{stack.haproxy.frontend_url(stack.model)}/predict >/dev/null; done\n"
         f"  rollbook status            # ModelErrorRateHigh fires within ~20 s\n"
         f"  rollbook rollback {stack.model} --to 1\n"
+        f"\nThe reference incident (the upstream rename) on the prediction log:\n"
+        f"  python {Path(__file__).name} fault null-feature --dir {workdir}\n"
+        f"  rollbook alerts --open; rollbook run INC-0001   # null rate, schema diff, drift\n"
+        f"  rollbook drift --model {stack.model} --window 50m   # after `rollbook profile build`\n"
+        f"Prediction log: {stack.log_dir}"
+        + (f" and table churn_predictions ({stack.pg_dsn})" if stack.postgres else "")
+        + "\n"
     )
     if args.detach:
         print(f"stop it with: python {Path(__file__).name} down --dir {workdir}")
@@ -287,6 +352,28 @@ def _down(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fault(args: argparse.Namespace) -> int:
+    """Break the running stack's churn feed: the prediction log (Parquet and PostgreSQL)
+    gets the upstream rename 50 minutes ago, and version 2's server reports the null rate
+    so Prometheus's FeatureNullRateHigh fires."""
+    workdir = Path(args.dir).expanduser().resolve()
+    state = json.loads((workdir / "stack.json").read_text())
+    stack = Stack(workdir)
+    if "port=" in state["pg_dsn"] and "…" not in state["pg_dsn"]:
+        port = int(state["pg_dsn"].split("port=")[1].split()[0])
+        stack.postgres = PostgresServer(workdir / "postgres", port=port)
+    info = stack.write_log(broken=True)
+    with contextlib.suppress(OSError):
+        from processes import http_json
+
+        http_json(state["v2_admin"], {"null_rate": 0.942})
+    print(
+        f"null-feature fault: {info['rows']:,} log rows rewritten, total_order_amount renamed "
+        f"to order_total_amount at {info['onset']}; avg_order_value_90d is ~94% null since"
+    )
+    return 0
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -306,8 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--no-history", action="store_true", help="skip the promtool backfill")
     down = sub.add_parser("down", help="stop a detached stack")
     down.add_argument("--dir", default="~/.cache/rollbook-stack")
+    fault = sub.add_parser("fault", help="inject a fault into a running stack")
+    fault.add_argument("name", choices=["null-feature"])
+    fault.add_argument("--dir", default="~/.cache/rollbook-stack")
     a = p.parse_args(argv)
-    return _up(a) if a.cmd == "up" else _down(a)
+    return {"up": _up, "down": _down, "fault": _fault}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -58,3 +58,25 @@ def spark_session():
         yield session
     finally:
         session.stop()
+
+
+@pytest.fixture(scope="session")
+def seeded_stack_world(tmp_path_factory) -> Path:
+    """An embedded world (registry, metrics, traffic for the log tests) seeded once, now."""
+    from plugins.embedded.world import EmbeddedWorld
+
+    path = tmp_path_factory.mktemp("world") / "embedded-stack.db"
+    EmbeddedWorld(path).close()
+    return path
+
+
+@pytest.fixture
+def stack_home(rollbook_home, seeded_stack_world) -> Path:
+    """``ROLLBOOK_HOME`` with the seeded world copied in (env ``stack``)."""
+    data = rollbook_home / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(seeded_stack_world) + suffix)
+        if src.exists():
+            shutil.copy(src, data / (src.name))
+    return rollbook_home

@@ -38,7 +38,7 @@ def windows(
     r0, r1 = ctx.reference_window(float(params.get("reference_hours", 6.0)))
     c0, c1 = ctx.current_window(float(params.get("current_hours", current_hours)))
     ref, cur = ctx.samples(r0, r1), ctx.samples(c0, c1)
-    where = {
+    where: dict[str, Any] = {
         "reference": [r0.isoformat(), r1.isoformat()],
         "current": [c0.isoformat(), c1.isoformat()],
         "rows": {"reference": int(ref.shape[0]), "current": int(cur.shape[0])},
@@ -110,7 +110,7 @@ def log_windows(
     agg, pushdown = log_aggregates(ctx)
     ref, cur = LogWindow(r0, r1), LogWindow(c0, c1)
     rows = {"reference": row_count(agg, ref), "current": row_count(agg, cur)}
-    where = {
+    where: dict[str, Any] = {
         "reference": [r0.isoformat(), r1.isoformat()],
         "current": [c0.isoformat(), c1.isoformat()],
         "rows": rows,
@@ -183,6 +183,35 @@ def schema_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
         evidence,
         diff.clean,
     )
+
+
+def log_null_rates(ctx: StepContext, features: list[str], threshold: float) -> list[dict[str, Any]]:
+    """The ``null_rate`` check's rows from the prediction log (for a metrics backend that
+    exports no ``null_rate:<feature>``): the current hour against the hour before the
+    onset, worst first. Features default to the log's configured ones, else every input."""
+    from console.diagnostics.pushdown import null_rates, present_columns
+
+    agg, _ = log_aggregates(ctx)
+    ref = LogWindow(*ctx.reference_window(1.0))
+    cur = LogWindow(*ctx.current_window(1.0))
+    if not features:
+        log = ctx.backends.predictions
+        features = (log.features(ctx.model) if log is not None else []) or list(
+            present_columns(agg, ref, skip=CORE_COLUMNS)[0]
+        )
+    now, before = null_rates(agg, cur, features), null_rates(agg, ref, features)
+    rows = [
+        {
+            "feature": f,
+            "null_rate": now[f],
+            "reference": before[f],
+            "over": now[f] is not None and now[f] > threshold,
+            "source": "prediction log",
+        }
+        for f in features
+    ]
+    rows.sort(key=lambda r: -(r["null_rate"] or 0.0))
+    return rows
 
 
 def log_features(ctx: StepContext, params: dict[str, Any], w: LogWindows) -> list[str]:

@@ -197,6 +197,11 @@ def null_rate(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
             }
         )
     rows.sort(key=lambda r: -(r["null_rate"] or 0.0))
+    if (not rows or all(r["null_rate"] is None for r in rows)) and ctx.backends.predictions:
+        # no null-rate signal exported: count the nulls in the prediction log itself
+        from console.runbooks.checks.data import log_null_rates
+
+        rows = log_null_rates(ctx, features, threshold)
     if not rows or all(r["null_rate"] is None for r in rows):
         raise BackendError(
             f"no null-rate signals for {ctx.model}",
