@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "canary": ("console.cli.diagnostics:canary", "Judge a canary (two-proportion z-test); `size`."),
     "shadow": ("console.cli.diagnostics:shadow", "Compare champion and challenger scores."),
     "silence": ("console.cli.silence:silence", "Create, list and expire Alertmanager silences."),
+    "serve": ("console.cli.serve:serve", "Alertmanager's webhook: alerts become incidents."),
     "postmortem": ("console.cli.reports:postmortem", "Blameless post-mortem from the record."),
     "report": ("console.cli.reports:report", "Cost / ROI reports and the drill report."),
 }
