@@ -330,9 +330,11 @@ class KServeTraffic(Traffic):
         everything = [r.name for r in st.traffic]
         uri, canary = st.uri, st.canary
         expect: dict[str, Any] | None = None
-        items = sorted(serving.items(), key=lambda kv: kv[0] != now_latest)
-        if len(items) == 1:
-            ((route, _),) = items
+        # the version all traffic is on now, if any (the latest, or the previous one after a
+        # rollback to 0 %): a canary of another version goes beside it
+        all_on = next((self._key(sm, st, r) for r in st.traffic if r.percent == 100), None)
+        if len(serving) == 1:
+            (route,) = serving
             if route == now_latest:
                 canary, expect = None, {"latest": 100}
             elif route == now_previous:
@@ -340,13 +342,17 @@ class KServeTraffic(Traffic):
             elif route in sm.versions:
                 uri, canary = sm.versions[route], None
                 expect = {"latest": 100, "not": everything}
-        elif len(items) == 2:
-            (first, w1), (second, w2) = items
-            if first == now_latest and second == now_previous:
-                canary, expect = w1, {"latest": w1}
-            elif first == now_latest and second in sm.versions and latest and latest.percent == 100:
-                uri, canary = sm.versions[second], w2  # a canary of another version
-                expect = {"latest": w2, "not": everything}
+        elif len(serving) == 2:
+            if set(serving) == {now_latest, now_previous}:
+                w = serving[str(now_latest)]
+                canary, expect = w, {"latest": w}
+            elif all_on in serving:
+                (other,) = set(serving) - {all_on}
+                if other in sm.versions and other != now_latest:
+                    # a canary of another version: KServe makes its revision the latest, with
+                    # this share, beside the revision rolled out last (the one serving all)
+                    uri, canary = sm.versions[other], serving[other]
+                    expect = {"latest": serving[other], "not": everything}
         if expect is None:
             shown = ", ".join(
                 f"{self._key(sm, st, r)} ({'latest' if r.latest else 'previous'}) {r.percent}%"

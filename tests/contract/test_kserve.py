@@ -103,6 +103,15 @@ def test_rollback_of_a_canary_sets_canary_traffic_percent_to_0(kserve):
     # the revisions annotation keeps naming the canary's revision after it stopped serving
     revisions = json.loads(obj["metadata"]["annotations"]["rollbook.dev/revisions"])
     assert revisions == {"churn-predictor-00001": "v13", "churn-predictor-00002": "v12"}
+    # the next canary goes beside the revision that serves everything after the rollback
+    kserve.traffic.set_routes("churn", {"v13": 90, "v11": 10}, actor="tester")
+    spec_ops = [op for op in emulator.patches("churn")[-1].data if op["path"].startswith("/spec")]
+    assert spec_ops == [
+        {"op": "test", "path": "/spec/predictor/model/storageUri", "value": URIS["v12"]},
+        {"op": "replace", "path": "/spec/predictor/model/storageUri", "value": URIS["v11"]},
+        {"op": "add", "path": "/spec/predictor/canaryTrafficPercent", "value": 10},
+    ]
+    assert kserve.traffic.routes("churn") == {"v13": 90.0, "v11": 10.0}
 
 
 def test_rollback_to_an_older_version_restores_its_storage_uri(kserve):
