@@ -150,6 +150,15 @@ class EventKind(StrEnum):
     SILENCE_EXPIRED = "silence.expired"
     DRILL_STARTED = "drill.started"
     DRILL_SCORED = "drill.scored"
+    POSTMORTEM_PUBLISHED = "postmortem.published"  # a post-mortem file written (path, link)
+
+    # Notifications (Slack, PagerDuty…), queued durably on the incident's timeline by
+    # console.notify: queued → (sending → deferred)* → sending → sent | failed.
+    NOTIFY_QUEUED = "notify.queued"
+    NOTIFY_SENDING = "notify.sending"
+    NOTIFY_DEFERRED = "notify.deferred"
+    NOTIFY_SENT = "notify.sent"
+    NOTIFY_FAILED = "notify.failed"
 
 
 #: Action event kinds after which an action is over (``interrupted`` is not one of them).
