@@ -31,6 +31,7 @@ from typing import Any
 
 from console.backends.interfaces import ROLES
 from console.errors import ConfigError
+from console.notify.settings import NotifySettings, parse_notify
 
 APP = "rollbook"
 DEMO_ENV = "demo"
@@ -84,6 +85,8 @@ class EnvironmentConfig:
     #: (traffic goes back where it was, the rollback ends FAILED — undone) or "keep" (traffic
     #: stays, the rollback ends partially applied with its undo command).
     unhealthy_target: str = "revert"
+    #: ``[env.X.notify]``: the channels told about its incidents (``console.notify``)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def role(self, role: str) -> RoleConfig | None:
         return self.roles.get(role)
@@ -236,6 +239,7 @@ def _parse_env(path: Path, name: str, raw: Mapping[str, Any]) -> EnvironmentConf
         "two_person",
         "revenue_per_hour",
         "unhealthy_target",
+        "notify",
     }
     for key in extra:
         if key not in known:
@@ -272,6 +276,7 @@ def _parse_env(path: Path, name: str, raw: Mapping[str, Any]) -> EnvironmentConf
             extra.get("unhealthy_target", "revert"),
             UNHEALTHY_TARGET,
         ),
+        notify=parse_notify(path, f"{base}.notify", extra.get("notify")),
     )
 
 
@@ -368,6 +373,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
                 env.two_person,
                 env.revenue_per_hour or demo_env().revenue_per_hour,
                 env.unhealthy_target,
+                env.notify,
             )
         envs[name] = env
     default_env = os.environ.get("ROLLBOOK_ENV") or raw.get("default_env", DEMO_ENV)
