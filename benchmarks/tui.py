@@ -7,9 +7,13 @@
                on screen; with 500 models and an open incident holding 10,000 timeline
                events, against the same with the 5-model demo fleet;
   * incident — open the 10,000-event incident (`i`) and wait for its header.
-Needs tmux. Writes benchmarks/results/tui.md.
+Needs tmux. Writes benchmarks/results/tui.md, with the machine's load average before and
+after the run (the figures are wall times on a shared machine: read the ratios).
 
-    python benchmarks/tui.py [--runs 5]
+    python benchmarks/tui.py [--runs 5] [--startup-only] [--root OTHER_CHECKOUT]
+
+``--root`` runs ``rollbook demo`` from another checkout (e.g. a ``git worktree`` of an older
+commit) with this interpreter, so a before/after pair is measured in one session.
 """
 
 from __future__ import annotations
@@ -44,26 +48,32 @@ def screen() -> str:
     return tmux("capture-pane", "-t", SESSION, "-p", "-e")  # -e: styles too (cursor row)
 
 
-def start(cmd: str, env: dict[str, str], width: int = 120, height: int = 36) -> float:
+def start(
+    cmd: str, env: dict[str, str], width: int = 120, height: int = 36, root: Path = ROOT
+) -> float:
     tmux("kill-session", "-t", SESSION)
     envs = " ".join(f"{k}={v}" for k, v in env.items())
-    t = time.perf_counter()
-    subprocess.run(
-        [
-            *TMUX,
-            "new-session",
-            "-d",
-            "-s",
-            SESSION,
-            "-x",
-            str(width),
-            "-y",
-            str(height),
-            f"cd {ROOT} && env -u COLUMNS -u LINES {envs} {cmd}",
-        ],
-        check=True,
-    )
-    return t
+    for attempt in range(5):  # the server may still be exiting after the last kill
+        t = time.perf_counter()
+        done = subprocess.run(
+            [
+                *TMUX,
+                "new-session",
+                "-d",
+                "-s",
+                SESSION,
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+                f"cd {root} && env -u COLUMNS -u LINES {envs} {cmd}",
+            ],
+            capture_output=True,
+        )
+        if done.returncode == 0:
+            return t
+        time.sleep(0.2 * (attempt + 1))
+    raise RuntimeError(f"tmux would not start a session: {done.stderr!r}")
 
 
 def wait_for(pred, timeout: float = 60.0) -> float:
@@ -85,18 +95,25 @@ MINIMAL = textwrap.dedent("""
 """)
 
 
-def startup(home: str) -> tuple[float, float]:
+def startup(home: str, root: Path = ROOT) -> tuple[float, float, float, float]:
+    """(first frame, minimal app, incident on a fresh world, incident on a seeded world)."""
     py = sys.executable
     t = start(f"{py} -c '{MINIMAL}'", {})
     base = wait_for(lambda s: "MINIMAL-READY" in s) - t
-    t = start(f"{py} -m console demo", {"ROLLBOOK_HOME": home})
-    first = wait_for(lambda s: "Rollbook" in s) - t
+    t = start(f"{py} -m console demo", {"ROLLBOOK_HOME": home}, root=root)
+    first = wait_for(lambda s: "Rollbook" in s or "INC-" in s) - t
     ready = wait_for(lambda s: "since detection" in s) - t
     tmux("kill-session", "-t", SESSION)
-    t = start(f"{py} -m console demo", {"ROLLBOOK_HOME": home})  # warm: world already seeded
+    # warm: the world is already seeded and the incident open
+    t = start(f"{py} -m console demo", {"ROLLBOOK_HOME": home}, root=root)
     warm = wait_for(lambda s: "since detection" in s) - t
     tmux("kill-session", "-t", SESSION)
     return first, base, ready, warm
+
+
+def load_note() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min) / {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
 def big_home(models: int, events: int) -> str:
@@ -169,14 +186,30 @@ def key_latency(home: str, models: int, runs: int) -> tuple[list[float], float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--startup-only", action="store_true", help="skip the key-latency runs")
+    ap.add_argument("--root", type=Path, default=ROOT, help="checkout to run rollbook from")
     args = ap.parse_args()
     if not shutil.which("tmux"):
         sys.exit("needs tmux (apt-get install tmux)")
-    st = [startup(tempfile.mkdtemp(prefix="rb-demo-")) for _ in range(args.runs)]
+    load_before = load_note()
+    st = [startup(tempfile.mkdtemp(prefix="rb-demo-"), args.root) for _ in range(args.runs)]
     ours = statistics.median(s[0] for s in st)
     base = statistics.median(s[1] for s in st)
     ready = statistics.median(s[2] for s in st)
     warm = statistics.median(s[3] for s in st)
+    if args.startup_only:
+        rows = [
+            f"| start → first frame | {ours:.2f} s | {base:.2f} s | {ours / base:.1f}× |",
+            f"| start → demo incident, fresh world | {ready:.2f} s | {base:.2f} s | "
+            f"{ready / base:.1f}× |",
+            f"| start → demo incident, seeded world | {warm:.2f} s | {base:.2f} s | "
+            f"{warm / base:.1f}× |",
+            "",
+            f"root {args.root}; medians of {args.runs}; before: {load_before}; "
+            f"after: {load_note()}",
+        ]
+        print("\n".join(rows))
+        return
     small_home = big_home(5, 10)
     small, small_open = key_latency(small_home, 5, args.runs * 2)
     large_home = big_home(500, 10_000)
@@ -199,6 +232,7 @@ def main() -> None:
         "",
         f"Medians over {args.runs} starts and {args.runs * 2} key presses, measured in tmux "
         "(120×36) by polling the screen every 10 ms.",
+        f"Machine: before the run {load_before}; after it {load_note()}.",
     ]
     text = "\n".join(rows)
     print(text)

@@ -109,19 +109,21 @@ def demo(
 
     Needs no server: the embedded world is a SQLite file under your data dir (or
     $ROLLBOOK_HOME). Running it again reuses the world and the open incident."""
-    from console.demo import start_demo
-
     env = env_name(ctx) or "demo"
     if not (as_json or no_tui or not _tui_available()):
-        # Paint first; seed the world and open the incident in a worker with progress.
+        # Paint first; seed the world and open the incident in a worker with progress (the
+        # demo's imports happen there too, after the first frame).
         from console.tui.app import run
 
         def prepare(ws) -> str | None:
+            from console.demo import start_demo
+
             state = start_demo(ws, scenario, speed=speed)
             return state.incident.id if state.incident else None
 
         run(env, prepare=prepare)
         return
+    from console.demo import start_demo
     from console.fleet import fleet_status
 
     with workspace(ctx, env) as ws:

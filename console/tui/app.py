@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
 from textual.command import Hit, Hits, Provider
 
-from console.clock import Clock
 from console.keymap import Command, effective, for_scope, key_label
 from console.tui.bridge import Bridge
 from console.tui.theme import HIGH_CONTRAST
-from console.workspace import Workspace
+
+if TYPE_CHECKING:  # loaded by the worker that opens the workspace, after the first frame
+    from console.clock import Clock
+    from console.workspace import Workspace
 
 
 class RegistryCommands(Provider):
@@ -81,6 +84,7 @@ class RollbookApp(App):
                     self._bindings.bind(
                         c.key, f"read_only_notice('{c.description}')", c.description, show=False
                     )
+        self.prepared = False  # the demo's prepare step has run (see ``preparing``)
         self.actions_running = 0  # actions on production in flight (they always finish)
         self.quit_pending = False
         self.bridge = Bridge(open_workspace)
@@ -120,9 +124,16 @@ class RollbookApp(App):
         self.theme = HIGH_CONTRAST.name
         self.push_screen(FleetScreen())
         if self.prepare is not None:
-            self.run_prepare()
+            # paint first: the slow setup (importing and seeding the simulated world) starts
+            # once the first frame is on screen, not while Textual is drawing it
+            self.call_after_refresh(self.run_prepare)
         elif self.start_incident:
             self.open_incident(self.start_incident)
+
+    @property
+    def preparing(self) -> bool:
+        """The demo's world is being prepared: screens wait for it instead of racing it."""
+        return self.prepare is not None and not self.prepared
 
     @work(exclusive=True, group="prepare")
     async def run_prepare(self) -> None:
@@ -137,12 +148,14 @@ class RollbookApp(App):
         try:
             incident = await self.bridge.run(prepare, timeout=300)
         except RollbookError as exc:
+            self.prepared = True
             self.notify(str(exc), severity="error", timeout=15)
             return
-        if isinstance(self.screen, RegistryScreen):
-            self.screen.refresh_data()
+        self.prepared = True
         if incident:
-            self.open_incident(incident)
+            self.open_incident(incident)  # the fleet refreshes when the operator goes back
+        elif isinstance(self.screen, RegistryScreen):
+            self.screen.refresh_data()
 
     def open_incident(self, incident_id: str) -> None:
         from console.tui.screens.incident import IncidentScreen

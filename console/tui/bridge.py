@@ -19,10 +19,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from console.errors import BackendError
-from console.workspace import Workspace
+
+if TYPE_CHECKING:  # the workspace's imports (plugins, store) load in a worker, after paint
+    from console.workspace import Workspace
 
 T = TypeVar("T")
 

@@ -75,7 +75,13 @@ class RegistryScreen(Screen):
     def tick(self) -> None:
         """Timer refresh: only the visible screen refreshes, and never under a modal (the
         operator is deciding; the numbers must not move under them)."""
-        if self.app.screen is self and not self.rb.paused:
+        if self.app.screen is self and not self.rb.paused and not self.rb.preparing:
+            self.refresh_data()
+
+    def on_screen_resume(self) -> None:
+        """Back on this screen (q or esc from the one above): show fresh data now, not at the
+        next tick."""
+        if not self.rb.preparing and self.is_mounted:
             self.refresh_data()
 
     def refresh_data(self) -> object:  # overridden by screens that poll (a worker)

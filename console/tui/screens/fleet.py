@@ -94,7 +94,8 @@ class FleetScreen(RegistryScreen):
         for col in COLUMNS:
             table.add_column(col, key=col)
         table.focus()
-        self.refresh_data()
+        if not self.rb.preparing:  # else the prepared world is read once it is ready
+            self.refresh_data()
         self.set_interval(self.rb.refresh_seconds, self.tick)
 
     @work(exclusive=True, group="fleet-refresh")
