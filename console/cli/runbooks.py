@@ -275,17 +275,18 @@ def drill(
                 click.echo(f"{name:<28} {desc}")
         return
     with open_drill_workspace(env, auto=auto and score_id is None) as ws:
-        result = (
-            score(ws, score_id)
-            if score_id
-            else run_drill(
+        if score_id:
+            result = score(ws, score_id)
+        elif scenario is not None:
+            result = run_drill(
                 ws,
                 scenario,
                 auto=auto,
                 runbook=runbook_id,
                 progress=lambda msg: click.echo(msg, err=True),
             )
-        )
+        else:  # `--score ""`: nothing to score and no scenario to drill
+            raise click.UsageError("name a SCENARIO to drill, or an INCIDENT to --score")
     if as_json:
         print_json(result)
     else:

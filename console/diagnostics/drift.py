@@ -21,9 +21,10 @@ from console.diagnostics.profile import (
     Kind,
     NumericColumn,
     NumericReference,
+    categorical_column,
     column_kind,
     is_numeric_series,
-    profile_column,
+    numeric_column,
 )
 from console.diagnostics.results import (
     Severity,
@@ -364,7 +365,7 @@ def compare_column(
     if isinstance(ref, NumericReference):
         if column_kind(current) != "numeric" and current.notna().any():
             return _type_changed(ref, current)
-        return compare_numeric(ref, profile_column(current, "numeric"), thr)
+        return compare_numeric(ref, numeric_column(current), thr)
     if ref.numeric_source != is_numeric_series(current) and current.notna().any():
         return _type_changed(ref, current)
-    return compare_categorical(ref, profile_column(current, "categorical"), thr)
+    return compare_categorical(ref, categorical_column(current), thr)

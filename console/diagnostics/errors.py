@@ -21,11 +21,11 @@ class ColumnNotFound(DiagnosticsInputError):
     """A column named by the caller is not in the data."""
 
     def __init__(self, column: str, where: str, available: list[str] | None = None):
-        shown = ", ".join(available[:12]) + (" …" if available and len(available) > 12 else "")
-        super().__init__(
-            f"column {column!r} not found in {where}",
-            hint=f"available columns: {shown}" if available else None,
-        )
+        hint = None
+        if available:
+            shown = ", ".join(available[:12]) + (" …" if len(available) > 12 else "")
+            hint = f"available columns: {shown}"
+        super().__init__(f"column {column!r} not found in {where}", hint=hint)
         self.column = column
         self.where = where
 

@@ -123,17 +123,16 @@ def drift_report(
     thr = thresholds or DriftThresholds()
     if current.shape[0] == 0:
         raise EmptyInput("the current window has no rows", hint="check the file or the window")
-    profile = reference if isinstance(reference, ReferenceProfile) else None
-    if profile is None:
+    if isinstance(reference, ReferenceProfile):
+        ref_names = list(reference.columns)
+        rows_reference = reference.rows
+        bins_used = reference.bins
+    else:
         if reference.shape[0] == 0:
             raise EmptyInput("the reference has no rows", hint="check the baseline file")
         ref_names = [str(c) for c in reference.columns]
         rows_reference = int(reference.shape[0])
         bins_used = bins
-    else:
-        ref_names = list(profile.columns)
-        rows_reference = profile.rows
-        bins_used = profile.bins
     cur_names = [str(c) for c in current.columns]
     skip = {segment_by} if segment_by else set()
     if columns is None:
@@ -142,7 +141,7 @@ def drift_report(
         added = tuple(c for c in cur_names if c not in set(ref_names) and c not in skip)
     else:
         names = list(columns)
-        if profile is None:
+        if not isinstance(reference, ReferenceProfile):
             select_columns(reference, names, "the reference")
         missing = tuple(c for c in names if c not in set(cur_names))
         names = [c for c in names if c not in set(missing)]
@@ -150,8 +149,8 @@ def drift_report(
     forced = set(categorical)
 
     def one(name: str) -> FeatureDrift:
-        if profile is not None:
-            ref = profile.columns[name]
+        if isinstance(reference, ReferenceProfile):
+            ref = reference.columns[name]
         else:
             series = reference[name]
             ref = reference_column(series, column_kind(series, forced), bins_used)

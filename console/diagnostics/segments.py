@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from console.diagnostics.drift import DriftThresholds, FeatureDrift, compare_column
@@ -26,6 +27,9 @@ from console.diagnostics.results import (
     Status,
     finite,
 )
+
+# The row positions of a segment absent from one side (``groupby(...).indices`` has no key).
+_NO_ROWS = np.empty(0, dtype=np.intp)
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ def segment_drift(
     results = []
     for key in keys[:max_segments]:
         value = None if (isinstance(key, float) and key != key) else key
-        ref_idx, cur_idx = ref_groups.get(key, ()), cur_groups.get(key, ())
+        ref_idx, cur_idx = ref_groups.get(key, _NO_ROWS), cur_groups.get(key, _NO_ROWS)
         n_ref, n_cur = len(ref_idx), len(cur_idx)
         if min(n_ref, n_cur) < min_rows:
             side = "reference" if n_ref < min_rows else "current window"
@@ -153,7 +157,9 @@ def segment_drift(
         )
         top = ranked[0] if ranked else None
         status = max(
-            (STATUS_OF_SEVERITY[f.severity] for f in ranked), key=STATUS_RANK.get, default="healthy"
+            (STATUS_OF_SEVERITY[f.severity] for f in ranked),
+            key=STATUS_RANK.__getitem__,
+            default="healthy",
         )
         results.append(
             SegmentDrift(

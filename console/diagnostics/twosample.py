@@ -16,14 +16,25 @@ samples merged (a merge cost twice the sorts at 1M rows). Definitions match scip
 from __future__ import annotations
 
 import threading
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 PSI_FLOOR = 1e-4
 
 
-def quantile_sorted(sorted_values: np.ndarray, q: np.ndarray) -> np.ndarray:
+class SortedValues(Protocol):
+    """What :func:`quantile_sorted` reads: a sorted, finite 1-D float array, or an object
+    answering ``shape`` and integer-array indexing like one (the pushdown path reads only
+    the order statistics a quantile needs, without holding the whole column)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def __getitem__(self, index: np.ndarray, /) -> np.ndarray: ...
+
+
+def quantile_sorted(sorted_values: SortedValues, q: np.ndarray) -> np.ndarray:
     """``numpy.quantile(sorted_values, q)`` (method ``"linear"``) without re-partitioning.
 
     ``sorted_values`` must be sorted, non-empty and NaN-free; ``q`` holds probabilities in
@@ -49,7 +60,7 @@ def quantile_sorted(sorted_values: np.ndarray, q: np.ndarray) -> np.ndarray:
     return out
 
 
-def quantile_edges(sorted_values: np.ndarray, bins: int = 10) -> np.ndarray:
+def quantile_edges(sorted_values: SortedValues, bins: int = 10) -> np.ndarray:
     """Interior PSI bin edges at the reference's quantiles 0, 1/bins, …, 1.
 
     The edges are the unique quantiles with the first and last replaced by −∞/+∞, so the

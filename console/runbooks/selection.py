@@ -48,12 +48,14 @@ def select_runbook(
     """The best-matching runbook over ``alerts`` (the model's firing alerts, the triggering
     one first); a fallback runbook when nothing else matches."""
     alerts = list(alerts)
+    # without alerts, a runbook is scored on the model (and the drill's scenario) alone
+    candidates: list[Alert | None] = [*alerts] if alerts else [None]
     best: tuple[int, int, str] | None = None
     chosen: Runbook | None = None
     for rb in lib:
         scores = [
             s
-            for a in (alerts or [None])
+            for a in candidates
             if (s := _match(rb, model=model, alert=a, scenario=scenario)) is not None
         ]
         if not scores:

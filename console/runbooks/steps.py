@@ -102,7 +102,7 @@ def _check(
     automatic: bool,
     jinja: dict[str, Any],
 ) -> StepResult:
-    spec = engine.checks[step.name]
+    spec = engine.checks[step.name or ""]  # validated: a check step names its check
     timeout = step.timeout_s or spec.timeout_s
     if timeout is not None and step.timeout_s is None:
         timeout = engine.check_timeout_s
@@ -166,7 +166,7 @@ def _action(
     jinja: dict[str, Any],
     plan: Any = None,
 ) -> StepResult:
-    spec = engine.actions[step.name]
+    spec = engine.actions[step.name or ""]  # validated: an action step names its action
     if spec.world_only and ctx.backends.world is None:
         return StepResult(
             "failed",

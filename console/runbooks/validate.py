@@ -77,7 +77,7 @@ class _Checker(StepKindChecks):
         selector = self.selector(data.get("select")) if "select" in data else Selector()
         targets = self.drill(data.get("drill")) if "drill" in data else {}
         steps = self.phases(data.get("phases")) if "phases" in data else []
-        if self.problems:
+        if self.problems or not isinstance(rid, str):  # a missing or bad id is a problem
             return None
         return Runbook(rid, title, desc, severity, selector, tuple(steps), drill_targets=targets)
 
