@@ -86,7 +86,8 @@ def watching_line(ws: Workspace, st: ModelStatus, scenario: str) -> str:
     from console.formatting import format_signal
 
     parts = []
-    for sig in dict.fromkeys([st.key_signal, *ALERT_LIMITS]):
+    # the model's key signal and the error rate (what a canary's creeping failure moves)
+    for sig in dict.fromkeys([st.key_signal, "error_rate"]):
         value = st.signals.get(sig)
         if value is None:
             continue

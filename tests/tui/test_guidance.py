@@ -90,3 +90,19 @@ async def test_esc_clears_the_fleet_filter(make_app, demo):
         await pilot.pause(0.1)
         assert fleet.filter_text == "" and len(table.rows) == 5
         assert app.screen is fleet
+
+
+def test_the_readme_examples_ship_and_give_the_worked_values(rollbook_home):
+    from pathlib import Path
+
+    from console.cli.main import cli
+
+    root = Path(__file__).resolve().parents[2]
+    runner = CliRunner()
+    tco = runner.invoke(cli, ["report", "tco", str(root / "examples" / "costs.toml")])
+    assert tco.exit_code == 0, tco.output
+    assert "$10,400" in tco.output and "$124,800" in tco.output and "16.8:1" in tco.output
+    roi = runner.invoke(cli, ["report", "roi", str(root / "examples" / "models.csv")])
+    assert roi.exit_code == 0, roi.output
+    for model in ("churn", "recommendations", "credit-score", "fraud", "pricing"):
+        assert model in roi.output

@@ -141,10 +141,11 @@ class FleetScreen(RegistryScreen):
             " · ".join(
                 x
                 for x in (
-                    f"env {view.env}",
-                    f"{bad} of {len(view.rows)} models need attention",
+                    # first: at 80 columns the end of the line is what gets cut
                     f"⏳ {watching}" if watching else "",
                     held,
+                    f"env {view.env}",
+                    f"{bad} of {len(view.rows)} models need attention",
                     f"as of {view.as_of:%H:%M:%S} UTC",
                 )
                 if x
