@@ -200,16 +200,18 @@ def log_null_rates(ctx: StepContext, features: list[str], threshold: float) -> l
             present_columns(agg, ref, skip=CORE_COLUMNS)[0]
         )
     now, before = null_rates(agg, cur, features), null_rates(agg, ref, features)
-    rows = [
-        {
-            "feature": f,
-            "null_rate": now[f],
-            "reference": before[f],
-            "over": now[f] is not None and now[f] > threshold,
-            "source": "prediction log",
-        }
-        for f in features
-    ]
+    rows: list[dict[str, Any]] = []
+    for f in features:
+        rate = now[f]  # None: the log has no such column, or the window no rows
+        rows.append(
+            {
+                "feature": f,
+                "null_rate": rate,
+                "reference": before[f],
+                "over": rate is not None and rate > threshold,
+                "source": "prediction log",
+            }
+        )
     rows.sort(key=lambda r: -(r["null_rate"] or 0.0))
     return rows
 
