@@ -171,7 +171,7 @@ def show(ctx: click.Context, model: str, version: str, as_json: bool) -> None:
     with workspace(ctx) as ws:
         stored = load_profile(ws.config.data_dir, ws.env.name, model, version)
         path = profile_path(ws.config.data_dir, ws.env.name, model, version)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, col in stored.columns.items():
         n_rows, nulls, _, valid = col.counts_tuple()
         rows.append(
@@ -193,8 +193,8 @@ def show(ctx: click.Context, model: str, version: str, as_json: bool) -> None:
     out = console_out()
     out.print(f"{model} version {version}: {stored.rows:,} rows ({path})")
     table = Table()
-    for col in ("column", "kind", "null rate", "values"):
-        table.add_column(col)
+    for heading in ("column", "kind", "null rate", "values"):
+        table.add_column(heading)
     for r in rows:
         rate = "—" if r["null_rate"] is None else f"{r['null_rate'] * 100:.1f}%"
         table.add_row(r["column"], r["kind"], rate, f"{r['values']:,}")
