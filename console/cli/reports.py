@@ -51,13 +51,25 @@ def output_options(f: Callable) -> Callable:
 
 
 def write_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (creating its folder), then say so on stderr. A path that
-    cannot be written (a full disk, a file where a folder should be, no permission) is a
-    RollbookError naming the path and the system's reason, never a traceback."""
+    """Write ``text`` to ``path``, then say so on stderr. A path that cannot be written (a
+    folder that does not exist — it is not created: a typo must not scatter files —, a full
+    disk, a file where a folder should be, no permission) is a RollbookError naming the path
+    and the reason, never a traceback."""
     from console.errors import RollbookError
 
+    parent = path.parent
+    if not parent.exists() and not parent.is_symlink():
+        blocker = next((a for a in path.parents if a.exists()), None)
+        reason = (
+            f"{blocker} is a file, not a folder"
+            if blocker is not None and not blocker.is_dir()
+            else f"the folder {parent} does not exist"
+        )
+        raise RollbookError(
+            f"cannot write {path}: {reason}",
+            hint="create the folder first, or choose another -o path",
+        )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         reason = exc.strerror or str(exc)
@@ -122,7 +134,8 @@ def _charts(ctx: click.Context, incident, now) -> tuple[dict, str]:
     "--action-items-csv",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Also write the action items as CSV to FILE ('-': stdout).",
+    help="Write the action items as CSV to FILE ('-': stdout); the post-mortem itself is "
+    "then written only with -o.",
 )
 @click.option("--no-charts", is_flag=True, help="HTML: do not query the metrics backend.")
 @env_option
@@ -166,8 +179,8 @@ def postmortem(
     if as_json and not check:
         print_json(postmortem_json(build_postmortem(inc, events, now=now, revenue_per_hour=rph)))
         return
-    if action_items_csv is not None and str(action_items_csv) == "-" and output is None:
-        return
+    if action_items_csv is not None and output is None:
+        return  # the CSV was asked for; the post-mortem goes only where -o says
     series, note = (
         ({}, "Charts not requested (--no-charts).")
         if no_charts or fmt != "html"

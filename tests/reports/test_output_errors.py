@@ -62,6 +62,22 @@ def test_a_full_disk(capsys, incident_id):
 
 
 def test_a_writable_path_still_writes(capsys, tmp_path, incident_id):
-    target = tmp_path / "new" / "pm.md"
+    target = tmp_path / "pm.md"
     code, _, err = rollbook(capsys, "postmortem", incident_id, "-o", str(target))
     assert code == 0 and f"Wrote {target}" in err and target.read_text().strip()
+
+
+def test_a_missing_folder_is_an_error_not_created(capsys, tmp_path, incident_id):
+    target = tmp_path / "typo" / "pm.md"
+    code, _, err = rollbook(capsys, "postmortem", incident_id, "-o", str(target))
+    assert code == 1 and "Traceback" not in err
+    assert f"cannot write {target}: the folder {tmp_path / 'typo'} does not exist" in err
+    assert not (tmp_path / "typo").exists()
+
+
+def test_action_items_csv_alone_writes_only_the_csv(capsys, tmp_path, incident_id):
+    target = tmp_path / "items.csv"
+    code, out, err = rollbook(capsys, "postmortem", incident_id, "--action-items-csv", str(target))
+    assert code == 0 and f"Wrote {target}" in err
+    assert target.read_text().startswith("what,")
+    assert "Post-mortem" not in out and out.strip() == ""
