@@ -40,10 +40,12 @@ from console.diagnostics.schema import RenameSuggestion, SchemaDiff, TypeChange,
 from console.diagnostics.segments import SegmentDrift, segment_drift
 from console.diagnostics.shadow import ShadowReport, ShadowStats, shadow_compare, shadow_stats
 from console.diagnostics.twosample import (
+    KSTest,
     bin_counts,
     jensen_shannon,
     ks_pvalue_asymp,
     ks_statistic,
+    ks_test,
     ks_wasserstein,
     psi,
     quantile_edges,
@@ -62,6 +64,7 @@ __all__ = [
     "DtypeMismatch",
     "EmptyInput",
     "FeatureDrift",
+    "KSTest",
     "LineageChange",
     "LineageDiff",
     "MeanShift",
@@ -84,6 +87,7 @@ __all__ = [
     "jensen_shannon",
     "ks_pvalue_asymp",
     "ks_statistic",
+    "ks_test",
     "ks_wasserstein",
     "lineage_diff",
     "load_frame",
