@@ -35,7 +35,8 @@ def print_fleet(statuses) -> None:
     notes: list[str] = []
     for s in statuses:
         errs = s.backend_errors
-        key = f"{s.key_signal} {format_signal(s.key_signal, s.signals.get(s.key_signal))}"
+        # the value first: in a narrow terminal the signal's name is what gets cut
+        key = f"{format_signal(s.key_signal, s.signals.get(s.key_signal))} {s.key_signal}"
         if "metrics" in errs:
             key = "▲ DEGRADED (metrics)"
         alerts = "; ".join(a.summary for a in s.alerts) or (

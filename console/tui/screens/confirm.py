@@ -172,7 +172,12 @@ class MitigationModal(ModalScreen[ActionResult | None]):
         if r.recovery is not None and not r.recovery.done:
             lines.append("  (the incident screen keeps watching; closing this changes nothing)")
         undo = rollbook_app(self).key("restore")
-        if self.kind == "killswitch" and r.status is ActionStatus.APPLIED and undo:
+        if (
+            self.kind == "killswitch"
+            and r.status is ActionStatus.APPLIED
+            and undo
+            and f"{undo} (or" not in r.message  # the result names the key already
+        ):
             lines.append(
                 f"⚑ the kill switch holds: {undo} undoes it (back to the routes from before "
                 "the first kill switch)"
