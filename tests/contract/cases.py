@@ -10,7 +10,7 @@ real MLflow (``1`` → ``2``) for the real HAProxy, as in ``tests/integration``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +53,3 @@ class RegistryCase:
     @property
     def registry(self) -> Registry:
         return self.ws.backends.registry
-
-
-@contextlib.contextmanager
-def nothing() -> Iterator[None]:
-    yield

@@ -14,7 +14,7 @@ from console.backends.plugin import PluginContext
 from console.backends.types import FALLBACK_RULES
 from console.enums import ActionKind, ActionStatus
 from console.errors import BackendError, ConfigError, InvalidInput
-from tests.contract.conftest import NAMESPACE, URIS, _kserve_case
+from tests.contract.emulated import NAMESPACE, URIS, kserve_case
 from tests.contract.emulators import GRAPHS, GROUP, PLURAL, VERSION
 
 ISVC_PATH = f"/apis/{GROUP}/{VERSION}/namespaces/{NAMESPACE}/{PLURAL}/churn"
@@ -22,7 +22,7 @@ ISVC_PATH = f"/apis/{GROUP}/{VERSION}/namespaces/{NAMESPACE}/{PLURAL}/churn"
 
 @pytest.fixture
 def kserve(request, open_ws, world_path, tmp_path, monkeypatch):
-    return _kserve_case(request, open_ws, world_path, tmp_path, monkeypatch)
+    return kserve_case(request, open_ws, world_path, tmp_path, monkeypatch)
 
 
 def _isvc(case) -> dict:

@@ -16,7 +16,7 @@ from console.backends.plugin import PluginContext
 from console.enums import ActionKind, ActionStatus
 from console.errors import BackendError, ConfigError, InvalidInput
 from plugins.sagemaker.traffic import EndpointModel, SageMakerTraffic
-from tests.contract.conftest import (
+from tests.contract.emulated import (
     VARIANTS,
     aws_test_credentials,
     create_endpoint,
