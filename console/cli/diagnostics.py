@@ -229,7 +229,7 @@ def _print_drift(report, reference: str, current: str) -> None:
 
 @click.command(
     epilog="\b\nExit codes: 0 same schema · 1 columns missing, added or changed in "
-    "type · 7 unreadable file."
+    "type · 7 unreadable file or a file with no rows."
 )
 @click.argument("reference")
 @click.argument("current")
@@ -254,6 +254,16 @@ def schema(reference: str, current: str, min_confidence: float, as_json: bool) -
 
     ref_agg, cur_agg = file_aggregates(reference), file_aggregates(current)
     try:
+        # like drift: a file with a header and no rows has no types to compare (a CSV's
+        # empty columns read as text, which would show as a type change on every column)
+        for side, agg, hint in (
+            ("reference", ref_agg, "check the baseline file"),
+            ("current", cur_agg, "check the file"),
+        ):
+            if not sum(agg.rows(LogWindow()).values()):
+                from console.diagnostics.errors import EmptyInput
+
+                raise EmptyInput(f"the {side} file has no rows", hint=hint)
         diff = schema_between(
             ref_agg, LogWindow(), cur_agg, LogWindow(), min_confidence=min_confidence
         )
