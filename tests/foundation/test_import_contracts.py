@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +42,25 @@ def test_every_import_contract_is_kept():
     assert r.returncode == 0, r.stdout + r.stderr
     for name in CONTRACTS:
         assert f"{name} KEPT" in r.stdout, r.stdout
+
+
+def test_every_registered_plugin_is_in_the_plugin_contracts():
+    """A plugin added to the entry points without being added to the contracts would be
+    free to import the others: the lists must follow the entry points."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    entry_points = project["project"]["entry-points"]["rollbook.plugins"]
+    registered = {
+        ".".join(target.split(":")[0].split(".")[:2])
+        for target in entry_points.values()
+        if target.startswith("plugins.")
+    }
+    contracts = {c["name"]: c for c in project["tool"]["importlinter"]["contracts"]}
+    independent = set(contracts["plugins do not import each other"]["modules"])
+    shared = contracts["plugins.http_common is the shared layer: it imports no plugin"]
+    hint = "add it to both plugin lists of [tool.importlinter] in pyproject.toml"
+    assert registered - independent == set(), hint
+    assert registered - set(shared["forbidden_modules"]) == set(), hint
+    assert "plugins.http_common" not in independent  # the shared layer, imported by many
 
 
 def test_each_contract_breaks_on_a_bad_import(tmp_path):
