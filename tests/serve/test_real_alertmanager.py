@@ -1,26 +1,27 @@
 """End to end with the real Alertmanager (Debian's ``prometheus-alertmanager``): its
-webhook receiver, configured as the README says (bearer token from ``credentials_file``,
-``send_resolved: true``), posts to ``rollbook serve`` running as a subprocess. An alert
-posted to Alertmanager becomes one incident; its repeats (a 1 s repeat_interval) open no
-second one; its resolution is recorded on the incident with the value at resolution.
-Both servers on free ports, stopped by PID."""
+webhook receiver, configured as the README says (the YAML is read from the README: bearer
+token from ``credentials_file``, ``send_resolved: true``), posts to ``rollbook serve``
+running as a subprocess. An alert posted to Alertmanager becomes one incident; its repeats
+(a 1 s repeat_interval) open no second one; its resolution is recorded on the incident with
+the value at resolution. Both servers on free ports, stopped by PID."""
 
 from __future__ import annotations
 
-import json
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from console.config import load
 from console.store import open_store
 from console.workspace import open_workspace
 from tests.serve.server import ServeProcess
 
-from processes import PROGRAMS, Process, free_port, wait_until  # isort: skip  (path: server.py)
+from processes import PROGRAMS, Process, free_port, wait_until, which  # isort: skip  (path: server.py)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -34,37 +35,38 @@ LABELS = {
 }
 
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_receiver() -> dict:
+    """The Alertmanager config the README tells people to paste."""
+    text = README.read_text()
+    block = text[text.index("The receiver to paste") :]
+    block = block[block.index("```yaml") + len("```yaml") :]
+    return yaml.safe_load(block[: block.index("```")])
+
+
 def alertmanager_config(webhook_url: str, token_file: Path) -> str:
-    # JSON is YAML; the receiver is the README's, with intervals short enough for a test
-    return json.dumps(
-        {
-            "route": {
-                "receiver": "rollbook",
-                "group_by": ["alertname", "model"],
-                "group_wait": "1s",
-                "group_interval": "1s",
-                "repeat_interval": "1s",
-            },
-            "receivers": [
-                {
-                    "name": "rollbook",
-                    "webhook_configs": [
-                        {
-                            "url": webhook_url,
-                            "send_resolved": True,
-                            "http_config": {
-                                "authorization": {
-                                    "type": "Bearer",
-                                    "credentials_file": str(token_file),
-                                }
-                            },
-                        }
-                    ],
-                }
-            ],
-        },
-        indent=2,
-    )
+    """The README's receiver, pointed at this test's server and token file, with intervals
+    short enough for a test (a 1 s repeat_interval)."""
+    cfg = readme_receiver()
+    cfg["route"].update(group_wait="1s", group_interval="1s", repeat_interval="1s")
+    (hook,) = cfg["receivers"][0]["webhook_configs"]
+    assert hook["send_resolved"] is True
+    assert hook["http_config"]["authorization"]["type"] == "Bearer"
+    hook["url"] = webhook_url
+    hook["http_config"]["authorization"]["credentials_file"] = str(token_file)
+    return yaml.safe_dump(cfg)
+
+
+def test_the_readme_receiver_is_a_valid_alertmanager_config(tmp_path):
+    amtool = which("amtool")
+    if amtool is None:
+        pytest.skip("amtool is not installed (it comes with prometheus-alertmanager)")
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(yaml.safe_dump(readme_receiver()))
+    r = subprocess.run([amtool, "check-config", str(path)], capture_output=True, text=True)
+    assert r.returncode == 0 and "SUCCESS" in r.stdout, r.stdout + r.stderr
 
 
 @pytest.fixture
