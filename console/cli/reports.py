@@ -153,11 +153,14 @@ def postmortem(
     """The blameless post-mortem of INCIDENT_ID, written from its record."""
     from console.reports import record
     from console.reports.postmortem import build_postmortem, postmortem_json, render_postmortem
+    from console.store.paging import PagedTimeline
 
     cfg = _config()
-    with _store(cfg) as store:
-        inc = store.get(incident_id.upper())
-        events = store.events(inc.id)
+    # open until the command ends: the timeline is read page by page while it is rendered,
+    # so a 100,000-event incident is never held in memory
+    store = ctx.with_resource(_store(cfg))
+    inc = store.get(incident_id.upper())
+    events = PagedTimeline(store, inc.id, until_seq=store.last_seq())
     now = _now()
     rph = _configured_revenue(cfg, inc)
     common = {
@@ -167,7 +170,8 @@ def postmortem(
         "revenue_per_hour": rph,
     }
     if action_items_csv is not None:
-        text = record.action_items_csv(record.action_items(events))
+        items = record.action_items(store.events(inc.id, kind_prefix="action_item"))
+        text = record.action_items_csv(items)
         if str(action_items_csv) == "-":
             sys.stdout.write(text)
         else:

@@ -7,7 +7,7 @@ file. Charts are drawn only for HTML and only from the ``series`` the caller sup
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,31 +22,11 @@ from console.reports.metrics import (
     minutes_between,
 )
 from console.reports.render import render
+from console.reports.timeline import TimelineFolder
 from console.store import Incident, TimelineEvent
 
 FORMATS = ("md", "html")
 
-KIND_LABELS = {
-    "incident.opened": "opened",
-    "incident.acknowledged": "acknowledged",
-    "incident.mitigation_applied": "mitigation applied",
-    "incident.mitigated": "impact stopped",
-    "incident.resolved": "resolved",
-    "incident.reviewed": "reviewed",
-    "incident.updated": "updated",
-    "phase.changed": "phase",
-    "note": "note",
-    "step.started": "step started",
-    "step.finished": "step finished",
-    "alert.firing": "alert firing",
-    "alert.resolved": "alert resolved",
-    "recovery.watching": "watching recovery",
-    "recovery.not_recovered": "not recovered",
-    "silence.created": "silence created",
-    "silence.expired": "silence expired",
-    "drill.scored": "drill scored",
-    "drill.started": "drill started",
-}
 SECTIONS = (
     "Summary",
     "Impact",
@@ -64,113 +44,6 @@ SECTIONS = (
     "ML evidence",
     "Supporting data",
 )
-
-
-def _label(event: TimelineEvent) -> str:
-    if event.kind.startswith("action."):
-        return f"action {event.kind.split('.', 1)[1]}"
-    p = event.payload or {}
-    if event.kind == "step.finished" and p.get("kind") and p.get("state"):
-        if p["kind"] == "decision":
-            return "decision"
-        if p["kind"] == "check" and p["state"] == "failed" and _finding(event) is not None:
-            return "finding"  # a question that found a problem, not a failure
-        return f"{p['kind']} {p['state']}"  # "check failed", "action done", "manual done"
-    return KIND_LABELS.get(event.kind, event.kind)
-
-
-def _finding(event: TimelineEvent) -> str | None:
-    """A check step phrased as a question, read as its answer (see ``record.finding``)."""
-    if (event.payload or {}).get("kind") != "check":
-        return None
-    return record.step_reading(event)
-
-
-def _message(event: TimelineEvent) -> str:
-    """The timeline's detail: a question check or a decision as question and answer
-    ("Does the null rate trip the circuit breaker? — yes: …"), else the event's message."""
-    return record.step_reading(event) or event.message
-
-
-def _folded(events: Sequence[TimelineEvent]) -> set[int]:
-    """Sequence numbers the timeline leaves out as noise: a step's start when the same step
-    finishes later (its finish row says what happened), and the engine's own "skipped, not on
-    this path" records. A step that started and never finished keeps its start row."""
-    out: set[int] = set()
-    open_start: dict[str, int] = {}
-    for e in events:
-        step = (e.payload or {}).get("step")
-        if e.kind == "step.started" and step:
-            open_start[step] = e.seq
-        elif e.kind == "step.finished" and step:
-            if step in open_start:
-                out.add(open_start.pop(step))
-            if (e.payload or {}).get("auxiliary"):
-                out.add(e.seq)
-    return out
-
-
-def timeline(incident: Incident, events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
-    """Timeline rows to the minute: the onset (when known) and detection from the incident
-    record, then every event except the review's own content (tagged notes, action items)
-    and the noise `_folded` names (a step's start row when its finish row follows).
-
-    Each row: ``at``, ``offset_min`` (minutes from detection; negative before it),
-    ``actor``, ``kind``, ``label``, ``message``, ``seq`` (None for record milestones),
-    ``action`` (True for ``action.*`` events)."""
-    det = incident.detected_at
-    rows: list[dict[str, Any]] = []
-
-    def off(at: datetime) -> float | None:
-        return None if det is None else (at - det).total_seconds() / 60.0
-
-    if incident.onset_at is not None:
-        rows.append(
-            {
-                "at": incident.onset_at,
-                "offset_min": off(incident.onset_at),
-                "actor": "—",
-                "kind": "onset",
-                "label": "onset",
-                "message": "impact began (from the record)",
-                "seq": None,
-                "action": False,
-            }
-        )
-    first = events[0].ts if events else None
-    if det is not None and (first is None or det < first):
-        alert = incident.data.get("alert") or {}
-        how = f"alert {alert.get('name')} fired" if alert.get("name") else "detected"
-        rows.append(
-            {
-                "at": det,
-                "offset_min": 0.0,
-                "actor": "—",
-                "kind": "detected",
-                "label": "detected",
-                "message": how,
-                "seq": None,
-                "action": False,
-            }
-        )
-    folded = _folded(events)
-    for e in events:
-        if record.is_review_content(e) or e.seq in folded:
-            continue
-        rows.append(
-            {
-                "at": e.ts,
-                "offset_min": off(e.ts),
-                "actor": e.actor,
-                "kind": e.kind,
-                "label": _label(e),
-                "message": _message(e),
-                "seq": e.seq,
-                "action": e.kind.startswith("action."),
-            }
-        )
-    rows.sort(key=lambda r: (r["at"], r["seq"] or 0))
-    return rows
 
 
 def _impact(
@@ -336,28 +209,32 @@ def _summary(
     return " ".join(parts)
 
 
-def _authors(events: Sequence[TimelineEvent]) -> list[str]:
+def _authors(digest: record.RecordDigest) -> list[str]:
     names: list[str] = []
-    for e in events:
+    for e in digest.kept:
         if (
             (record.tag_of(e) or e.kind == "action_item")
             and record.is_person(e.actor)
             and e.actor not in names
         ):
             names.append(e.actor)
-    return names or record.participants(events)
+    return names or list(digest.people)
 
 
-def _checks(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
+def _checks(digest: record.RecordDigest) -> list[dict[str, Any]]:
     """Check results for the supporting data: ``result`` (passed, failed, inconclusive, or
-    ``finding`` for a question that found a problem) and ``finding`` (the question and its
-    answer, None for a check that is not phrased as a question)."""
+    ``finding`` for a question that found a problem), ``finding`` (the question and its
+    answer, None for a check that is not phrased as a question), and ``runs`` with
+    ``last_at``: a check run again and again with the same result is one entry (``runs`` 1
+    and ``last_at`` None when it ran once)."""
     out = []
-    for c in record.checks(events):
+    kept_checks = [e for e in digest.kept if e.kind == "step.finished"]
+    for e, c in zip(kept_checks, record.checks(kept_checks), strict=True):
         found = record.finding(c.title, c.state, c.summary) if c.title else None
         result = c.state or ("passed" if c.passed else "failed" if c.passed is False else "")
         if found is not None and c.state == "failed":
             result = "finding"
+        runs, last_at = digest.check_runs.get(e.seq, (1, None))
         out.append(
             {
                 "step": c.step,
@@ -369,30 +246,47 @@ def _checks(events: Sequence[TimelineEvent]) -> list[dict[str, Any]]:
                 "summary": c.summary,
                 "finding": found,
                 "at": c.at,
+                "runs": runs,
+                "last_at": last_at,
             }
         )
     return out
 
 
-def _supporting(incident: Incident, events: Sequence[TimelineEvent]) -> dict[str, Any]:
-    """Evidence, check results, the drill's verdict and the record's hash chain. The facts
-    a simulated world injected with its fault (``bad_version``, ``scenario``, …) are the
-    simulator's answer key, not evidence: they are left out."""
-    scored = [e.payload for e in events if e.kind == "drill.scored"]
+def _supporting(
+    incident: Incident, digest: record.RecordDigest, folder: TimelineFolder, rows: int
+) -> dict[str, Any]:
+    """Evidence, check results, the drill's verdict, the record's hash chain and what the
+    timeline folded. The facts a simulated world injected with its fault (``bad_version``,
+    ``scenario``, …) are the simulator's answer key, not evidence: they are left out."""
+    scored = [e.payload for e in digest.kept if e.kind == "drill.scored"]
     return {
         "evidence": [ev for ev in incident.data.get("evidence") or [] if isinstance(ev, dict)],
-        "checks": _checks(events),
+        "checks": _checks(digest),
         "drill": scored[-1] if scored else None,
-        "event_count": len(events),
-        "first_seq": events[0].seq if events else None,
-        "last_seq": events[-1].seq if events else None,
-        "last_hash": events[-1].hash if events else None,
+        "event_count": digest.count,
+        "first_seq": digest.first_seq,
+        "last_seq": digest.last_seq,
+        "last_hash": digest.last_hash,
+        "timeline_rows": rows,
+        "folded": folder.folded,
     }
+
+
+def read_record(events: Iterable[TimelineEvent]) -> tuple[record.RecordDigest, TimelineFolder]:
+    """One pass over the timeline: what the record's readers need, and the timeline rows.
+    ``events`` may be a list or anything iterable in seq order (a ``PagedTimeline`` reading
+    the store page by page): nothing keeps the events themselves."""
+    digest, folder = record.RecordDigest(), TimelineFolder()
+    for e in events:
+        digest.add(e)
+        folder.add(e)
+    return digest, folder
 
 
 def build_postmortem(
     incident: Incident,
-    events: Sequence[TimelineEvent],
+    events: Iterable[TimelineEvent],
     *,
     now: datetime,
     revenue_per_hour: float | None = None,
@@ -400,32 +294,50 @@ def build_postmortem(
 ) -> dict[str, Any]:
     """Everything a post-mortem template needs, computed from the record.
 
-    ``now`` is the generation time (pass the workspace clock; tests pass a fixed one).
-    ``revenue_per_hour`` is used when the incident's ``data["impact"]`` has none (the CLI
-    passes the environment's configured figure for the model). Revenue at risk =
-    revenue per hour × time to mitigate (up to ``now`` while not mitigated)."""
+    ``events`` is read once, in order (see ``read_record``). ``now`` is the generation time
+    (pass the workspace clock; tests pass a fixed one). ``revenue_per_hour`` is used when
+    the incident's ``data["impact"]`` has none (the CLI passes the environment's configured
+    figure for the model). Revenue at risk = revenue per hour × time to mitigate (up to
+    ``now`` while not mitigated)."""
+    digest, folder = read_record(events)
+    return _context(
+        incident, digest, folder, now=now, revenue_per_hour=revenue_per_hour, authors=authors
+    )
+
+
+def _context(
+    incident: Incident,
+    digest: record.RecordDigest,
+    folder: TimelineFolder,
+    *,
+    now: datetime,
+    revenue_per_hour: float | None,
+    authors: Sequence[str] | None,
+) -> dict[str, Any]:
+    kept = digest.kept
     metrics = incident_metrics(incident)
-    notes = record.notes_by_tag(events)
-    acts = record.actions(events)
-    lineage = record.lineage_diff(events)
-    drift = record.drift_evidence(events)
-    versions = record.versions_involved(events, {**incident.data, "model": incident.model})
-    mitigation = _mitigation(incident, metrics, events, acts)
+    notes = record.notes_by_tag(kept)
+    acts = record.actions(kept)
+    lineage = record.lineage_diff(kept)
+    drift = record.drift_evidence(kept)
+    versions = record.versions_involved(kept, {**incident.data, "model": incident.model})
+    mitigation = _mitigation(incident, metrics, kept, acts)
+    rows = folder.rows(incident)
     return {
         "incident": incident,
         "generated_at": now,
-        "authors": list(authors) if authors else _authors(events),
+        "authors": list(authors) if authors else _authors(digest),
         "summary": _summary(incident, metrics, notes, acts, mitigation),
         "mitigation": mitigation,
         "impact": _impact(incident, metrics, now, revenue_per_hour, mitigation),
-        "timeline": timeline(incident, events),
-        "detection": _detection(incident, events),
+        "timeline": rows,
+        "detection": _detection(incident, kept),
         "metrics": metrics,
         "metrics_table": metrics_table(incident),
         "notes": notes,
         "whys": notes["why"],
         "actions": acts,
-        "action_items": record.action_items(events),
+        "action_items": record.action_items(kept),
         "ml": {
             "lineage": lineage,
             "drift": drift["features"],
@@ -433,7 +345,7 @@ def build_postmortem(
             "versions": versions,
             "present": bool(lineage or drift["features"] or drift["renames"] or versions),
         },
-        "supporting": _supporting(incident, events),
+        "supporting": _supporting(incident, digest, folder, len(rows)),
         "sections": SECTIONS,
         "describe_change": record.describe_change,
     }
@@ -465,7 +377,7 @@ def postmortem_json(pm: dict[str, Any]) -> dict[str, Any]:
 
 def render_postmortem(
     incident: Incident,
-    events: Sequence[TimelineEvent],
+    events: Iterable[TimelineEvent],
     *,
     now: datetime,
     fmt: str = "md",
@@ -478,15 +390,19 @@ def render_postmortem(
 ) -> str:
     """The post-mortem as Markdown (``fmt="md"``) or one self-contained HTML file.
 
-    For HTML, ``series`` maps signal name → [(time, value)] across the incident window; each
-    signal becomes an inline SVG chart with actions marked. Without series the charts are
-    omitted and ``series_note`` (or a default note) says why."""
+    ``events`` is read once, in order, and not kept (see ``read_record``): pass a
+    ``PagedTimeline`` and a 100,000-event incident renders in bounded memory, repeated
+    events folded (``console.reports.timeline``). For HTML, ``series`` maps signal name →
+    [(time, value)] across the incident window; each signal becomes an inline SVG chart with
+    actions marked. Without series the charts are omitted and ``series_note`` (or a default
+    note) says why."""
     if fmt not in FORMATS:
         from console.errors import InvalidInput
 
         raise InvalidInput(f"unknown format {fmt!r}", hint="use md or html")
-    ctx = build_postmortem(
-        incident, events, now=now, revenue_per_hour=revenue_per_hour, authors=authors
+    digest, folder = read_record(events)
+    ctx = _context(
+        incident, digest, folder, now=now, revenue_per_hour=revenue_per_hour, authors=authors
     )
     charts: list[Any] = []
     chart_notes: list[str] = []
@@ -500,7 +416,7 @@ def render_postmortem(
 
             from console.reports.charts import action_marks, signal_charts
 
-            made, chart_notes = signal_charts(series, action_marks(events))
+            made, chart_notes = signal_charts(series, action_marks(digest.kept))
             charts = [{"signal": c.signal, "svg": Markup(c.svg), "points": c.points} for c in made]
             if series_note:
                 chart_notes.append(series_note)

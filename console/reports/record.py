@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -462,6 +462,75 @@ def _is_routes(value: dict[str, Any]) -> bool:
 def _is_routes_text(value: Any) -> bool:
     """``v21:75% v22:25%`` (routes as an action wrote them), not a version."""
     return isinstance(value, str) and "%" in value
+
+
+class RecordDigest:
+    """What this module's readers need from a timeline, gathered in one pass (``add`` each
+    event in order), so a 100,000-event timeline is read once and never held whole.
+
+    ``kept`` holds the events the readers use: the review's content (tagged notes, action
+    items), every ``action.*`` event, the lifecycle's ``incident.*`` events (not
+    ``incident.updated``: an alert that keeps firing writes one per firing), the first
+    ``alert.firing``, every ``drill.scored``, and the check results (``step.finished`` with a
+    ``check``) — except a result identical to the check result just before it (same kind,
+    actor, message and payload: a check run again with the same outcome), which is counted
+    in ``check_runs`` against the kept one instead. ``notes_by_tag``, ``action_items``,
+    ``actions``, ``lineage_diff``, ``drift_evidence`` and ``versions_involved`` give over
+    ``kept`` what they give over the whole timeline; ``checks`` gives each run of identical
+    results once. ``people`` is ``participants`` of the whole timeline; ``count``,
+    ``first_seq``, ``last_seq`` and ``last_hash`` its extent (None when empty)."""
+
+    def __init__(self) -> None:
+        self.kept: list[TimelineEvent] = []
+        #: seq of a kept check result → (times it ran with that result, time of the last)
+        self.check_runs: dict[int, tuple[int, datetime]] = {}
+        self.people: list[str] = []
+        self._people: set[str] = set()
+        self._last_check: TimelineEvent | None = None
+        self._alert_seen = False
+        self.count = 0
+        self.first_seq: int | None = None
+        self.last_seq: int | None = None
+        self.last_hash: str | None = None
+
+    def add(self, e: TimelineEvent) -> None:
+        self.count += 1
+        if self.first_seq is None:
+            self.first_seq = e.seq
+        self.last_seq, self.last_hash = e.seq, e.hash
+        if e.actor not in self._people:
+            self._people.add(e.actor)
+            if is_person(e.actor):
+                self.people.append(e.actor)
+        kind = e.kind
+        if kind == "step.finished" and (e.payload or {}).get("check"):
+            last = self._last_check
+            if (
+                last is not None
+                and last.actor == e.actor
+                and last.message == e.message
+                and last.payload == e.payload
+            ):
+                runs, _ = self.check_runs.get(last.seq, (1, last.ts))
+                self.check_runs[last.seq] = (runs + 1, e.ts)
+                return
+            self._last_check = e
+            self.kept.append(e)
+        elif (
+            kind.startswith("action.")
+            or (kind.startswith("incident.") and kind != "incident.updated")
+            or kind == "drill.scored"
+            or is_review_content(e)
+        ):
+            self.kept.append(e)
+        elif kind == "alert.firing" and not self._alert_seen:
+            self._alert_seen = True
+            self.kept.append(e)
+
+    def add_all(self, events: Iterable[TimelineEvent]) -> RecordDigest:
+        for e in events:
+            self.add(e)
+        return self
 
 
 def participants(events: Sequence[TimelineEvent], data: dict[str, Any] | None = None) -> list[str]:
