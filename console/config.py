@@ -32,6 +32,8 @@ from typing import Any
 from console.backends.interfaces import ROLES
 from console.errors import ConfigError
 from console.notify.settings import NotifySettings, parse_notify
+from console.store.open import BACKENDS as STORE_BACKENDS
+from console.store.open import StoreConfig
 
 APP = "rollbook"
 DEMO_ENV = "demo"
@@ -123,6 +125,7 @@ class Config:
     #: alert ``severity`` label -> incident severity (``[severity]`` in config.toml)
     severity: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
     serve: ServeConfig = field(default_factory=ServeConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
 
     def env(self, name: str | None = None) -> EnvironmentConfig:
         name = name or self.default_env
@@ -302,6 +305,31 @@ def _parse_keys(path: Path, raw: Any) -> dict[str, str]:
         raise ConfigError(path, f"keys.{exc.binding}", exc.problem, hint=exc.hint) from None
 
 
+def _parse_store(path: Path, raw: Any) -> StoreConfig:
+    """``[store]``: ``backend`` (sqlite | postgres) and ``dsn_env``, the *name* of the
+    environment variable holding the PostgreSQL DSN (a DSN carries a password: never here)."""
+    table = _expect(path, "store", raw, dict, "a table")
+    for key in table:
+        if key not in ("backend", "dsn_env"):
+            raise ConfigError(path, f"store.{key}", "unknown key", hint="known: backend, dsn_env")
+    backend = _choice(path, "store.backend", table.get("backend", "sqlite"), STORE_BACKENDS)
+    dsn_env = _expect(
+        path,
+        "store.dsn_env",
+        table.get("dsn_env", "ROLLBOOK_STORE_DSN"),
+        str,
+        "the name of an environment variable",
+    )
+    if "://" in dsn_env or "=" in dsn_env or not dsn_env.replace("_", "a").isalnum():
+        raise ConfigError(
+            path,
+            "store.dsn_env",
+            "is the DSN itself, not a variable name",
+            hint='dsn_env = "ROLLBOOK_STORE_DSN", and export the DSN in it',
+        )
+    return StoreConfig(backend=backend, dsn_env=dsn_env)
+
+
 def _parse_serve(path: Path, raw: Any) -> ServeConfig:
     """``[serve]``: ``token_env`` (a variable name), ``model_label``, ``max_body_bytes`` (a
     positive integer, at most 64 MiB)."""
@@ -354,6 +382,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         "actor",
         "severity",
         "serve",
+        "store",
     }
     for key in raw:
         if key not in top_known:
@@ -438,6 +467,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         keys=dict(keys),
         severity=severity,
         serve=_parse_serve(path, raw.get("serve", {})),
+        store=_parse_store(path, raw.get("store", {})),
         actor=os.environ.get("ROLLBOOK_ACTOR")
         or raw.get("actor", "")
         or os.environ.get("USER", "")

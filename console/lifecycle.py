@@ -3,7 +3,7 @@
 Every path that acknowledges, mitigates, resolves or reviews an incident — the console's keys,
 the CLI, the runbook engine, the recovery watch — calls these functions, so the same act is
 always recorded the same way. The store only writes what they decide, in one transaction with
-the event that explains it (``IncidentStore.transition``).
+the event that explains it (``Store.transition``).
 
 Rules:
 - Phases move forward only, one at a time; each phase passed is recorded (``phase.changed``).
@@ -25,8 +25,7 @@ from typing import Any
 
 from console.enums import EventKind, IncidentStatus, Milestone, Phase, milestone_event
 from console.errors import InvalidTransition
-from console.store import Incident, IncidentStore
-from console.store.incidents import Change
+from console.store import Change, Incident, Store
 
 STATUS_AFTER: dict[Milestone, IncidentStatus] = {
     Milestone.DETECTED: IncidentStatus.OPEN,
@@ -78,7 +77,7 @@ def phase_changes(inc: Incident, phase: Phase | str) -> list[Change]:
 
 
 def enter_phase(
-    store: IncidentStore, incident_id: str, phase: Phase | str, *, actor: str, at: datetime
+    store: Store, incident_id: str, phase: Phase | str, *, actor: str, at: datetime
 ) -> Incident:
     """Move the incident forward to ``phase``, recording each phase passed; a phase at or
     behind the current one changes nothing (phases never go back)."""
@@ -149,7 +148,7 @@ def _later_status(current: str, new: IncidentStatus) -> str:
 
 
 def mark(
-    store: IncidentStore,
+    store: Store,
     incident_id: str,
     milestone: Milestone | str,
     *,
@@ -167,7 +166,7 @@ def mark(
     return store.transition(incident_id, decide, actor=actor, at=at)
 
 
-def acknowledge(store: IncidentStore, incident_id: str, *, actor: str, at: datetime) -> Incident:
+def acknowledge(store: Store, incident_id: str, *, actor: str, at: datetime) -> Incident:
     """The acting person has the incident in hand (idempotent)."""
     inc = store.get(incident_id)
     at = max(at, inc.detected_at or at)
@@ -182,7 +181,7 @@ def acknowledge(store: IncidentStore, incident_id: str, *, actor: str, at: datet
 
 
 def mitigation_applied(
-    store: IncidentStore,
+    store: Store,
     incident_id: str,
     *,
     actor: str,
@@ -220,7 +219,7 @@ def mitigation_applied(
 
 
 def mitigated(
-    store: IncidentStore,
+    store: Store,
     incident_id: str,
     *,
     actor: str,

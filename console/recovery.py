@@ -402,7 +402,7 @@ def _record_not_recovered(
     nxt = f"; next: {'; '.join(options)}" if options else ""
 
     def decide(current: Incident) -> list[Any]:
-        from console.store.incidents import Change
+        from console.store import Change
 
         already = [
             e

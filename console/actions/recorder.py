@@ -47,8 +47,7 @@ class ActionRecorder:
             self.incident_id,
             f"action.{kind}",
             message,
-            actor=self.ws.actor,
-            at=self.ws.now(),
+            actor=self.ws.actor,  # the time is read inside the store's append lock
             payload={
                 "action_id": self.action_id,
                 "action": self.action,

@@ -396,7 +396,7 @@ def audit_verify(ctx, as_json):
     from console.config import load
     from console.store import open_store
 
-    with open_store(load().data_dir) as store:
+    with open_store(load()) as store:
         report = store.verify_chain()
     if as_json:
         print_json(report)

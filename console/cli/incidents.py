@@ -19,7 +19,7 @@ def _store(ctx: click.Context):
     from console.config import load
     from console.store import open_store
 
-    return open_store(load().data_dir)
+    return open_store(load())
 
 
 @click.command()

@@ -22,7 +22,7 @@ def _config():
 def _store(cfg):
     from console.store import open_store
 
-    return open_store(cfg.data_dir)
+    return open_store(cfg)
 
 
 def _now():

@@ -97,10 +97,14 @@ class TimelineEvent:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    chain: str = ""  # the incident's id, or "audit" for standalone action records
+    position: int = 0  # 1, 2, … within the chain
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
+            "chain": self.chain,
+            "position": self.position,
             "incident_id": self.incident_id,
             "ts": self.ts.isoformat(),
             "actor": self.actor,

@@ -35,6 +35,7 @@ class PostgresServer:
     workdir: Path
     port: int = field(default_factory=free_port)
     user: str = "postgres"
+    max_connections: int = 20
     proc: subprocess.Popen | None = None
 
     @property
@@ -91,7 +92,7 @@ class PostgresServer:
                     "-c",
                     "shared_buffers=32MB",
                     "-c",
-                    "max_connections=20",
+                    f"max_connections={self.max_connections}",
                 ]
             ),
             stdout=log,

@@ -1,6 +1,5 @@
 """The incident's lifecycle rules (console.lifecycle): phases, milestones, what implies what."""
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -111,24 +110,3 @@ def test_status_never_moves_back(store):
         store, inc.id, actor="a", at=T0 + timedelta(minutes=6), action="restore", summary="x"
     )
     assert inc.status == "resolved"
-
-
-def test_a_version_1_store_is_migrated_on_open(tmp_path):
-    path = tmp_path / "old.db"
-    with IncidentStore(path) as s:
-        make(s)
-    db = sqlite3.connect(path)  # the incidents table as version 1 had it
-    db.executescript(
-        "ALTER TABLE incidents DROP COLUMN mitigation_applied_at;"
-        "UPDATE meta SET value = '1' WHERE key = 'schema_version';"
-    )
-    db.close()
-    with IncidentStore(path) as s:
-        inc = s.get("INC-0001")
-        assert inc.mitigation_applied_at is None
-        inc = lifecycle.mitigation_applied(
-            s, inc.id, actor="a", at=T0 + timedelta(minutes=1), action="rollback", summary="x"
-        )
-        assert inc.mitigation_applied_at == T0 + timedelta(minutes=1)
-        version = s._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        assert version[0] == "2"
