@@ -188,10 +188,11 @@ class LogAggregates(ABC):
 
     @abstractmethod
     def approx_quantiles(
-        self, window: LogWindow, column: str, probabilities: Sequence[float]
-    ) -> list[float]:
-        """Quantiles of the finite values, as the engine estimates them (exact on some
-        engines, a sketch on others). Used only to place a grid, never as a result."""
+        self, window: LogWindow, columns: Sequence[str], probabilities: Sequence[float]
+    ) -> dict[str, list[float]]:
+        """Column → quantiles of its finite values as the engine estimates them (exact on
+        some engines, a sketch on others), all columns in one pass. Used only to place a
+        grid, never as a result."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections. Safe to call twice."""

@@ -105,9 +105,9 @@ class SamplesAggregates(LogAggregates):
         return self._for(window).cell_values(self._inner(window), column, grid, keys)
 
     def approx_quantiles(
-        self, window: LogWindow, column: str, probabilities: Sequence[float]
-    ) -> list[float]:
-        return self._for(window).approx_quantiles(self._inner(window), column, probabilities)
+        self, window: LogWindow, columns: Sequence[str], probabilities: Sequence[float]
+    ) -> dict[str, list[float]]:
+        return self._for(window).approx_quantiles(self._inner(window), columns, probabilities)
 
     def close(self) -> None:
         self._cache.clear()

@@ -262,7 +262,11 @@ class IbisAggregates(LogAggregates):
         top = ranked.filter(ranked["__rank"] < limit)
         totals = ranked.group_by("__key").aggregate(__total=ranked["__n"].sum())
         top_frame = self._run("a category count", top.to_pandas)
-        total_frame = self._run("a category count", totals.to_pandas)
+        full = top_frame.groupby("__key").size() if len(top_frame) else None
+        if full is not None and int(full.max()) >= limit:
+            total_frame = self._run("a category count", totals.to_pandas)
+        else:  # no group was cut: nothing past the limit
+            total_frame = top_frame.groupby("__key", as_index=False).agg(__total=("__n", "sum"))
         out: dict[str, tuple[list[Any], list[int], int]] = {}
         for key_value, part in top_frame.groupby("__key", sort=False):
             part = part.sort_values(["__n", "__rank"], ascending=[False, True])
@@ -287,7 +291,8 @@ class IbisAggregates(LogAggregates):
             if c == len(edges) - 1:
                 return ibis.literal(2 * c * sub) + at_edge
             scale = sub / (edges[c + 1] - edges[c])
-            j = ((value - edges[c]) * scale).floor().clip(lower=0, upper=sub - 1).cast("int64")
+            # clip before floor: ibis's floor casts to an integer, which ±inf cannot be
+            j = ((value - edges[c]) * scale).clip(lower=0, upper=sub - 1).floor().cast("int64")
             return ibis.literal(2 * c * sub) + 2 * j + at_edge
 
         def node(lo: int, hi: int) -> Any:
@@ -353,15 +358,23 @@ class IbisAggregates(LogAggregates):
         return {int(k): vals[cells == k] for k in keys}
 
     def approx_quantiles(
-        self, window: LogWindow, column: str, probabilities: Sequence[float]
-    ) -> list[float]:
+        self, window: LogWindow, columns: Sequence[str], probabilities: Sequence[float]
+    ) -> dict[str, list[float]]:
         t = self._filtered(window)
-        value, _, finite = self._number(t, column)
         qs = [float(p) for p in probabilities]
-        metrics = {f"q{i}": value.approx_quantile(q, where=finite) for i, q in enumerate(qs)}
+        metrics = {}
+        for c, column in enumerate(columns):
+            value, _, finite = self._number(t, column)
+            # one sketch per column for all the probabilities (not one per probability)
+            metrics[f"q{c}"] = value.approx_quantile(qs, where=finite)
         frame = self._run("a quantile query", t.aggregate(**metrics).to_pandas)
         rec = frame.to_dict("records")[0]
-        return [v for v in (_float(rec[f"q{i}"]) for i in range(len(qs))) if v is not None]
+        out: dict[str, list[float]] = {}
+        for c, column in enumerate(columns):
+            got = rec[f"q{c}"]
+            values = [] if got is None else [_float(v) for v in got]
+            out[column] = [v for v in values if v is not None]
+        return out
 
     def close(self) -> None:
         if self._close is not None:

@@ -67,9 +67,11 @@ from console.diagnostics.twosample import (
     quantile_sorted,
 )
 
-#: Coarse grid cells (on the reference's quantiles) and sub-cells per coarse cell.
-GRID_COARSE = 32
-GRID_SUB = 64
+#: Coarse grid cells (on the reference's quantiles) and sub-cells per coarse cell; the
+#: tails get extra coarse edges (GRID_TAILS), where long tails would leave wide cells.
+GRID_COARSE = 64
+GRID_SUB = 32
+GRID_TAILS = (0.001, 0.002, 0.005, 0.01, 0.99, 0.995, 0.998, 0.999)
 #: Current-window values beyond the reference's range get this many coarse cells per side.
 GRID_EXTEND = 16
 #: Refining an order statistic reads at most this many values of one grid cell.
@@ -272,6 +274,11 @@ def _json_value(v: Any) -> Any:
 
 
 # ---- grids ----------------------------------------------------------------------------------
+def grid_probabilities() -> np.ndarray:
+    """Where the coarse grid edges go: ``GRID_COARSE`` equal steps plus ``GRID_TAILS``."""
+    return np.unique(np.concatenate((np.linspace(0.0, 1.0, GRID_COARSE + 1), GRID_TAILS)))
+
+
 def grid_from_points(points: Iterable[float | None], sub: int = GRID_SUB) -> Grid:
     """A grid whose coarse edges are the distinct finite ``points`` (sorted); None, NaN
     and ±inf points are skipped (a column without finite values gives the grid ``(0,)``)."""
@@ -446,6 +453,15 @@ def _ranks_needed(n: int, probabilities: np.ndarray) -> set[int]:
     return set(prev.tolist()) | set(np.minimum(prev + 1, n - 1).tolist())
 
 
+def _value_order(size: int) -> np.ndarray:
+    """Grid keys in value order: in each cell the atom on its coarse edge (odd key) comes
+    before the values inside it (even key)."""
+    order = np.empty(size, dtype=np.int64)
+    order[0::2] = np.arange(1, size, 2)
+    order[1::2] = np.arange(0, size, 2)
+    return order
+
+
 def exact_quantile_edges(
     agg: LogAggregates,
     window: LogWindow,
@@ -453,19 +469,21 @@ def exact_quantile_edges(
     grid: Grid,
     counts: np.ndarray,
     bins: int,
-) -> tuple[np.ndarray, bool]:
-    """The reference's PSI edges (``quantile_edges``) from exact order statistics: each
-    wanted rank is found in the grid histogram and read from its cell. Returns the edges
-    and whether they are exact (a cell over ``REFINE_LIMIT`` values is interpolated)."""
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The reference's PSI edges (``quantile_edges``) from exact order statistics, and the
+    bin counts on them, without another pass over the window: each wanted rank is found in
+    the grid histogram and read from its cell (all cells in one query); the count below an
+    edge is the count of the cells before it plus the values of its own cell below it.
+    Returns ``(interior edges, bin counts, exact)``; ``exact`` is false when a cell held
+    more than ``REFINE_LIMIT`` values and was interpolated instead of read."""
     n = int(counts.sum())
     probs = np.linspace(0.0, 1.0, bins + 1)
-    order = np.empty(counts.shape[0], dtype=np.int64)
-    order[0::2] = np.arange(1, counts.shape[0], 2)
-    order[1::2] = np.arange(0, counts.shape[0], 2)
+    order = _value_order(counts.shape[0])
+    position = np.empty_like(order)
+    position[order] = np.arange(order.shape[0])
     cum = np.cumsum(counts[order])
     lookup: dict[int, float] = {}
     fetch: dict[int, list[tuple[int, int]]] = {}  # key -> (rank, offset inside the key)
-    exact = True
     for rank in sorted(_ranks_needed(n, probs)):
         pos = int(np.searchsorted(cum, rank, side="right"))
         key = int(order[pos])
@@ -477,20 +495,44 @@ def exact_quantile_edges(
             fetch.setdefault(key, []).append((rank, rank - start))
     readable = [k for k in fetch if int(counts[k]) <= REFINE_LIMIT]
     got = agg.cell_values(window, column, grid, readable) if readable else {}
+    exact = True
     for key, wanted in fetch.items():
-        cell = key // 2
-        c, j = divmod(cell, grid.sub)
         if key not in got:  # a huge cell: its left edge (stated as inexact)
             exact = False
-            e = grid.edges
-            lo = e[c] + j * (e[min(c + 1, len(e) - 1)] - e[c]) / grid.sub
             for rank, _ in wanted:
-                lookup[rank] = float(lo)
+                lookup[rank] = _cell_left(grid, key // 2)
             continue
         vals = np.sort(got[key])
         for rank, offset in wanted:
             lookup[rank] = float(vals[min(offset, vals.shape[0] - 1)])
-    return quantile_edges(_OrderStatistics(n, lookup), bins), exact
+    edges = quantile_edges(_OrderStatistics(n, lookup), bins)  # type: ignore[arg-type]
+    # counts below each edge: the cells before the edge's own, plus its values below it
+    keys = grid_keys(edges, grid)
+    more = [
+        int(k)
+        for k in keys
+        if k % 2 == 0 and counts[k] and int(k) not in got and counts[k] <= REFINE_LIMIT
+    ]
+    if more:
+        got.update(agg.cell_values(window, column, grid, sorted(set(more))))
+    below = []
+    for e, k in zip(edges, keys, strict=True):
+        pos = int(position[int(k)])
+        before = int(cum[pos - 1]) if pos else 0
+        if k % 2 == 0 and counts[k]:
+            if int(k) in got:
+                before += int(np.count_nonzero(got[int(k)] < e))
+            else:
+                exact = False
+        below.append(before)
+    bounds = np.concatenate(([0], np.asarray(below, dtype=np.int64), [n]))
+    return edges, np.diff(bounds), exact
+
+
+def _cell_left(grid: Grid, cell: int) -> float:
+    c, j = divmod(cell, grid.sub)
+    e = grid.edges
+    return float(e[c] + j * (e[min(c + 1, len(e) - 1)] - e[c]) / grid.sub)
 
 
 # ---- fitting ---------------------------------------------------------------------------------
@@ -501,8 +543,7 @@ def _numeric_from_values(
     if values.size == 0:
         return _empty_numeric(s, dtype)
     edges = quantile_edges(values, bins)
-    probs = np.linspace(0.0, 1.0, GRID_COARSE + 1)
-    grid = grid_from_points(quantile_sorted(values, probs))
+    grid = grid_from_points(quantile_sorted(values, grid_probabilities()))
     hist, sums = dense_from_values(values, grid)
     return NumericProfile(
         s.name,
@@ -546,17 +587,21 @@ def _empty_numeric(s: ColumnSummary, dtype: str) -> NumericProfile:
 
 
 def _numeric_by_grid(
-    agg: LogAggregates, window: LogWindow, s: ColumnSummary, dtype: str, bins: int
+    agg: LogAggregates,
+    window: LogWindow,
+    s: ColumnSummary,
+    dtype: str,
+    bins: int,
+    points: Sequence[float] | None = None,
 ) -> NumericProfile:
-    """A numeric reference too large to read: grid on the engine's quantiles, histogram,
-    exact PSI edges by refinement, then the counts on those edges (one more pass)."""
-    probs = np.linspace(0.0, 1.0, GRID_COARSE + 1)
-    points = agg.approx_quantiles(window, s.name, probs.tolist())
+    """A numeric reference too large to read: a grid on the engine's quantiles (``points``
+    when already asked for), its histogram, then exact PSI edges and their bin counts by
+    refinement — two passes over the column."""
+    if points is None:
+        points = agg.approx_quantiles(window, [s.name], grid_probabilities().tolist())[s.name]
     grid = grid_from_points([*points, s.minimum, s.maximum])
     hist, sums = dense(agg.histogram(window, s.name, grid)[ALL], grid)
-    edges, _ = exact_quantile_edges(agg, window, s.name, grid, hist, bins)
-    below = agg.summarize(window, [s.name], edges={s.name: edges.tolist()})[ALL][s.name].below
-    counts = np.diff(np.concatenate(([0], np.asarray(below, dtype=np.int64), [s.valid])))
+    edges, counts, _ = exact_quantile_edges(agg, window, s.name, grid, hist, bins)
     return NumericProfile(
         s.name,
         dtype,
@@ -636,13 +681,26 @@ def fit_log_profile(
         for key, per in summary.items():
             rows_by[key] = next(iter(per.values())).rows if per else 0
             out_by.setdefault(key, {})
+        # one pass for the grid quantiles of every column too large to read
+        big = [
+            n
+            for n in columns
+            if schema[n].numeric
+            and n not in forced
+            and mode == ALL
+            and summary.get(ALL, {}).get(n) is not None
+            and summary[ALL][n].valid > EXACT_LIMIT
+        ]
+        probs = grid_probabilities().tolist()
+        points = agg.approx_quantiles(window, big, probs) if big else {}
         for name in columns:
             col = schema[name]
             if col.numeric and name not in forced:
                 # a window small enough to read is profiled from its values (exact, and
                 # two queries instead of a grid's five); keep_values decides whether the
                 # values stay in memory for exact KS/Wasserstein afterwards
-                got = agg.values(window, name, by=by)
+                largest = max((per[name].valid for per in summary.values()), default=0)
+                got = agg.values(window, name, by=by) if largest <= EXACT_LIMIT else None
                 for key, per in summary.items():
                     s = per[name]
                     if got is not None:
@@ -653,7 +711,9 @@ def fit_log_profile(
                     elif s.valid == 0:
                         out_by[key][name] = _empty_numeric(s, col.dtype)
                     elif key == ALL:
-                        out_by[key][name] = _numeric_by_grid(agg, window, s, col.dtype, bins)
+                        out_by[key][name] = _numeric_by_grid(
+                            agg, window, s, col.dtype, bins, points.get(name)
+                        )
                     else:
                         seg_window = _segment_window(window, segment_by, key)
                         out_by[key][name] = _numeric_by_grid(agg, seg_window, s, col.dtype, bins)
@@ -1204,10 +1264,10 @@ def two_sample_ks(
     sb = b_agg.summarize(b_win, [b_col])[ALL][b_col]
     if sa.valid == 0 or sb.valid == 0:
         return None
-    probs = np.linspace(0.0, 1.0, GRID_COARSE + 1).tolist()
+    probs = grid_probabilities().tolist()
     points = [
-        *a_agg.approx_quantiles(a_win, a_col, probs),
-        *b_agg.approx_quantiles(b_win, b_col, probs),
+        *a_agg.approx_quantiles(a_win, [a_col], probs)[a_col],
+        *b_agg.approx_quantiles(b_win, [b_col], probs)[b_col],
         sa.minimum,
         sa.maximum,
         sb.minimum,
