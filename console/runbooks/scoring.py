@@ -195,7 +195,9 @@ def drill_result(
 
     inc = ws.store.get(incident_id)
     events = ws.store.events(incident_id)
-    phases = ["detect"] + [e.payload.get("to") for e in events if e.kind == "phase.changed"]
+    phases = ["detect"] + [
+        str(e.payload["to"]) for e in events if e.kind == "phase.changed" and e.payload.get("to")
+    ]
     steps = [_step_row(v) for v in Engine(ws, incident_id, runbook=rb).steps()] if rb else []
     timeline = [
         {"ts": e.ts.isoformat(), "kind": e.kind, "actor": e.actor, "message": e.message}
