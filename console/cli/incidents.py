@@ -62,34 +62,153 @@ def incident() -> None:
 
 @incident.command("show")
 @click.argument("incident_id")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="At most N events (default: all); the end says how to get the next page.",
+)
+@click.option(
+    "--since",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="SEQ",
+    help="Only events after event #SEQ (the next page starts after the last one shown).",
+)
+@click.option(
+    "--kinds",
+    default=None,
+    metavar="PREFIX[,PREFIX…]",
+    help="Only events whose kind starts with one of these, e.g. 'action.,incident.'.",
+)
 @json_option
 @env_option
 @click.pass_context
-def show(ctx: click.Context, incident_id: str, as_json: bool) -> None:
-    """An incident with its evidence and its whole timeline."""
-    with _store(ctx) as store:
-        inc = store.get(incident_id.upper())
-        events = store.events(inc.id)
-    if as_json:
-        print_json({"incident": inc, "timeline": events})
-        return
+def show(
+    ctx: click.Context,
+    incident_id: str,
+    limit: int | None,
+    since: int,
+    kinds: str | None,
+    as_json: bool,
+) -> None:
+    """An incident with its evidence and its timeline: all of it, or a page (--since,
+    --limit, --kinds). Events are read from the store and printed page by page, so an
+    incident of 100,000 events prints in bounded memory.
+
+    With --json the output is one JSON document, streamed: {"incident": {...}, "timeline":
+    [one event per line, in order], "page": {"since", "limit", "kinds", "count",
+    "total_events", "last_seq", "more", "next_since"}}. "next_since" (null on the last page)
+    is the --since of the next page. The timeline is the record as it was when the command
+    started: events appended meanwhile are left for the next call."""
+    from console.store.paging import iter_events, kind_prefixes
+
+    prefixes = kind_prefixes(kinds)
+    store = ctx.with_resource(_store(ctx))
+    inc = store.get(incident_id.upper())
+    until = store.last_seq()
+    total = store.tail(inc.id, 0)[1]
+    # one more than asked for, held back: it tells whether there is a next page
+    ask = None if limit is None else limit + 1
+    events = iter_events(store, inc.id, after_seq=since, until_seq=until, kinds=prefixes, limit=ask)
+    page: dict = {"since": since, "limit": limit, "kinds": list(prefixes)}
+    page.update(total_events=total, count=0, last_seq=None, more=False, next_since=None)
+    write = _show_json if as_json else _show_text
+    try:
+        write(inc, _page(events, limit, page), page)
+    except BrokenPipeError:
+        _stdout_closed(ctx)
+
+
+def _page(events, limit: int | None, page: dict):
+    """Yield the page's events and fill ``page`` (count, last_seq, more, next_since) as
+    they go; the event past ``limit`` is read, not yielded."""
+    count, last = 0, None
+    for e in events:
+        if limit is not None and count >= limit:
+            page["more"] = True
+            break
+        count, last = count + 1, e.seq
+        yield e
+    page.update(count=count, last_seq=last)
+    page["next_since"] = (page["since"] if last is None else last) if page["more"] else None
+
+
+def _event_json(e, encode) -> str:
+    """One event as compact JSON; ``encode`` refuses what JSON has no word for (NaN, inf,
+    a non-JSON value in a payload), which then goes through ``to_jsonable`` (NaN → null)."""
+    try:
+        return encode(e.to_dict())
+    except (TypeError, ValueError):
+        from console.cli.common import to_jsonable
+
+        return encode(to_jsonable(e))
+
+
+def _show_json(inc, events, page: dict) -> None:
+    import json
+    import sys
+
+    from console.cli.common import to_jsonable
+
+    out = sys.stdout
+    head = json.dumps(to_jsonable(inc), indent=2).replace("\n", "\n  ")
+    out.write('{\n  "incident": ' + head + ',\n  "timeline": [')
+    sep = "\n    "
+    encode = json.JSONEncoder(allow_nan=False).encode  # one encoder, not one per event
+    for e in events:
+        out.write(sep + _event_json(e, encode))
+        sep = ",\n    "
+    out.write("\n  ],\n" if sep != "\n    " else "],\n")
+    out.write('  "page": ' + json.dumps(page) + "\n}\n")
+    out.flush()
+
+
+def _show_text(inc, events, page: dict) -> None:
+    import sys
+
+    from console.enums import Milestone
+
     out = console_out()
     out.print(
         f"[bold]{inc.id}[/] {inc.severity} · {inc.status} · phase {inc.phase} · "
         f"model {inc.model}" + (" · DRILL" if inc.drill else "")
     )
-    out.print(f"  {inc.title}")
+    out.print(f"  {inc.title}", markup=False)
     for ev in inc.data.get("evidence", []):
-        out.print(f"  evidence: {ev.get('summary')}")
-    from console.enums import Milestone
-
+        out.print(f"  evidence: {ev.get('summary')}", markup=False)
     for m in Milestone:
         name = m.value.replace("_", " ")
         at = inc.milestone(m)
         out.print(f"  {name:<19}{at:%Y-%m-%d %H:%M:%S} UTC" if at else f"  {name:<19}—")
-    out.print("\n[bold]Timeline[/]")
+    out.print(f"\n[bold]Timeline[/] ({page['total_events']:,} events)")
+    # plain writes: rich's per-line layout costs more than the store at 100,000 lines
+    day = inc.detected_at.date() if inc.detected_at else None
+    write = sys.stdout.write
     for e in events:
-        out.print(f"  {e.ts:%H:%M:%S}  {e.actor:<10} {e.kind:<22} {e.message}", markup=False)
+        if e.ts.date() != day:
+            day = e.ts.date()
+            write(f"  — {day:%Y-%m-%d} —\n")
+        write(f"  #{e.seq:<7} {e.ts:%H:%M:%S}  {e.actor:<10} {e.kind:<22} {e.message}\n")
+    if not page["count"]:
+        write("  (no events" + (" match" if page["kinds"] or page["since"] else "") + ")\n")
+    if page["more"]:
+        again = f"rollbook incident show {inc.id} --since {page['next_since']}"
+        again += f" --limit {page['limit']}" if page["limit"] is not None else ""
+        again += f" --kinds {','.join(page['kinds'])}" if page["kinds"] else ""
+        write(f"  … more after #{page['next_since']}: {again}\n")
+    sys.stdout.flush()
+
+
+def _stdout_closed(ctx: click.Context) -> None:
+    """The reader went away (``… | head``): stop quietly, as a pipe's writer does."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
+    ctx.exit(1)
 
 
 @incident.command("watch")
