@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from console.enums import IncidentStatus, Milestone, Phase
 
@@ -113,3 +113,14 @@ class TimelineEvent:
             "payload": self.payload,
             "hash": self.hash,
         }
+
+
+class NewEvent(NamedTuple):
+    """One event for ``Store.append_many``: what ``Store.append`` takes, as a record
+    (``at`` None: the time is taken inside the append's lock)."""
+
+    kind: str
+    message: str
+    actor: str
+    at: datetime | None = None
+    payload: dict[str, Any] | None = None
