@@ -28,9 +28,8 @@ segment when asked); comparing a window against it never reads the reference aga
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -53,9 +52,28 @@ from console.diagnostics.drift import (
     finish_feature,
 )
 from console.diagnostics.errors import ColumnNotFound, EmptyInput
+from console.diagnostics.grid import (
+    GridDistance,
+    dense,
+    dense_from_values,
+    exact_quantile_edges,
+    extend_grid,
+    grid_distance,
+    grid_from_points,
+    grid_median,
+    grid_probabilities,
+    regrid,
+)
+from console.diagnostics.logprofile import (
+    OTHER,
+    CategoryProfile,
+    ColumnProfile,
+    LogProfile,
+    NumericProfile,
+)
 from console.diagnostics.profile import CategoricalColumn, NumericColumn, NumericReference
 from console.diagnostics.report import DriftReport, rank_features
-from console.diagnostics.results import STATUS_OF_SEVERITY, finite, worst_status
+from console.diagnostics.results import STATUS_OF_SEVERITY, worst_status
 from console.diagnostics.twosample import (
     PSI_FLOOR,
     bin_counts,
@@ -66,372 +84,6 @@ from console.diagnostics.twosample import (
     quantile_edges,
     quantile_sorted,
 )
-
-#: Coarse grid cells (on the reference's quantiles) and sub-cells per coarse cell; the
-#: tails get extra coarse edges (GRID_TAILS), where long tails would leave wide cells.
-GRID_COARSE = 64
-GRID_SUB = 32
-GRID_TAILS = (0.001, 0.002, 0.005, 0.01, 0.99, 0.995, 0.998, 0.999)
-#: Current-window values beyond the reference's range get this many coarse cells per side.
-GRID_EXTEND = 16
-#: Refining an order statistic reads at most this many values of one grid cell.
-REFINE_LIMIT = 2_000_000
-PROFILE_FORMAT = 1
-OTHER = "__other__"
-
-
-# ---- profiles -------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class NumericProfile:
-    """A numeric column of a reference window: counts, moments, PSI bins and the grid
-    histogram (``hist`` is dense: index ``2·cell + (value on the cell's coarse edge)``).
-    ``sorted_values`` is kept in memory when the window was small enough to read (the exact
-    KS/Wasserstein path); it is never stored."""
-
-    name: str
-    dtype: str
-    rows: int
-    nulls: int
-    infinite: int
-    valid: int
-    mean: float | None
-    variance: float | None
-    minimum: float | None
-    maximum: float | None
-    interior_edges: np.ndarray
-    counts: np.ndarray
-    grid: Grid | None
-    hist: np.ndarray
-    sums: np.ndarray
-    median: float | None = None
-    sorted_values: np.ndarray | None = None
-
-    kind: str = field(default="numeric", init=False)
-
-    def counts_tuple(self) -> tuple[int, int, int, int]:
-        return (self.rows, self.nulls, self.infinite, self.valid)
-
-    def to_dict(self) -> dict[str, Any]:
-        nz = np.flatnonzero(self.hist)
-        return {
-            "kind": "numeric",
-            "dtype": self.dtype,
-            "rows": self.rows,
-            "nulls": self.nulls,
-            "infinite": self.infinite,
-            "valid": self.valid,
-            "mean": finite(self.mean),
-            "variance": finite(self.variance),
-            "min": finite(self.minimum),
-            "max": finite(self.maximum),
-            "median": finite(self.median),
-            "edges": [float(e) for e in self.interior_edges],
-            "counts": [int(c) for c in self.counts],
-            "grid": self.grid.to_dict() if self.grid else None,
-            "hist": {
-                "keys": nz.tolist(),
-                "counts": self.hist[nz].tolist(),
-                "sums": self.sums[nz].tolist(),
-            },
-        }
-
-    @classmethod
-    def from_dict(cls, name: str, d: Mapping[str, Any]) -> NumericProfile:
-        grid = Grid.from_dict(d["grid"]) if d.get("grid") else None
-        size = 2 * grid.cells if grid else 0
-        hist, sums = np.zeros(size, dtype=np.int64), np.zeros(size)
-        keys = np.asarray(d["hist"]["keys"], dtype=np.int64)
-        hist[keys] = d["hist"]["counts"]
-        sums[keys] = d["hist"]["sums"]
-        return cls(
-            name,
-            d["dtype"],
-            int(d["rows"]),
-            int(d["nulls"]),
-            int(d["infinite"]),
-            int(d["valid"]),
-            d.get("mean"),
-            d.get("variance"),
-            d.get("min"),
-            d.get("max"),
-            np.asarray(d["edges"], dtype=np.float64),
-            np.asarray(d["counts"], dtype=np.int64),
-            grid,
-            hist,
-            sums,
-            d.get("median"),
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class CategoryProfile:
-    """A categorical column of a reference window; ``column.counts`` holds the counts of
-    the ``CATEGORY_LIMIT`` most frequent values, the rest summed under ``__other__``."""
-
-    column: CategoricalColumn
-    family: str
-
-    kind: str = field(default="categorical", init=False)
-
-    @property
-    def name(self) -> str:
-        return self.column.name
-
-    def counts_tuple(self) -> tuple[int, int, int, int]:
-        c = self.column
-        return (c.rows, c.nulls, 0, c.valid)
-
-    def to_dict(self) -> dict[str, Any]:
-        c = self.column
-        return {
-            "kind": "categorical",
-            "dtype": c.dtype,
-            "family": self.family,
-            "rows": c.rows,
-            "nulls": c.nulls,
-            "numeric_source": c.numeric_source,
-            "categories": [_json_value(v) for v in c.categories],
-            "counts": [int(n) for n in c.counts],
-        }
-
-    @classmethod
-    def from_dict(cls, name: str, d: Mapping[str, Any]) -> CategoryProfile:
-        col = CategoricalColumn(
-            name=name,
-            dtype=d["dtype"],
-            rows=int(d["rows"]),
-            nulls=int(d["nulls"]),
-            categories=np.asarray(d["categories"], dtype=object),
-            counts=np.asarray(d["counts"], dtype=np.int64),
-            numeric_source=bool(d["numeric_source"]),
-        )
-        return cls(col, d.get("family", "text"))
-
-
-ColumnProfile = NumericProfile | CategoryProfile
-
-
-@dataclass(frozen=True, eq=False)
-class LogProfile:
-    """A reference fitted from a log window or a data file. ``segments`` holds the same
-    per value of ``segment_by`` when it was asked for; ``meta`` says where it came from."""
-
-    columns: Mapping[str, ColumnProfile]
-    rows: int
-    bins: int
-    schema: Mapping[str, ColumnType] = field(default_factory=dict)
-    segment_by: tuple[str, ...] = ()
-    segments: Mapping[str, LogProfile] = field(default_factory=dict)
-    meta: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": PROFILE_FORMAT,
-            "rows": self.rows,
-            "bins": self.bins,
-            "meta": dict(self.meta),
-            "schema": {n: [c.dtype, c.family] for n, c in self.schema.items()},
-            "columns": {n: c.to_dict() for n, c in self.columns.items()},
-            "segment_by": list(self.segment_by),
-            "segments": {k: s.to_dict() for k, s in self.segments.items()},
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), separators=(",", ":"))
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> LogProfile:
-        if d.get("format") != PROFILE_FORMAT:
-            raise EmptyInput(
-                f"unknown profile format {d.get('format')!r}",
-                hint="rebuild it with `rollbook profile build`",
-            )
-        cols: dict[str, ColumnProfile] = {}
-        for name, c in d["columns"].items():
-            cols[name] = (
-                NumericProfile.from_dict(name, c)
-                if c["kind"] == "numeric"
-                else CategoryProfile.from_dict(name, c)
-            )
-        return cls(
-            cols,
-            int(d["rows"]),
-            int(d["bins"]),
-            {n: ColumnType(n, v[0], v[1]) for n, v in d.get("schema", {}).items()},
-            tuple(d.get("segment_by", ())),
-            {k: cls.from_dict(s) for k, s in d.get("segments", {}).items()},
-            d.get("meta", {}),
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> LogProfile:
-        return cls.from_dict(json.loads(text))
-
-
-def _json_value(v: Any) -> Any:
-    v = v.item() if hasattr(v, "item") else v
-    return v if isinstance(v, int | float | str | bool) or v is None else str(v)
-
-
-# ---- grids ----------------------------------------------------------------------------------
-def grid_probabilities() -> np.ndarray:
-    """Where the coarse grid edges go: ``GRID_COARSE`` equal steps plus ``GRID_TAILS``."""
-    return np.unique(np.concatenate((np.linspace(0.0, 1.0, GRID_COARSE + 1), GRID_TAILS)))
-
-
-def grid_from_points(points: Iterable[float | None], sub: int = GRID_SUB) -> Grid:
-    """A grid whose coarse edges are the distinct finite ``points`` (sorted); None, NaN
-    and ±inf points are skipped (a column without finite values gives the grid ``(0,)``)."""
-    pts = np.unique(np.asarray([p for p in points if p is not None], dtype=np.float64))
-    pts = pts[np.isfinite(pts)]
-    if pts.size == 0:
-        pts = np.zeros(1)
-    return Grid(tuple(float(p) for p in pts), sub)
-
-
-def grid_keys(values: np.ndarray, grid: Grid) -> np.ndarray:
-    """The engines' grid key of each finite value (see :class:`Grid`), in numpy: the same
-    IEEE operations in the same order, so a grid built in Python matches an engine's."""
-    edges = np.asarray(grid.edges)
-    c = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 1)
-    last = c == len(edges) - 1
-    nxt = edges[np.minimum(c + 1, len(edges) - 1)]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(last, 0.0, grid.sub / np.where(last, 1.0, nxt - edges[c]))
-    j = np.clip(np.floor((values - edges[c]) * scale), 0, grid.sub - 1).astype(np.int64)
-    j[last] = 0
-    return 2 * (c * grid.sub + j) + (values == edges[c]).astype(np.int64)
-
-
-def dense(hist: Histogram, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    counts = np.zeros(2 * grid.cells, dtype=np.int64)
-    sums = np.zeros(2 * grid.cells)
-    if hist.keys.size:
-        counts[hist.keys] = hist.counts
-        sums[hist.keys] = hist.sums
-    return counts, sums
-
-
-def dense_from_values(values: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    keys = grid_keys(values, grid)
-    size = 2 * grid.cells
-    return (
-        np.bincount(keys, minlength=size).astype(np.int64),
-        np.bincount(keys, weights=values, minlength=size),
-    )
-
-
-def regrid(
-    counts: np.ndarray, sums: np.ndarray, old: Grid, new: Grid
-) -> tuple[np.ndarray, np.ndarray]:
-    """Move a histogram onto ``new``, a grid that keeps every coarse cell of ``old`` and
-    adds coarse cells below its first edge and above its last (``extend_grid``). The old
-    last cell only held values equal to its edge, which stay on that edge."""
-    offset = new.edges.index(old.edges[0])
-    out_c = np.zeros(2 * new.cells, dtype=np.int64)
-    out_s = np.zeros(2 * new.cells)
-    shift = 2 * offset * new.sub
-    n = 2 * old.cells
-    out_c[shift : shift + n] = counts[:n]
-    out_s[shift : shift + n] = sums[:n]
-    return out_c, out_s
-
-
-def extend_grid(grid: Grid, low: float | None, high: float | None) -> Grid:
-    """``grid`` with ``GRID_EXTEND`` equal coarse cells down to ``low`` and up to ``high``
-    when they lie outside it (a current window beyond the reference's range)."""
-    edges = list(grid.edges)
-    if low is not None and low < edges[0]:
-        edges = [float(e) for e in np.linspace(low, edges[0], GRID_EXTEND + 1)[:-1]] + edges
-    if high is not None and high > edges[-1]:
-        edges = edges + [float(e) for e in np.linspace(edges[-1], high, GRID_EXTEND + 1)[1:]]
-    return Grid(tuple(edges), grid.sub)
-
-
-@dataclass(frozen=True)
-class GridDistance:
-    """KS and Wasserstein from two grid histograms: midpoints of guaranteed intervals."""
-
-    ks: float
-    ks_bound: float
-    wasserstein: float
-    wasserstein_bound: float
-
-
-def grid_distance(
-    grid: Grid, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
-) -> GridDistance:
-    """Bounds on KS and Wasserstein-1 from dense histograms ``(counts, sums)`` of two samples
-    on the same grid (see the module docstring). Both samples must be non-empty."""
-    edges = np.asarray(grid.edges)
-    sub = grid.sub
-    cells = grid.cells
-    c = np.arange(cells) // sub
-    j = np.arange(cells) % sub
-    last = c == len(edges) - 1
-    width_coarse = np.where(last, 0.0, edges[np.minimum(c + 1, len(edges) - 1)] - edges[c])
-    left = np.where(j == 0, edges[c], edges[c] + j * width_coarse / sub)
-    right = np.where(last, edges[c], edges[c] + (j + 1) * width_coarse / sub)
-    right = np.where((j == sub - 1) & ~last, edges[np.minimum(c + 1, len(edges) - 1)], right)
-
-    def side(counts: np.ndarray, sums: np.ndarray):
-        n = counts.sum()
-        eq, inner = counts[1::2].astype(np.float64), counts[0::2].astype(np.float64)
-        before = np.concatenate(([0.0], np.cumsum(eq + inner)[:-1]))
-        f_minus = before / n
-        f0 = (before + eq) / n
-        f1 = f0 + inner / n
-        integral = f0 * (right - left) + (inner * right - sums[0::2]) / n
-        return f_minus, f0, f1, integral
-
-    am, a0, a1, ia = side(*a)
-    bm, b0, b1, ib = side(*b)
-    ks_low = float(max(np.abs(am - bm).max(), np.abs(a0 - b0).max(), np.abs(a1 - b1).max()))
-    ks_high = float(max(ks_low, np.maximum(a1 - b0, b1 - a0).max()))
-    w_exact = np.abs(ia - ib)
-    apart = (a1 <= b0) | (b1 <= a0)
-    w_high = np.where(
-        apart, w_exact, np.maximum(w_exact, (right - left) * np.maximum(a1 - b0, b1 - a0))
-    )
-    w_low_sum, w_high_sum = float(w_exact.sum()), float(w_high.sum())
-    return GridDistance(
-        (ks_low + ks_high) / 2,
-        (ks_high - ks_low) / 2,
-        (w_low_sum + w_high_sum) / 2,
-        (w_high_sum - w_low_sum) / 2,
-    )
-
-
-def grid_median(grid: Grid, counts: np.ndarray) -> float | None:
-    """The median read from a grid histogram (a cell's left edge: within one cell)."""
-    order = np.empty(counts.shape[0], dtype=np.int64)
-    order[0::2] = np.arange(1, counts.shape[0], 2)  # the edge atom comes first in a cell
-    order[1::2] = np.arange(0, counts.shape[0], 2)
-    cum = np.cumsum(counts[order])
-    if cum[-1] == 0:
-        return None
-    pos = int(np.searchsorted(cum, (cum[-1] - 1) // 2, side="right"))
-    key = int(order[pos])
-    cell = key // 2
-    c, j = divmod(cell, grid.sub)
-    e = grid.edges
-    if c == len(e) - 1:
-        return float(e[c])
-    return float(e[c] + j * (e[c + 1] - e[c]) / grid.sub)
-
-
-# ---- exact order statistics from a grid ----------------------------------------------------
-class _OrderStatistics:
-    """A :class:`~console.diagnostics.twosample.SortedValues` for :func:`quantile_sorted`:
-    ``stats[i]`` is the i-th smallest finite value, read from the cells that hold the wanted
-    ranks."""
-
-    def __init__(self, n: int, lookup: Mapping[int, float]) -> None:
-        self.shape: tuple[int, ...] = (n,)
-        self._lookup = lookup
-
-    def __getitem__(self, idx: np.ndarray) -> np.ndarray:
-        return np.array([self._lookup[int(i)] for i in np.atleast_1d(idx)], dtype=np.float64)
 
 
 def _numeric_edges(
@@ -445,94 +97,6 @@ def _numeric_edges(
         if isinstance(col, NumericProfile) and schema[n].numeric:
             edges[n] = col.interior_edges.tolist()
     return edges
-
-
-def _ranks_needed(n: int, probabilities: np.ndarray) -> set[int]:
-    virtual = (n - 1) * probabilities
-    prev = np.clip(np.floor(virtual), 0, n - 1).astype(np.int64)
-    return set(prev.tolist()) | set(np.minimum(prev + 1, n - 1).tolist())
-
-
-def _value_order(size: int) -> np.ndarray:
-    """Grid keys in value order: in each cell the atom on its coarse edge (odd key) comes
-    before the values inside it (even key)."""
-    order = np.empty(size, dtype=np.int64)
-    order[0::2] = np.arange(1, size, 2)
-    order[1::2] = np.arange(0, size, 2)
-    return order
-
-
-def exact_quantile_edges(
-    agg: LogAggregates,
-    window: LogWindow,
-    column: str,
-    grid: Grid,
-    counts: np.ndarray,
-    bins: int,
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """The reference's PSI edges (``quantile_edges``) from exact order statistics, and the
-    bin counts on them, without another pass over the window: each wanted rank is found in
-    the grid histogram and read from its cell (all cells in one query); the count below an
-    edge is the count of the cells before it plus the values of its own cell below it.
-    Returns ``(interior edges, bin counts, exact)``; ``exact`` is false when a cell held
-    more than ``REFINE_LIMIT`` values and was interpolated instead of read."""
-    n = int(counts.sum())
-    probs = np.linspace(0.0, 1.0, bins + 1)
-    order = _value_order(counts.shape[0])
-    position = np.empty_like(order)
-    position[order] = np.arange(order.shape[0])
-    cum = np.cumsum(counts[order])
-    lookup: dict[int, float] = {}
-    fetch: dict[int, list[tuple[int, int]]] = {}  # key -> (rank, offset inside the key)
-    for rank in sorted(_ranks_needed(n, probs)):
-        pos = int(np.searchsorted(cum, rank, side="right"))
-        key = int(order[pos])
-        start = int(cum[pos - 1]) if pos else 0
-        cell, on_edge = divmod(key, 2)
-        if on_edge:
-            lookup[rank] = float(grid.edges[cell // grid.sub])
-        else:
-            fetch.setdefault(key, []).append((rank, rank - start))
-    readable = [k for k in fetch if int(counts[k]) <= REFINE_LIMIT]
-    got = agg.cell_values(window, column, grid, readable) if readable else {}
-    exact = True
-    for key, wanted in fetch.items():
-        if key not in got:  # a huge cell: its left edge (stated as inexact)
-            exact = False
-            for rank, _ in wanted:
-                lookup[rank] = _cell_left(grid, key // 2)
-            continue
-        vals = np.sort(got[key])
-        for rank, offset in wanted:
-            lookup[rank] = float(vals[min(offset, vals.shape[0] - 1)])
-    edges = quantile_edges(_OrderStatistics(n, lookup), bins)  # type: ignore[arg-type]
-    # counts below each edge: the cells before the edge's own, plus its values below it
-    keys = grid_keys(edges, grid)
-    more = [
-        int(k)
-        for k in keys
-        if k % 2 == 0 and counts[k] and int(k) not in got and counts[k] <= REFINE_LIMIT
-    ]
-    if more:
-        got.update(agg.cell_values(window, column, grid, sorted(set(more))))
-    below = []
-    for e, k in zip(edges, keys, strict=True):
-        pos = int(position[int(k)])
-        before = int(cum[pos - 1]) if pos else 0
-        if k % 2 == 0 and counts[k]:
-            if int(k) in got:
-                before += int(np.count_nonzero(got[int(k)] < e))
-            else:
-                exact = False
-        below.append(before)
-    bounds = np.concatenate(([0], np.asarray(below, dtype=np.int64), [n]))
-    return edges, np.diff(bounds), exact
-
-
-def _cell_left(grid: Grid, cell: int) -> float:
-    c, j = divmod(cell, grid.sub)
-    e = grid.edges
-    return float(e[c] + j * (e[min(c + 1, len(e) - 1)] - e[c]) / grid.sub)
 
 
 # ---- fitting ---------------------------------------------------------------------------------

@@ -12,16 +12,10 @@ from scipy import stats
 import console.diagnostics.pushdown as pushdown
 from console.backends.aggregates import ALL, LogWindow
 from console.diagnostics import drift_report
+from console.diagnostics.grid import dense_from_values, grid_distance, grid_from_points
 from console.diagnostics.io import file_aggregates
-from console.diagnostics.pushdown import (
-    LogProfile,
-    compare_window,
-    dense_from_values,
-    drift_between,
-    fit_log_profile,
-    grid_distance,
-    grid_from_points,
-)
+from console.diagnostics.logprofile import LogProfile
+from console.diagnostics.pushdown import compare_window, drift_between, fit_log_profile
 
 
 def _frames(n: int, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
