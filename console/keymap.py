@@ -52,7 +52,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", "question_mark", "Help", "app.help", ("app",), rank=2),
     Command("back", "escape", "Back", "app.back", ("app",), show=False),
     Command("fleet", "f", "Fleet", "app.fleet", ("app",), show=False),
-    Command("focus_next", "tab", "Next pane", "app.focus_next", ("app",), rank=80, short="pane"),
+    Command("focus_next", "tab", "Next pane", "app.focus_next", ("app",), rank=13, short="pane"),
     Command("focus_previous", "shift+tab", "Previous pane", "app.focus_previous", ("app",),
             show=False),
     Command("palette", "ctrl+p", "Commands", "app.command_palette", ("app",), rank=90),

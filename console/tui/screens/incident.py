@@ -202,7 +202,8 @@ class IncidentScreen(MitigationKeys):
         narrow = self.has_class("narrow")
         drill = (
             (" · DRILL" if inc.drill else "")
-            + (f" · ⚑ KILL SWITCH ({v.killswitch}) · U undoes" if v.killswitch else "")
+            # the key that undoes it is in the key bar (from the registry, as remapped)
+            + (f" · ⚑ KILL SWITCH ({v.killswitch})" if v.killswitch else "")
             + (" · READ-ONLY" if self.rb.read_only else "")
         )
         self.query_one("#title", Static).update(
@@ -211,7 +212,7 @@ class IncidentScreen(MitigationKeys):
             if narrow
             else f"{inc.id} · {inc.severity} · {inc.model} · {status} · "
             f"phase {inc.phase.upper()} · "
-            f"{duration(v.elapsed)} since detection · cost so far {rph}{drill}"
+            f"{duration(v.elapsed)} since detection · cost {rph}{drill}"
         )
         self.query_one("#phases-text", Static).update(self.render_phases(v))
         self.query_one("#step-text", Static).update(self.render_step(v))
