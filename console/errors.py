@@ -54,6 +54,14 @@ class ActionRefused(RollbookError):
     exit_code = 1
 
 
+class ActionInProgress(ActionRefused):
+    """Another person's action holds the model: one mitigation at a time, team-wide."""
+
+    def __init__(self, message: str, *, holder: object = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.holder = holder
+
+
 class PartiallyApplied(RollbookError):
     """An action changed some state and could not finish or undo it; ``finish``/``undo``
     hold the exact commands that complete or revert it."""

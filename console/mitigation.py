@@ -29,8 +29,9 @@ from console.actions.policy import guard
 from console.actions.recorder import ActionRecorder, incident_for
 from console.actions.results import ActionResult
 from console.enums import CHANGES_SERVING, ActionKind, ActionStatus
-from console.errors import ActionRefused, RollbookError
+from console.errors import ActionInProgress, ActionRefused, RollbookError
 from console.fleet import format_routes
+from console.store.locks import LockHolder
 from console.workspace import Workspace
 
 
@@ -67,7 +68,52 @@ def plan(
     incident_id: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> Plan:
-    """Read production and decide what the request changes (nothing is changed)."""
+    """Read production and decide what the request changes (nothing is changed). The plan
+    is refused up front when another person's action holds the model, or when an action a
+    crash or an interrupt left unfinished must be finished or undone first."""
+    p = _plan_for(ws, request, incident_id=incident_id, timeout=timeout)
+    if p.blocked or p.noop:
+        return p
+    holder = ws.store.lock_holder(p.model)
+    if holder is not None:
+        return p.with_(refusal=holder.describe(p.model) + ": wait for it to end, then look again")
+    unfinished = blocking_unfinished(ws, p)
+    if unfinished:
+        return p.with_(refusal=unfinished)
+    return p
+
+
+def blocking_unfinished(ws: Workspace, p: Plan) -> str:
+    """Why ``p`` must wait for an unfinished action on its model ("" when it need not): a
+    fresh mitigation on top of a half-done one would bury it. Its finish and undo commands
+    themselves pass (the same action to the same target, or a traffic or pointer move)."""
+    from console.actions.pending import incomplete_actions
+
+    for entry in incomplete_actions(ws, p.model):
+        if p.action in (ActionKind.TRAFFIC, ActionKind.POINTER):
+            return ""
+        pending = Plan.from_dict(entry.get("plan") or {})
+        same_target = p.action == entry.get("action") and (
+            (p.pointer_after, p.level, p.version)
+            == (pending.pointer_after, pending.level, pending.version)
+        )
+        if same_target:
+            return ""
+        return (
+            f"an unfinished {entry.get('action')} of {p.model} (started {entry['started_at']} "
+            f"by its actor, {entry['state']}) must be finished or undone first — finish: "
+            f"{entry.get('finish')} · undo: {entry.get('undo')} (rollbook audit pending)"
+        )
+    return ""
+
+
+def _plan_for(
+    ws: Workspace,
+    request: Request,
+    *,
+    incident_id: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> Plan:
     kind, model = ActionKind(request.action), request.model
     if kind is ActionKind.ROLLBACK:
         from console.actions.rollback import plan_rollback
@@ -217,8 +263,50 @@ def execute(
         rec.event("refused", plan.refusal, plan=plan.to_dict())
         res.status, res.message = ActionStatus.REFUSED, plan.refusal
         return res
+    holder = LockHolder(ws.actor, str(plan.action), ws.now())
+    try:
+        with ws.store.model_lock(plan.model, holder):
+            return _execute_locked(
+                ws,
+                plan,
+                rec,
+                res,
+                confirmed_by=confirmed_by,
+                automatic=automatic,
+                reason=reason,
+                step_id=step_id,
+                timeout=timeout,
+                wait=wait,
+            )
+    except ActionInProgress as exc:
+        rec.event("refused", exc.message, plan=plan.to_dict(), in_progress=True)
+        res.status, res.message = ActionStatus.REFUSED, exc.message
+        return res
+
+
+def _execute_locked(
+    ws: Workspace,
+    plan: Plan,
+    rec: ActionRecorder,
+    res: ActionResult,
+    *,
+    confirmed_by: str | None,
+    automatic: bool,
+    reason: str,
+    step_id: str | None,
+    timeout: float,
+    wait: Callable[[float], None] | None,
+) -> ActionResult:
+    moved = {"from": plan.pointer_before, "to": plan.pointer_after}
     changed = stale(ws, plan, timeout=timeout)
     if changed:
+        # someone changed production between this plan and now (the lock's last holder,
+        # most often): if the same request is now a no-op, that is the answer
+        again = replan(ws, plan, timeout=timeout)
+        if again is not None and again.noop:
+            rec.event("noop", again.noop_reason, further=again.further, **moved)
+            res.plan, res.message = again, again.noop_reason
+            return res
         why = (
             f"production changed since the plan was made ({changed}): nothing was done; "
             "look again and re-plan"
@@ -266,6 +354,34 @@ def execute(
         settle_after_error(ws, plan, rec, res, exc, timeout=timeout)
     record_on_incident(ws, res, step_id=step_id)
     return res
+
+
+def replan(ws: Workspace, plan: Plan, *, timeout: float = DEFAULT_TIMEOUT_S) -> Plan | None:
+    """The request ``plan`` was made for, planned again now (None when it cannot be
+    rebuilt from the plan)."""
+    kind = ActionKind(plan.action)
+    req = {
+        ActionKind.ROLLBACK: lambda: Request(
+            kind,
+            plan.model,
+            to=plan.pointer_after if plan.rule == "explicit" else None,
+            overrides=tuple(plan.overrides),
+        ),
+        ActionKind.KILLSWITCH: lambda: Request(
+            kind, plan.model, level=plan.ladder[0] if plan.ladder else None
+        ),
+        ActionKind.RESTORE: lambda: Request(kind, plan.model),
+        ActionKind.TRAFFIC: lambda: Request(kind, plan.model, weights=plan.routes_after),
+        ActionKind.POINTER: lambda: Request(kind, plan.model, version=plan.version),
+        ActionKind.PAUSE_BATCH: lambda: Request(kind, plan.model),
+        ActionKind.RESUME_BATCH: lambda: Request(kind, plan.model),
+    }.get(kind)
+    if req is None:
+        return None
+    try:
+        return _plan_for(ws, req(), timeout=timeout)
+    except RollbookError:
+        return None
 
 
 def settle_after_error(

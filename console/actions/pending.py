@@ -46,7 +46,10 @@ def incomplete_actions(ws: Workspace, model: str | None = None) -> list[dict[str
             entry["steps"].append(p.get("step", {}))
         elif kind in TERMINAL:
             entry["ended"] = True
-            last_terminal_seq[str(p.get("model"))] = ev.seq
+            # only an action that went ahead (was requested) supersedes an unfinished one: a
+            # refusal or a no-op changed nothing, and must not hide it
+            if entry["plan"] is not None:
+                last_terminal_seq[str(p.get("model"))] = ev.seq
     out = []
     for entry in by_id.values():
         if entry["ended"] or entry["plan"] is None:

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from console.clock import parse_ts
-from console.errors import InvalidTransition, NotFound
+from console.errors import ActionInProgress, InvalidTransition, NotFound
 from console.store.audit import (
     GENESIS,
     ChainReport,
@@ -33,6 +33,7 @@ from console.store.audit import (
     event_hash,
     verify_rows,
 )
+from console.store.locks import LockHolder
 from console.store.models import (
     MILESTONES,
     PHASES,
@@ -103,6 +104,8 @@ class Store(ABC):
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self.clock = clock  # None: wall time (on PostgreSQL: the server's clock)
         self._lock = threading.RLock()
+        self._held: dict[str, LockHolder] = {}  # models this process holds (any thread)
+        self._held_lock = threading.Lock()
 
     # ---- what a backend provides --------------------------------------------------------
     @abstractmethod
@@ -136,6 +139,48 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ---- one mitigation at a time (console.store.locks) ------------------------------------
+    @abstractmethod
+    def _try_model_lock(self, model: str, holder: LockHolder) -> LockHolder | None:
+        """Take ``model``'s lock for ``holder``: None when taken, else who holds it."""
+
+    @abstractmethod
+    def _release_model_lock(self, model: str) -> None: ...
+
+    @abstractmethod
+    def _other_holder(self, model: str) -> LockHolder | None:
+        """Who (in another process) holds ``model``'s lock now, if anyone."""
+
+    def lock_holder(self, model: str) -> LockHolder | None:
+        """Who holds ``model``'s action lock now (this process included), if anyone."""
+        with self._held_lock:
+            mine = self._held.get(model)
+        return mine or self._other_holder(model)
+
+    @contextmanager
+    def model_lock(self, model: str, holder: LockHolder) -> Iterator[None]:
+        """Hold ``model``'s action lock for the block, or raise ``ActionInProgress`` at once
+        naming who holds it. Released when the block ends or the process dies."""
+        with self._held_lock:
+            mine = self._held.get(model)
+            if mine is None:
+                self._held[model] = holder
+        if mine is not None:
+            raise ActionInProgress(mine.describe(model), holder=mine)
+        try:
+            other = self._try_model_lock(model, holder)
+            if other is not None:
+                raise ActionInProgress(
+                    other.describe(model), holder=other, hint="wait for it to end, then look again"
+                )
+            try:
+                yield
+            finally:
+                self._release_model_lock(model)
+        finally:
+            with self._held_lock:
+                self._held.pop(model, None)
 
     def _fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         rows = self._fetchall(sql, params)

@@ -23,12 +23,16 @@ from typing import Any
 
 from console.errors import BackendError
 from console.store.base import Store
+from console.store.locks import LockHolder
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SCHEMA_VERSION = 3
 CHANNEL = "rollbook_events"
 #: advisory lock keys (``pg_advisory_xact_lock(key)``); chains lock on hashtext(chain)
 MIGRATION_LOCK = 7_331_001
 NUMBERING_LOCK = 7_331_002
+MODEL_LOCKS = 7331  # pg_try_advisory_lock(MODEL_LOCKS, hashtext(model)): one action a model
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -222,3 +226,30 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._conn.close()
+
+    # ---- model locks: session advisory locks, the holder in application_name ----------
+    def _try_model_lock(self, model: str, holder: LockHolder) -> LockHolder | None:
+        self._execute("SELECT set_config('application_name', ?, false)", (holder.app_name(),))
+        row = self._fetchone("SELECT pg_try_advisory_lock(?, hashtext(?))", (MODEL_LOCKS, model))
+        if row and row[0]:
+            return None
+        self._execute("SELECT set_config('application_name', 'rollbook', false)")
+        return self._other_holder(model) or LockHolder("someone", "an action", _EPOCH)
+
+    def _release_model_lock(self, model: str) -> None:
+        if self._conn.closed:
+            return  # the session, and its lock, are gone already
+        self._execute("SELECT pg_advisory_unlock(?, hashtext(?))", (MODEL_LOCKS, model))
+        self._execute("SELECT set_config('application_name', 'rollbook', false)")
+
+    def _other_holder(self, model: str) -> LockHolder | None:
+        row = self._fetchone(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ? "
+            "AND l.objid::bigint = (hashtext(?)::bigint & 4294967295) "
+            "AND l.objsubid = 2 AND l.pid <> pg_backend_pid()",
+            (MODEL_LOCKS, model),
+        )
+        if row is None:
+            return None
+        return LockHolder.from_app_name(row[0] or "") or LockHolder("someone", "an action", _EPOCH)

@@ -8,6 +8,8 @@ locked". Triggers refuse UPDATE and DELETE on events and move each chain's head.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +20,9 @@ from typing import Any
 from console.errors import RollbookError
 from console.store.audit import GENESIS, canonical, chain_of, event_hash, verify_legacy
 from console.store.base import Store
+from console.store.locks import LockHolder
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SCHEMA_VERSION = 3
 
@@ -102,6 +107,7 @@ class SqliteStore(Store):
         super().__init__(clock)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_fds: dict[str, int] = {}
         self._db = sqlite3.connect(
             self.path, timeout=30.0, isolation_level=None, check_same_thread=False
         )
@@ -147,7 +153,58 @@ class SqliteStore(Store):
         return self.clock() if self.clock is not None else datetime.now(UTC)
 
     def close(self) -> None:
+        for fd in self._lock_fds.values():
+            os.close(fd)
+        self._lock_fds.clear()
         self._db.close()
+
+    # ---- model locks: flock on a file per model beside the database -------------------
+    def _lock_path(self, model: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
+        return self.path.parent / "locks" / f"{safe}.lock"
+
+    def _try_model_lock(self, model: str, holder: LockHolder) -> LockHolder | None:
+        path = self._lock_path(model)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return self._read_holder(path) or LockHolder("someone", "an action", _EPOCH)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode().encode(), 0)
+        self._lock_fds[model] = fd
+        return None
+
+    def _release_model_lock(self, model: str) -> None:
+        fd = self._lock_fds.pop(model, None)
+        if fd is not None:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _other_holder(self, model: str) -> LockHolder | None:
+        path = self._lock_path(model)
+        if not path.exists():
+            return None
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return self._read_holder(path) or LockHolder("someone", "an action", _EPOCH)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _read_holder(path: Path) -> LockHolder | None:
+        try:
+            return LockHolder.decode(path.read_text())
+        except OSError:
+            return None
 
     # ---- schema -------------------------------------------------------------------------
     def _script(self, sql: str) -> None:

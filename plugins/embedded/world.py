@@ -20,7 +20,7 @@ from plugins.embedded.scenarios import SCENARIOS, Scenario
 
 __all__ = ["EmbeddedWorld", "floor_minute", "from_ts", "to_ts"]
 
-BREAK_MODES = ("error", "timeout", "unhealthy")
+BREAK_MODES = ("error", "timeout", "unhealthy", "slow")
 
 
 class EmbeddedWorld(SimulationEngine, World):
@@ -123,8 +123,8 @@ class EmbeddedWorld(SimulationEngine, World):
     ) -> None:
         """The next ``times`` calls of ``role.method`` fail — in every process using this file.
         ``mode``: "error" raises BackendError; "timeout" sleeps ``delay_s`` then raises;
-        "unhealthy" (only ``traffic.probe``) makes probes report unhealthy, of ``route`` only
-        when given. ``times < 0`` means until ``repair_backend``."""
+        "slow" sleeps ``delay_s`` then does the call; "unhealthy" (only ``traffic.probe``)
+        makes probes report unhealthy, of ``route`` only when given. ``times < 0`` means until ``repair_backend``."""
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}", hint=f"roles: {', '.join(ROLES)}")
         if mode not in BREAK_MODES:
@@ -173,6 +173,9 @@ class EmbeddedWorld(SimulationEngine, World):
                 conn.execute("UPDATE breakages SET remaining = remaining - 1 WHERE id = ?", (bid,))
         if mode == "unhealthy":
             return mode
+        if mode == "slow":
+            time.sleep(delay)
+            return None
         if mode == "timeout":
             time.sleep(delay)
             raise BackendError(
