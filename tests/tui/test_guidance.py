@@ -106,3 +106,40 @@ def test_the_readme_examples_ship_and_give_the_worked_values(rollbook_home):
     assert roi.exit_code == 0, roi.output
     for model in ("churn", "recommendations", "credit-score", "fraud", "pricing"):
         assert model in roi.output
+
+
+async def test_model_serving_marks_follow_the_kill_switch(make_app, demo):
+    from console.tui.screens.confirm import MitigationModal
+    from console.tui.screens.model import ModelScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, FleetScreen) and app.screen.view)
+        app.open_model("churn")
+        await settle(pilot, lambda: isinstance(app.screen, ModelScreen) and app.screen.view)
+        model = app.screen
+
+        def serving() -> dict[str, str]:
+            table = model.query_one("#versions")
+            return {k.value: str(table.get_cell(k, "serving")) for k in table.rows}
+
+        assert serving()["v13"].startswith("◆ serving")
+        await pilot.press("K")
+        await settle(
+            pilot, lambda: isinstance(app.screen, MitigationModal) and app.screen.state == "ready"
+        )
+        await pilot.press("y")
+        modal = app.screen
+        await settle(pilot, lambda: modal.state == "done")
+        result = str(modal.query_one("#dialog-progress").render())
+        assert "U" in result and "undoes" in result  # the kill switch's result names U
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.screen is model and model.view.status.killswitch)
+        await settle(pilot, lambda: "pointer" in serving()["v13"])
+        marks = serving()
+        assert marks["v13"] == "◇ pointer · ⚑ previous serves"
+        assert "◆" not in " ".join(marks.values())
+        summary = str(model.query_one("#model-summary").render())
+        assert "⚑ KILL SWITCH (previous), U undoes it" in summary
+        bar = " ".join(f"{h.key} {h.word}" for h in model.query_one("KeyBar").shown())
+        assert "U undo kill switch" in bar
