@@ -74,6 +74,7 @@ CHILD = {
     "floor": """
 import duckdb, sys
 con = duckdb.connect(config={"memory_limit": "1GB", "threads": 2})
+con.execute("SET enable_progress_bar = false")
 num, cat = sys.argv[2].split(","), sys.argv[3].split(",")
 parts = ["count(*)"] + [f"count({c}), min({c}), max({c}), sum({c})" for c in num] + [f"count({c})" for c in cat]
 print(con.execute(f"SELECT {', '.join(parts)} FROM read_parquet('{sys.argv[1]}/*.parquet')").fetchone()[0])
@@ -143,27 +144,22 @@ print("profiled")
 
 
 def measure(kind: str, folder: Path, rows: int, python: str = sys.executable) -> dict:
+    import tempfile
+
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            python,
-            "-c",
-            CHILD[kind],
-            str(folder),
-            ",".join(NUMERIC),
-            ",".join(CATEGORICAL),
-            str(rows),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=str(ROOT),
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    err = proc.stderr.read().decode() if proc.stderr else ""
+    args = [str(folder), ",".join(NUMERIC), ",".join(CATEGORICAL), str(rows)]
+    # files, not pipes: wait4 reads nothing until the child ends, so a pipe would fill up
+    with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [python, "-c", CHILD[kind], *args], stdout=out_f, stderr=err_f, env=env, cwd=str(ROOT)
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        out_f.seek(0)
+        err_f.seek(0)
+        out = out_f.read().decode(errors="replace")
+        err = err_f.read().decode(errors="replace")
     ok = os.waitstatus_to_exitcode(status) == 0
     return {
         "kind": kind,

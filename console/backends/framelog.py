@@ -59,6 +59,7 @@ class SamplesAggregates(LogAggregates):
                 frame = frame.astype({c: "float64" for c in empty})
             if self._con is None:
                 self._con = ibis.duckdb.connect()
+                self._con.raw_sql("SET enable_progress_bar = false")
             table = self._con.create_table(f"w{len(self._cache)}", frame, temp=True)
             got = self._cache[key] = IbisAggregates(lambda: table, engine=self.engine)
         return got

@@ -79,6 +79,7 @@ def file_aggregates(path: str | Path):
         import ibis
 
         con = ibis.duckdb.connect()
+        con.raw_sql("SET enable_progress_bar = false")  # it would draw on stdout
         if many:
             source = str(p / "**" / "*.parquet") if p.is_dir() else text
             table = con.read_parquet(source, hive_partitioning=True, union_by_name=True)

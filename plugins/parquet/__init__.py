@@ -49,6 +49,7 @@ def make_predictions(ctx: PluginContext, options: Mapping[str, Any]):
     if options.get("threads"):
         config["threads"] = int(options["threads"])
     con = ibis.duckdb.connect(**config)
+    con.raw_sql("SET enable_progress_bar = false")  # it would draw on stdout, into --json
 
     def opener(opts: Mapping[str, Any]):
         path = opts.get("path")
