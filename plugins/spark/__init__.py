@@ -42,6 +42,8 @@ def spark_session(options: Mapping[str, Any]) -> tuple[Any, bool]:
         builder = builder.remote(str(options["remote"]))
     else:
         builder = builder.master(str(options.get("master", "local[2]")))
+    # Spark's console progress bar would draw on stderr while `rollbook` prints
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
     for k, v in (options.get("conf") or {}).items():
         builder = builder.config(str(k), str(v))
     return builder.getOrCreate(), True
