@@ -263,6 +263,11 @@ def watch_cmd(ctx: click.Context, incident_id: str, poll: float, as_json: bool) 
     ctx.exit(0 if w.state is Recovery.RECOVERED else 1)
 
 
+from console.cli.follow import follow_cmd  # noqa: E402 - registered on the group above
+
+incident.add_command(follow_cmd)
+
+
 @incident.command("open")
 @click.argument("model")
 @click.option("--title", required=True, help="What is wrong, in a line.")
