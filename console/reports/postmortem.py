@@ -257,8 +257,10 @@ def _supporting(
     incident: Incident, digest: record.RecordDigest, folder: TimelineFolder, rows: int
 ) -> dict[str, Any]:
     """Evidence, check results, the drill's verdict, the record's hash chain and what the
-    timeline folded. The facts a simulated world injected with its fault (``bad_version``,
-    ``scenario``, …) are the simulator's answer key, not evidence: they are left out."""
+    timeline made of it: ``timeline_rows``, ``folded`` (events counted in a row they repeat)
+    and ``left_out`` (review content, step starts, skipped steps: no row). The facts a
+    simulated world injected with its fault (``bad_version``, ``scenario``, …) are the
+    simulator's answer key, not evidence: they are left out."""
     scored = [e.payload for e in digest.kept if e.kind == "drill.scored"]
     return {
         "evidence": [ev for ev in incident.data.get("evidence") or [] if isinstance(ev, dict)],
@@ -270,6 +272,7 @@ def _supporting(
         "last_hash": digest.last_hash,
         "timeline_rows": rows,
         "folded": folder.folded,
+        "left_out": folder.left_out,
     }
 
 
