@@ -29,3 +29,37 @@ def test_audit_verify_names_the_missing_last_record_and_prints_the_head(rollbook
     r = CliRunner().invoke(cli, ["audit", "verify"])
     assert r.exit_code == 1
     assert f"record {ev.seq} (the last of {inc.id}) is missing" in r.output
+
+
+def test_incident_follow_prints_each_new_event_as_json_lines(rollbook_home):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    with SqliteStore(rollbook_home / "data" / "incidents.db") as s:
+        inc = s.create_incident(title="t", model="m", severity="SEV3", env="e", actor="a", at=T0)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "console",
+                "incident",
+                "follow",
+                inc.id,
+                "--json",
+                "--count",
+                "2",
+            ],
+            env={**os.environ},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        first = proc.stdout.readline()
+        assert json.loads(first)["kind"] == "incident.opened"
+        time.sleep(0.5)
+        s.append(inc.id, "note", "from ben", actor="ben", at=T0)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    second = json.loads(out.splitlines()[0])
+    assert (second["message"], second["position"], second["chain"]) == ("from ben", 2, inc.id)
