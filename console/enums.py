@@ -102,6 +102,14 @@ CHANGES_SERVING = frozenset(
 )
 
 
+class Role(StrEnum):
+    """Who does what in an incident (on the timeline, in the post-mortem)."""
+
+    COMMANDER = "commander"
+    SCRIBE = "scribe"
+    OWNER = "owner"
+
+
 class StepState(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
@@ -117,6 +125,8 @@ class EventKind(StrEnum):
 
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_UPDATED = "incident.updated"
+    INCIDENT_ASSIGNED = "incident.assigned"  # a role (commander, scribe, owner) given
+    INCIDENT_SEVERITY = "incident.severity"  # severity changed, with why
     INCIDENT_ACKNOWLEDGED = "incident.acknowledged"
     INCIDENT_MITIGATION_APPLIED = "incident.mitigation_applied"
     INCIDENT_MITIGATED = "incident.mitigated"

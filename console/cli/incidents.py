@@ -264,8 +264,11 @@ def watch_cmd(ctx: click.Context, incident_id: str, poll: float, as_json: bool) 
 
 
 from console.cli.follow import follow_cmd  # noqa: E402 - registered on the group above
+from console.cli.team import assign_cmd, severity_cmd  # noqa: E402
 
 incident.add_command(follow_cmd)
+incident.add_command(assign_cmd)
+incident.add_command(severity_cmd)
 
 
 @incident.command("open")

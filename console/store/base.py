@@ -14,6 +14,7 @@ timeline never runs backwards and concurrent writers never refuse each other.
 
 from __future__ import annotations
 
+import builtins
 import json
 import threading
 from abc import ABC, abstractmethod
@@ -516,8 +517,11 @@ class Store(ABC):
         severity: str | None = None,
         runbook: str | None = None,
         data: dict[str, Any] | None = None,
+        kind: str = "incident.updated",
+        payload: dict[str, Any] | None = None,
     ) -> Incident:
-        """Change severity/runbook or merge keys into the incident's data, with an event."""
+        """Change severity/runbook or merge keys into the incident's data, with an event
+        (``kind``, default ``incident.updated``; ``payload`` adds to what it carries)."""
         if severity is not None and severity not in SEVERITIES:
             raise InvalidTransition(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
         with self._tx():
@@ -530,10 +534,35 @@ class Store(ABC):
             )
             self._append(
                 incident_id,
-                "incident.updated",
+                kind,
                 message,
                 actor=actor,
                 at=at,
-                payload={"severity": severity, "runbook": runbook, "data": data or {}},
+                payload={
+                    "severity": severity,
+                    "runbook": runbook,
+                    "data": data or {},
+                    **(payload or {}),
+                },
             )
         return self.get(incident_id)
+
+    # ---- presence: who has the incident open (not part of the record) -------------------
+    def heartbeat(self, incident_id: str, person: str, at: datetime) -> None:
+        """``person`` is looking at ``incident_id`` now. Presence is not the record: it is
+        overwritten, not appended, and expires on its own (``viewers``' ``since``)."""
+        with self._tx():
+            self._execute(
+                "INSERT INTO presence (incident_id, person, seen_at) VALUES (?,?,?) "
+                "ON CONFLICT (incident_id, person) DO UPDATE SET seen_at = excluded.seen_at",
+                (incident_id, person, iso(at)),
+            )
+
+    def viewers(self, incident_id: str, since: datetime) -> builtins.list[tuple[str, datetime]]:
+        """Who has looked at ``incident_id`` since ``since``: ``(person, last seen)``."""
+        rows = self._fetchall(
+            "SELECT person, seen_at FROM presence WHERE incident_id = ? AND seen_at >= ? "
+            "ORDER BY person",
+            (incident_id, iso(since)),
+        )
+        return [(p, parse_ts(t)) for p, t in rows]

@@ -27,7 +27,7 @@ from console.store.locks import LockHolder
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 3: one chain per incident; 4: presence
 CHANNEL = "rollbook_events"
 #: advisory lock keys (``pg_advisory_xact_lock(key)``); chains lock on hashtext(chain)
 MIGRATION_LOCK = 7_331_001
@@ -60,6 +60,12 @@ CREATE TABLE IF NOT EXISTS incidents (
 );
 CREATE INDEX IF NOT EXISTS incidents_open ON incidents (status, model);
 CREATE INDEX IF NOT EXISTS incidents_fp ON incidents (alert_fingerprint);
+CREATE TABLE IF NOT EXISTS presence (
+    incident_id TEXT NOT NULL,
+    person TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (incident_id, person)
+);
 CREATE TABLE IF NOT EXISTS events (
     seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     chain TEXT NOT NULL,

@@ -24,7 +24,7 @@ from console.store.locks import LockHolder
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 3: one chain per incident; 4: presence
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS incidents (
 );
 CREATE INDEX IF NOT EXISTS incidents_open ON incidents (status, model);
 CREATE INDEX IF NOT EXISTS incidents_fp ON incidents (alert_fingerprint);
+CREATE TABLE IF NOT EXISTS presence (
+    incident_id TEXT NOT NULL,
+    person TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (incident_id, person)
+);
 """
 
 EVENTS_DDL = """
@@ -225,7 +231,7 @@ class SqliteStore(Store):
         }
         if "events" not in tables:
             self._script(EVENTS_DDL)
-        elif version < 3:
+        elif version < 3 and "chain_heads" not in tables:
             self._migrate_global_chain(version, tables)
         cols = {r[1] for r in self._db.execute("PRAGMA table_info(incidents)")}
         if "mitigation_applied_at" not in cols:  # schema 1

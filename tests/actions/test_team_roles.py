@@ -1,0 +1,44 @@
+"""Roles and severity changes go on the timeline; presence says who is looking now and
+expires on its own."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from console.demo import start_demo
+from console.errors import InvalidInput
+from console.team import assign, here, roles, set_severity
+
+
+def test_roles_and_severity_are_recorded(ws, rollbook):
+    state = start_demo(ws, "athena-null-feature")
+    iid = state.incident.id
+    code, out, _ = rollbook("incident", "assign", iid, "ana", "--role", "commander", "--json")
+    assert code == 0 and json.loads(out)["incident"]["data"]["roles"] == {"commander": "ana"}
+    inc = assign(ws, iid, "commander", "ben")
+    assert roles(inc) == {"commander": "ben"}
+    [first, second] = ws.store.events(iid, kind_prefix="incident.assigned")
+    assert second.message == "commander: ben (was ana)" and second.payload["before"] == "ana"
+    code, _, err = rollbook("incident", "severity", iid, "SEV1", "--why", "revenue at risk")
+    assert code == 0, err
+    [ev] = ws.store.events(iid, kind_prefix="incident.severity")
+    assert ev.payload == {**ev.payload, "from": "SEV2", "to": "SEV1", "why": "revenue at risk"}
+    assert ws.store.get(iid).severity == "SEV1"
+    with pytest.raises(InvalidInput, match="say why"):
+        set_severity(ws, iid, "SEV2", " ")
+    code, _, _ = rollbook("incident", "assign", iid, "x", "--role", "janitor")
+    assert code == 2
+
+
+def test_presence_expires_on_its_own(ws, clock):
+    state = start_demo(ws, "athena-null-feature")
+    iid = state.incident.id
+    assert here(ws, iid) == ["tester"]
+    ws.store.heartbeat(iid, "ana", ws.now())
+    assert here(ws, iid) == ["ana", "tester"]
+    clock.advance(seconds=45)
+    assert here(ws, iid) == ["tester"]  # ana left 45 s ago; tester just looked again
+    assert ws.store.viewers(iid, ws.now() - timedelta(seconds=1)) == [("tester", ws.now())]
