@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stage": ("console.cli.actions:stage", "Transition a version's registry stage."),
     "audit": ("console.cli.actions:audit", "Verify the audit log; list unfinished actions."),
     "drift": ("console.cli.diagnostics:drift", "Per-feature drift report between two data files."),
+    "store": ("console.cli.store:store", "The incident store; migrate SQLite to PostgreSQL."),
     "schema": ("console.cli.diagnostics:schema", "Schema diff with rename suggestions."),
     "profile": ("console.cli.profile:profile", "Build and show versions' reference profiles."),
     "canary": ("console.cli.diagnostics:canary", "Judge a canary (two-proportion z-test); `size`."),

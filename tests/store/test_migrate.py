@@ -99,3 +99,36 @@ def test_a_schema_2_store_that_does_not_verify_is_left_as_it_is(tmp_path):
     db = sqlite3.connect(path)  # untouched: still the old layout, for the investigation
     assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
     assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 4
+
+
+def test_store_migrate_copies_sqlite_into_postgres_chains_intact(
+    rollbook_home, store_pg_server, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from console.cli.main import cli
+    from console.store.postgres import PostgresStore
+    from tests.store.conftest import fresh_database
+
+    with SqliteStore(rollbook_home / "data" / "incidents.db") as s:
+        a = s.create_incident(title="t", model="churn", severity="SEV2", env="e", actor="a", at=T0)
+        b = s.create_incident(title="u", model="fraud", severity="SEV3", env="e", actor="a", at=T0)
+        for i in range(5):
+            s.append(a.id if i % 2 else b.id, "note", f"n{i}", actor="ana", at=T0)
+        s.append(None, "action.noop", "standalone", actor="ana", at=T0)
+        source = s.verify_chain()
+    dsn = fresh_database(store_pg_server)
+    monkeypatch.setenv("ROLLBOOK_STORE_DSN", dsn)
+    r = CliRunner().invoke(cli, ["store", "migrate", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert (out["incidents"], out["events"], out["chains"]) == (2, 8, 3)
+    with PostgresStore(dsn) as pg:
+        copy = pg.verify_chain()
+        assert copy.ok and copy.head_hash == source.head_hash == out["head"]
+        assert [e.message for e in pg.events(a.id)][1:] == ["n1", "n3"]
+        assert pg.get(b.id).severity == "SEV3"
+        pg.append(a.id, "note", "after the move", actor="ben")  # the chain goes on
+        assert pg.verify_chain().ok
+    r = CliRunner().invoke(cli, ["store", "migrate"])  # not into a store that holds records
+    assert r.exit_code == 1 and "not empty" in str(r.exception)
