@@ -281,9 +281,10 @@ def read_record(events: Iterable[TimelineEvent]) -> tuple[record.RecordDigest, T
     ``events`` may be a list or anything iterable in seq order (a ``PagedTimeline`` reading
     the store page by page): nothing keeps the events themselves."""
     digest, folder = record.RecordDigest(), TimelineFolder()
+    keep, fold = digest.add, folder.add  # bound once: this loop runs once per event
     for e in events:
-        digest.add(e)
-        folder.add(e)
+        keep(e)
+        fold(e)
     return digest, folder
 
 

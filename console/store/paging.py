@@ -51,10 +51,10 @@ def _one_kind(
     after = after_seq
     while True:
         rows = store.events(incident_id, after_seq=after, limit=page, kind_prefix=prefix)
-        for e in rows:
-            if until_seq is not None and e.seq > until_seq:
-                return
-            yield e
+        if until_seq is not None and rows and rows[-1].seq > until_seq:
+            yield from (e for e in rows if e.seq <= until_seq)
+            return
+        yield from rows  # a whole page at C speed: this runs once per event of the timeline
         if len(rows) < page:
             return
         after = rows[-1].seq
@@ -88,6 +88,9 @@ def iter_events(
         _one_kind(store, incident_id, after_seq, until_seq, p, per_query)
         for p in (prefixes or (None,))
     ]
+    if len(streams) == 1 and limit is None:
+        yield from streams[0]  # the whole timeline: nothing to merge, count or stop
+        return
     merged: Iterable[TimelineEvent] = (
         streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda e: e.seq)
     )
