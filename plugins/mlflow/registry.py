@@ -3,7 +3,12 @@
 The production pointer is an alias (default ``champion``). Older setups that never set the
 alias still work: the newest version in MLflow's ``Production`` stage stands in for it
 (``pointer = "stage"`` makes the stage the pointer for good). MLflow keeps no history of an
-alias, so "which version served before" comes from Rollbook's own audit log, not from here.
+alias; "which version served before" comes first from Rollbook's own audit log, then from
+the ``rollbook.promoted`` / ``rollbook.demoted`` tags Rollbook writes on each pointer move
+(``stage_history``; a tag keeps a version's latest move only), then from version order.
+
+MLflow's versions are numbers: any other version name is NotFound here, before a request
+(the server would answer 400 INVALID_PARAMETER_VALUE, not "no such version").
 
 Quirks of the real server handled here: a missing alias answers HTTP 400
 ``INVALID_PARAMETER_VALUE`` (not 404); ``DELETE …/alias`` takes its parameters as a JSON
@@ -18,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 from console.backends.interfaces import Registry
-from console.backends.types import STAGES, ArtifactHash, ModelInfo, ModelVersion
+from console.backends.types import STAGES, ArtifactHash, ModelInfo, ModelVersion, StageChange
 from console.errors import ActionRefused, BackendError, NotFound, RollbookError
 from plugins.http_common.api import ApiError, JsonApi
 from plugins.mlflow import tags as T
@@ -50,6 +55,34 @@ def is_not_found(exc: ApiError) -> bool:
     return exc.status == 404 or exc.code == "RESOURCE_DOES_NOT_EXIST"
 
 
+def _require_number(model: str, version: str) -> str:
+    """MLflow numbers its versions; a name such as ``v99`` can name none of them."""
+    v = str(version).strip()
+    if not v.isdigit():
+        raise NotFound(
+            f"model {model!r} has no version {version!r} in MLflow",
+            hint="MLflow versions are numbers (1, 2, 3 …); list them with: "
+            f"rollbook status {model}",
+        )
+    return v
+
+
+def parse_move_tag(value: str) -> tuple[datetime, str, str] | None:
+    """``"<ISO time> by <actor>[: <reason>]"`` (``rollbook.promoted`` / ``.demoted``) as
+    ``(time, actor, reason)``; None for a value written by hand in another shape."""
+    when, sep, rest = value.partition(" by ")
+    if not sep:
+        return None
+    try:
+        at = datetime.fromisoformat(when.strip())
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    actor, _, reason = rest.partition(": ")
+    return at, actor.strip(), reason.strip()
+
+
 def _ts(ms: Any) -> datetime:
     try:
         return datetime.fromtimestamp(int(ms) / 1000, UTC)
@@ -67,7 +100,9 @@ def _quote(name: str) -> str:
 
 
 class MlflowRegistry(Registry):
-    capabilities: ClassVar[frozenset[str]] = frozenset({"tags", "aliases", "artifact_hash"})
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {"tags", "aliases", "artifact_hash", "production_history"}
+    )
 
     def __init__(
         self,
@@ -139,6 +174,7 @@ class MlflowRegistry(Registry):
         return [self._version(model, v, target) for v in raw]
 
     def version(self, model: str, version: str) -> ModelVersion:
+        version = _require_number(model, version)
         try:
             body = self.api.get(
                 f"{API}/model-versions/get", {"name": model, "version": str(version)}
@@ -189,6 +225,7 @@ class MlflowRegistry(Registry):
         if self.artifact_max_bytes <= 0:
             return ArtifactHash(None, "artifact check turned off (artifact_check_max_mb = 0)")
         try:
+            version = _require_number(model, version)
             body = self.api.get(
                 f"{API}/model-versions/get", {"name": model, "version": str(version)}
             )
@@ -203,9 +240,39 @@ class MlflowRegistry(Registry):
         except Unavailable as why:
             return ArtifactHash(None, str(why))
 
+    def stage_history(self, model: str) -> list[StageChange]:
+        """Production moves, oldest first, from the ``rollbook.promoted`` and
+        ``rollbook.demoted`` tags Rollbook writes on each pointer move (each tag holds a
+        version's latest move), and, for a version in MLflow's own ``Production`` stage with
+        no such tag, its stage's last update (a promotion made with the plain ``mlflow``
+        client). Versions whose tags say nothing add nothing. Only production moves: the
+        capability is ``production_history``, not the full ``stage_history``."""
+        target = None
+        changes: list[StageChange] = []
+        for v in self.versions(model):
+            promoted = parse_move_tag(v.tags.get(T.PROMOTED, ""))
+            demoted = parse_move_tag(v.tags.get(T.DEMOTED, ""))
+            if promoted:
+                at, actor, reason = promoted
+                changes.append(StageChange(model, v.version, "", "Production", at, actor, reason))
+            if demoted:
+                at, actor, reason = demoted
+                changes.append(
+                    StageChange(model, v.version, "Production", "Archived", at, actor, reason)
+                )
+            if promoted is None and v.stage == "Production":
+                target = v
+        if target is not None:
+            raw = self._raw_version(model, target.version)
+            if raw.get("current_stage") == "Production":
+                at = _ts(raw.get("last_updated_timestamp"))
+                changes.append(StageChange(model, target.version, "", "Production", at, "mlflow"))
+        changes.sort(key=lambda c: c.at)
+        return changes
+
     # ---- writes -----------------------------------------------------------------------
     def set_production(self, model: str, version: str, *, actor: str, reason: str) -> None:
-        version = str(version)
+        version = _require_number(model, version)
         with self._lock:
             before = self.production_version(model)
             if self.pointer == "alias":
@@ -249,6 +316,7 @@ class MlflowRegistry(Registry):
             self._transition(model, version, stage, archive_existing=False)
 
     def tag_version(self, model: str, version: str, key: str, value: str) -> None:
+        version = _require_number(model, version)
         try:
             self.api.post(
                 f"{API}/model-versions/set-tag",
@@ -277,6 +345,15 @@ class MlflowRegistry(Registry):
     # ---- helpers ----------------------------------------------------------------------
     def _now(self) -> datetime:
         return self._clock.now() if self._clock is not None else datetime.now(UTC)
+
+    def _raw_version(self, model: str, version: str) -> dict[str, Any]:
+        try:
+            body = self.api.get(f"{API}/model-versions/get", {"name": model, "version": version})
+        except ApiError as exc:
+            if is_not_found(exc):
+                return {}
+            raise
+        return body.get("model_version") or {}
 
     def _registered_models(self) -> list[dict[str, Any]]:
         out, token = [], None
@@ -352,6 +429,7 @@ class MlflowRegistry(Registry):
         )
 
     def _transition(self, model: str, version: str, stage: str, *, archive_existing: bool) -> None:
+        version = _require_number(model, version)
         try:
             self.api.post(
                 f"{API}/model-versions/transition-stage",

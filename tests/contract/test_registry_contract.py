@@ -30,19 +30,14 @@ def test_an_unknown_model_is_not_found(registry_case):
 
 
 @pytest.mark.parametrize("unknown", ["999", "v99"])
-def test_an_unknown_version_is_not_found(registry_case, unknown, request):
-    if registry_case.name == "mlflow" and not unknown.isdigit():
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="mlflow plugin bug: registry.version() passes a non-integer version to "
-                "MLflow, which answers HTTP 400 INVALID_PARAMETER_VALUE; the plugin raises that "
-                "as a backend error (exit 5) instead of NotFound (exit 4), so `rollbook "
-                "rollback churn --to v99` fails instead of being refused by preflight",
-            )
-        )
+def test_an_unknown_version_is_not_found(registry_case, unknown):
     with pytest.raises(NotFound):
         registry_case.registry.version(registry_case.model, unknown)
+    with pytest.raises(NotFound):
+        registry_case.registry.set_production(
+            registry_case.model, unknown, actor="tester", reason="contract"
+        )
+    assert registry_case.registry.production_version(registry_case.model) == registry_case.new
 
 
 def test_the_pointer_moves_and_reads_back(registry_case):

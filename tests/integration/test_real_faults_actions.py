@@ -82,7 +82,12 @@ def test_a_target_that_hangs_after_traffic_moved_is_reverted(
     assert served_by(haproxy_server, 20) == {"2": 20}  # requests are answered again
 
 
-def mlflow_client_script(url: str) -> str:
+def mlflow_client_script(
+    url: str, versions: int = 2, promoted: dict[str, str] | None = None
+) -> str:
+    """Register ``versions`` versions with the plain ``mlflow`` client, the ``champion`` alias
+    on the newest; ``promoted`` sets ``rollbook.promoted`` tags (version → value) as an
+    earlier Rollbook pointer move would have left them."""
     return f"""
 import mlflow
 from mlflow import MlflowClient
@@ -94,9 +99,11 @@ try:
 except Exception:
     pass
 c.create_registered_model({MODEL!r})
-for i in (1, 2):
+for i in range(1, {versions} + 1):
     c.create_model_version({MODEL!r}, source=f"s3://models/{MODEL}/{{i}}")
-c.set_registered_model_alias({MODEL!r}, "champion", "2")
+for v, value in {promoted or {}!r}.items():
+    c.set_model_version_tag({MODEL!r}, v, "rollbook.promoted", value)
+c.set_registered_model_alias({MODEL!r}, "champion", "{versions}")
 """
 
 
@@ -117,6 +124,26 @@ def test_a_registry_set_up_with_the_plain_mlflow_client_plans_the_previous_versi
     gates = next(c for c in plan["checks"] if c["name"] == "gates")
     assert gates["ok"] and "not recorded" in gates["detail"]
     assert plan["status"] == "dry-run" and plan["plan"]["rule"] == "previous_production"
+
+
+def test_the_promoted_tags_name_the_version_that_served_before_version_order_does(
+    real_ws, mlflow_server, cli
+):
+    # 1 served (Rollbook tagged it when it moved the pointer); 2 was registered and never
+    # served; the plain client moved the alias to 3. Version order alone would say 2.
+    python = os.path.join(os.path.dirname(os.environ["ROLLBOOK_MLFLOW_BIN"]), "python")
+    script = mlflow_client_script(
+        mlflow_server.url,
+        versions=3,
+        promoted={"1": "2026-11-30T09:00:00+00:00 by ana: release"},
+    )
+    subprocess.run([python, "-c", script], check=True, capture_output=True, timeout=120)
+    history = real_ws.backends.registry.stage_history(MODEL)
+    assert [(c.version, c.to_stage, c.actor) for c in history] == [("1", "Production", "ana")]
+    code, out = cli("rollback", MODEL, "--dry-run", "--json")
+    plan = json.loads(out)
+    assert code == 0, out
+    assert (plan["plan"]["from"], plan["plan"]["to"]) == ("3", "1")
 
 
 def test_with_mlflow_stopped_the_traffic_half_of_the_undo_works(

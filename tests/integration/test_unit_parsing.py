@@ -505,3 +505,17 @@ def test_plugins_are_registered_and_validate_options(rollbook_home):
     )
     with pytest.raises(ConfigError, match="pointer"):
         open_workspace("x", config=load())
+
+
+def test_the_move_tags_parse_back_and_hand_written_values_are_ignored():
+    from plugins.mlflow.registry import parse_move_tag
+
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert parse_move_tag("2026-11-30T09:00:00+00:00 by ana: release: v3") == (
+        at,
+        "ana",
+        "release: v3",
+    )
+    assert parse_move_tag("2026-11-30T09:00:00 by ana") == (at, "ana", "")  # naive is UTC
+    assert parse_move_tag("promoted by hand") is None
+    assert parse_move_tag("yesterday") is None
