@@ -2,7 +2,10 @@
 a temp dir, on a free port of 127.0.0.1 with its unix socket in that dir, stopped by PID.
 
 The server refuses to run as root, so when we are root the cluster belongs to the
-``postgres`` user and every server command runs through ``runuser -u postgres --``.
+``postgres`` user and every server command runs through ``runuser -u postgres --``. That user
+cannot enter a private folder (pytest's ``/tmp/pytest-of-root``, a home directory): the
+cluster then lives in a folder of its own under the system temp dir, and the stack's
+``postgres`` entry is a symlink to it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,11 +51,25 @@ class PostgresServer:
             return ["runuser", "-u", "postgres", "--", *argv]
         return argv
 
+    def _reachable(self, path: Path) -> bool:
+        """Can the server's user enter ``path``?"""
+        if os.geteuid() != 0:
+            return True
+        probe = ["runuser", "-u", "postgres", "--", "test", "-x", str(path)]
+        return subprocess.run(probe, capture_output=True).returncode == 0
+
     def launch(self) -> PostgresServer:
         bindir = postgres_bin()
         if bindir is None:
             raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        if not self.workdir.exists():
+            self.workdir.parent.mkdir(parents=True, exist_ok=True)
+            if self._reachable(self.workdir.parent):
+                self.workdir.mkdir()
+            else:
+                own = tempfile.mkdtemp(prefix="rollbook-stack-pg-")
+                self.workdir.symlink_to(own, target_is_directory=True)
+        self.workdir = self.workdir.resolve()
         data = self.workdir / "data"
         if os.geteuid() == 0:
             shutil.chown(self.workdir, "postgres", "postgres")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -73,3 +74,6 @@ def test_stack_up_status_history_down(tmp_path, monkeypatch):
             except ProcessLookupError:
                 continue
             pytest.fail(f"`down` left process group {pid} running: {down.stdout}{down.stderr}")
+        pg = workdir / "postgres"
+        if pg.is_symlink():  # root: the cluster lived where the postgres user can enter
+            shutil.rmtree(pg.resolve(), ignore_errors=True)
