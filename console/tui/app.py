@@ -152,10 +152,13 @@ class RollbookApp(App):
             self.notify(str(exc), severity="error", timeout=15)
             return
         self.prepared = True
+        home = self.screen
         if incident:
-            self.open_incident(incident)  # the fleet refreshes when the operator goes back
-        elif isinstance(self.screen, RegistryScreen):
-            self.screen.refresh_data()
+            self.open_incident(incident)
+        if isinstance(home, RegistryScreen):
+            # the fleet underneath loads once the incident has had its turn, so that going
+            # back shows it filled
+            home.set_timer(1.0 if incident else 0.0, home.refresh_data)
 
     def open_incident(self, incident_id: str) -> None:
         from console.tui.screens.incident import IncidentScreen

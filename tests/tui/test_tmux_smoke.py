@@ -83,7 +83,8 @@ def test_demo_in_a_real_terminal(rollbook_home, size):
         tmux("send-keys", "-t", session, "Escape", check=True)
         wait_for(session, "INC-0001")
         tmux("send-keys", "-t", session, "Escape", check=True)
-        s = wait_for(session, "Rollbook · fleet")
+        wait_for(session, "Rollbook · fleet")
+        s = wait_for(session, "pricing")  # the rows, once the fleet has read them
         for model in ("churn", "recommendations", "credit-score", "fraud", "pricing"):
             assert model in s
         tmux("send-keys", "-t", session, "q", check=True)
