@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from console.backends.types import Alert
 from console.errors import InvalidInput, NotFound
@@ -39,6 +39,27 @@ def evidence_from_alert(alert: Alert) -> list[dict]:
     return [item]
 
 
+#: the alert's most recent start times kept on the incident (and written into each "fired
+#: again" event): a flapping alert must not grow every event by the whole history.
+#: ``alert_fired`` counts them all.
+ALERT_STARTS_KEPT = 20
+
+
+def _when(stamp: str) -> datetime:
+    at = datetime.fromisoformat(stamp)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _new_start(starts: list[str], at: datetime) -> bool:
+    """Is ``at`` a start time the incident has not seen? One older than every kept start,
+    when the list is full, was seen and dropped (alerts resend their current start only)."""
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    seen = {_when(s) for s in starts}
+    if at in seen:
+        return False
+    return not (len(starts) >= ALERT_STARTS_KEPT and at < min(seen))
+
+
 def open_from_alert(
     ws: Workspace,
     alert: Alert,
@@ -55,15 +76,16 @@ def open_from_alert(
     Returns ``(incident, created)``."""
     existing = ws.store.find_open(fingerprint=alert.fingerprint, env=ws.env.name)
     if existing is not None:
-        starts = existing.data.get("alert_starts", [])
-        stamp = alert.starts_at.isoformat()
-        if stamp not in starts:
+        starts = list(existing.data.get("alert_starts", []))
+        if _new_start(starts, alert.starts_at):
+            kept = sorted([*starts, alert.starts_at.isoformat()], key=_when)[-ALERT_STARTS_KEPT:]
+            fired = int(existing.data.get("alert_fired", len(starts))) + 1
             ws.store.update(
                 existing.id,
                 actor="alerting",
                 at=ws.now(),
                 message=f"alert fired again: {alert.summary}",
-                data={"alert_starts": [*starts, stamp]},
+                data={"alert_starts": kept, "alert_fired": fired},
             )
             existing = ws.store.get(existing.id)
         return existing, False
