@@ -10,11 +10,13 @@ one attempt went. Retries, backoff and the record on the timeline are the core's
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from console.backends.interfaces import Backend
+from console.backends.plugin import PluginContext
 
 
 class Topic(StrEnum):
@@ -162,6 +164,12 @@ class Notifier(Backend):
     default_topics: ClassVar[frozenset[Topic]] = frozenset(Topic)
     #: Sending the same message twice is harmless (the service deduplicates it).
     resend_is_safe: ClassVar[bool] = False
+
+    def __init__(self, ctx: PluginContext, options: Mapping[str, Any]) -> None:
+        """Read the channel's ``options`` (secrets through ``ctx.secret``); raise
+        ``ConfigError`` when they cannot work. No request is made here."""
+        self.ctx = ctx
+        self.options = options
 
     @abstractmethod
     def send(self, message: Message, *, thread: str | None, timeout: float) -> Delivery:
