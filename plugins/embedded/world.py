@@ -124,7 +124,8 @@ class EmbeddedWorld(SimulationEngine, World):
         """The next ``times`` calls of ``role.method`` fail — in every process using this file.
         ``mode``: "error" raises BackendError; "timeout" sleeps ``delay_s`` then raises;
         "slow" sleeps ``delay_s`` then does the call; "unhealthy" (only ``traffic.probe``)
-        makes probes report unhealthy, of ``route`` only when given. ``times < 0`` means until ``repair_backend``."""
+        makes probes report unhealthy, of ``route`` only when given. ``times < 0`` means
+        until ``repair_backend``."""
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}", hint=f"roles: {', '.join(ROLES)}")
         if mode not in BREAK_MODES:

@@ -66,9 +66,7 @@ async def test_R_on_the_null_feature_demo_warns_and_stays_mitigating(make_app, d
         assert inc.mitigated_at is None  # the cost clock still runs
 
 
-async def test_R_on_credit_score_shift_is_mitigated_when_the_signal_is_seen_back(
-    make_app, clock
-):
+async def test_R_on_credit_score_shift_is_mitigated_when_the_signal_is_seen_back(make_app, clock):
     with open_workspace("demo", clock=clock) as ws:
         from console.demo import start_demo
 
