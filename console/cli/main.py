@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "incidents": ("console.cli.incidents:incidents", "List incidents."),
     "incident": ("console.cli.incidents:incident", "Show or open an incident."),
     "note": ("console.cli.incidents:note", "Add a note to an incident's timeline."),
+    "update": ("console.cli.update:update", "Post a stakeholder update to an incident's channels."),
     "alerts": ("console.cli.incidents:alerts", "Active alerts; --open turns them into incidents."),
     "runbook": ("console.cli.runbooks:runbook", "Validate, list and show runbooks."),
     "run": ("console.cli.runbooks:run", "Advance an incident's runbook by one step."),

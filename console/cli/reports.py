@@ -192,6 +192,19 @@ def postmortem(
     )
     doc = render_postmortem(inc, events, fmt=fmt, series=series, series_note=note or None, **common)
     _emit(doc, output)
+    if output is not None:
+        _published(cfg, inc.id, output, fmt)
+
+
+def _published(cfg, incident_id: str, path: Path, fmt: str) -> None:
+    """Record the written post-mortem on the timeline (``postmortem.published``); the
+    incident's notification channels announce its path, or ``postmortem_url``."""
+    from console.notify.updates import publish_postmortem
+
+    with _store(cfg) as store:
+        publish_postmortem(
+            cfg, store, incident_id, path=path.resolve(), fmt=fmt, actor=cfg.actor, now=_now()
+        )
 
 
 def _check(ctx: click.Context, inc, events, common: dict[str, Any], as_json: bool) -> None:

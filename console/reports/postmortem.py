@@ -342,6 +342,7 @@ def _context(
         "whys": notes["why"],
         "actions": acts,
         "action_items": record.action_items(kept),
+        "updates": digest.updates,
         "ml": {
             "lineage": lineage,
             "drift": drift["features"],
@@ -369,6 +370,7 @@ JSON_KEYS = (
     "notes",
     "actions",
     "action_items",
+    "updates",
     "ml",
     "supporting",
 )

@@ -492,9 +492,14 @@ class RecordDigest:
         self.first_seq: int | None = None
         self.last_seq: int | None = None
         self.last_hash: str | None = None
+        #: stakeholder updates (notes tagged ``update``) with where each was sent
+        self.updates: list[dict[str, Any]] = []
+        self._update_at: dict[int, dict[str, Any]] = {}  # the update note's seq → its row
+        self._deliveries: dict[str, dict[str, Any]] = {}  # notification id → its delivery
 
     def add(self, e: TimelineEvent) -> None:
         self.count += 1
+        self._add_update(e)
         if self.first_seq is None:
             self.first_seq = e.seq
         self.last_seq, self.last_hash = e.seq, e.hash
@@ -526,6 +531,30 @@ class RecordDigest:
         elif kind == "alert.firing" and not self._alert_seen:
             self._alert_seen = True
             self.kept.append(e)
+
+    def _add_update(self, e: TimelineEvent) -> None:
+        """A stakeholder update, and the deliveries of its notifications (``notify.*``
+        events, which come after it): ``channel``, ``state`` (queued, sent, failed) and the
+        service's id for it."""
+        p = e.payload or {}
+        if e.kind == "note" and p.get("tag") == "update":
+            row = {"at": e.ts, "actor": e.actor, "text": e.message, "seq": e.seq, "sent": []}
+            self.updates.append(row)
+            self._update_at[e.seq] = row
+        elif e.kind == "notify.queued" and p.get("source_seq") in self._update_at:
+            sent: dict[str, Any] = {
+                "channel": p.get("channel"),
+                "state": "queued",
+                "remote_id": None,
+                "at": None,
+            }
+            self._update_at[p["source_seq"]]["sent"].append(sent)
+            self._deliveries[str(p.get("notification_id"))] = sent
+        elif e.kind in ("notify.sent", "notify.failed"):
+            done = self._deliveries.get(str(p.get("notification_id")))
+            if done is not None:
+                done["state"] = e.kind.split(".", 1)[1]
+                done["remote_id"], done["at"] = p.get("remote_id"), e.ts
 
     def add_all(self, events: Iterable[TimelineEvent]) -> RecordDigest:
         for e in events:

@@ -43,6 +43,7 @@ KIND_LABELS = {
     "silence.expired": "silence expired",
     "drill.scored": "drill scored",
     "drill.started": "drill started",
+    "postmortem.published": "post-mortem published",
 }
 #: Kinds that end a stretch of folding and are never folded themselves (see the module doc).
 BOUNDARY_PREFIXES = ("incident.", "phase.", "action.", "recovery.", "drill.")
@@ -56,6 +57,8 @@ def label(event: TimelineEvent) -> str:
     if event.kind.startswith("action."):
         return f"action {event.kind.split('.', 1)[1]}"
     p = event.payload or {}
+    if event.kind == "note" and p.get("tag") == "update":
+        return "stakeholder update"
     if event.kind == "step.finished" and p.get("kind") and p.get("state"):
         if p["kind"] == "decision":
             return "decision"
@@ -120,8 +123,8 @@ class TimelineFolder:
         if not self.events:
             self._first_at = e.ts
         self.events += 1
-        if record.is_review_content(e):
-            self.left_out += 1
+        if record.is_review_content(e) or e.kind.startswith("notify."):
+            self.left_out += 1  # notifications: listed with the stakeholder updates
             return
         p = e.payload or {}
         step = p.get("step") if e.kind in ("step.started", "step.finished") else None
