@@ -104,7 +104,7 @@ def test_http_preset_counts_predictions_only(fastapi_stack, open_ws):
                 "preset": "http",
                 "window": window,
                 "cache_seconds": 0,
-            }
+            },
         }
     )
     predict = 'http_requests_total{handler="/predict",model="churn"}'
