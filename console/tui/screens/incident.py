@@ -336,7 +336,8 @@ class IncidentScreen(MitigationKeys):
                 t.append(f"evidence: {ev.get('summary')}\n")
             return Group(*parts, t)
         head = Text()
-        done = [x for x in v.steps if x.finished_at]
+        # the last step someone (or the flow) took; steps skipped by a choice are not news
+        done = [x for x in v.steps if x.finished_at and x.state != "skipped"]
         if done and self.selected is None:
             last = max(done, key=lambda x: x.finished_at or "")
             icon = STATE_ICON.get(last.state, "?")
