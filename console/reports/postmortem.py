@@ -221,6 +221,35 @@ def _authors(digest: record.RecordDigest) -> list[str]:
     return names or list(digest.people)
 
 
+def _responders(incident: Incident, digest: record.RecordDigest) -> list[dict[str, Any]]:
+    """Everyone who took part: people with a role first (commander, scribe, owner, as
+    assigned on the timeline; a role handed on reads "commander until 03:20"), then every
+    other person in the record, in order of first appearance. Each is ``{"person",
+    "roles"}`` (``roles`` empty for a responder without one)."""
+    from console.enums import EventKind, Role
+
+    held: dict[str, tuple[str, datetime | None]] = {}  # role → (person, since)
+    past: list[tuple[str, str, datetime]] = []  # (person, role, until)
+    for e in digest.kept:
+        if e.kind != EventKind.INCIDENT_ASSIGNED:
+            continue
+        role, person = str(e.payload.get("role") or ""), str(e.payload.get("person") or "")
+        if role in held and held[role][0] != person:
+            past.append((held[role][0], role, e.ts))
+        held[role] = (person, e.ts)
+    for role, person in (incident.data.get("roles") or {}).items():
+        held.setdefault(str(role), (str(person), incident.detected_at))
+    roles: dict[str, list[str]] = {}
+    for role in [*Role, *sorted(set(held) - set(Role))]:
+        if role in held:
+            roles.setdefault(held[role][0], []).append(str(role))
+    for person, role, until in past:
+        roles.setdefault(person, []).append(f"{role} until {until:%H:%M}")
+    for person in digest.people:
+        roles.setdefault(person, [])
+    return [{"person": p, "roles": r} for p, r in roles.items()]
+
+
 def _checks(digest: record.RecordDigest) -> list[dict[str, Any]]:
     """Check results for the supporting data: ``result`` (passed, failed, inconclusive, or
     ``finding`` for a question that found a problem), ``finding`` (the question and its
@@ -331,6 +360,7 @@ def _context(
         "incident": incident,
         "generated_at": now,
         "authors": list(authors) if authors else _authors(digest),
+        "responders": _responders(incident, digest),
         "summary": _summary(incident, metrics, notes, acts, mitigation),
         "mitigation": mitigation,
         "impact": _impact(incident, metrics, now, revenue_per_hour, mitigation),
@@ -360,6 +390,7 @@ JSON_KEYS = (
     "incident",
     "generated_at",
     "authors",
+    "responders",
     "summary",
     "mitigation",
     "impact",

@@ -42,3 +42,28 @@ def test_presence_expires_on_its_own(ws, clock):
     clock.advance(seconds=45)
     assert here(ws, iid) == ["tester"]  # ana left 45 s ago; tester just looked again
     assert ws.store.viewers(iid, ws.now() - timedelta(seconds=1)) == [("tester", ws.now())]
+
+
+def test_the_postmortem_lists_the_responders_and_their_roles(ws, clock):
+    from console.reports.postmortem import build_postmortem, render_postmortem
+
+    state = start_demo(ws, "athena-null-feature")
+    iid = state.incident.id
+    assign(ws, iid, "commander", "ana")
+    assign(ws, iid, "scribe", "ben")
+    clock.advance(minutes=20)
+    handed = ws.now()
+    assign(ws, iid, "commander", "cleo")  # ana hands command on
+    ws.store.append(iid, "note", "looked at the feature store", actor="dee", at=ws.now())
+    inc = ws.store.get(iid)
+    events = ws.store.events(iid)
+    rows = build_postmortem(inc, events, now=ws.now())["responders"]
+    assert rows[:3] == [
+        {"person": "cleo", "roles": ["commander"]},
+        {"person": "ben", "roles": ["scribe"]},
+        {"person": "ana", "roles": [f"commander until {handed:%H:%M}"]},
+    ]
+    assert {"person": "dee", "roles": []} in rows
+    md = render_postmortem(inc, events, now=ws.now(), fmt="md")
+    line = next(x for x in md.splitlines() if x.startswith("| Responders |"))
+    assert "cleo (commander), ben (scribe), ana (commander until" in line and "dee" in line
