@@ -40,6 +40,9 @@ class PostgresServer:
     port: int = field(default_factory=free_port)
     user: str = "postgres"
     max_connections: int = 20
+    #: off (the default) for tests and the stack: nothing here must survive a power cut, and
+    #: a flush per commit would slow every test; a benchmark of durable appends turns it on
+    fsync: bool = False
     proc: subprocess.Popen | None = None
 
     @property
@@ -106,7 +109,7 @@ class PostgresServer:
                     "-c",
                     f"unix_socket_directories={self.workdir}",
                     "-c",
-                    "fsync=off",
+                    f"fsync={'on' if self.fsync else 'off'}",
                     "-c",
                     "shared_buffers=32MB",
                     "-c",
