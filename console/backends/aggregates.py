@@ -91,37 +91,52 @@ class ColumnSummary:
 
 @dataclass(frozen=True)
 class Grid:
-    """A fine grid for CDF counts: coarse cells ``[edges[c], edges[c+1])`` each cut into
-    ``sub`` equal sub-cells, and a last cell ``[edges[-1], +inf)`` that is not cut (the
-    grid's maximum: it holds only values equal to it when the grid covers the data).
-    Engines key a finite value ``x`` in coarse cell ``c`` as
-    ``2 · (c · sub + j) + (x == edges[c])`` with ``j = clip(floor((x − edges[c]) · sub /
-    (edges[c+1] − edges[c])), 0, sub − 1)``: an atom sitting on a coarse edge is counted
-    apart, which keeps discrete data exact."""
+    """Cells for CDF counts. ``kind="values"``: one cell per distinct finite value (the key
+    is the value). ``kind="linear"``: cells of equal ``width`` from ``origin``, key
+    ``floor((x − origin) / width)``. ``kind="asinh"``: cells of equal ``width`` on the scale
+    ``t = asinh((x − center) / scale)``; an engine keys a finite ``x`` as
+    ``floor((t − origin) / width)`` — arithmetic only, with ``asinh(y)`` computed as
+    ``sign(y)·ln(|y| + sqrt(y² + 1))`` and ``|y|`` capped at 1e150."""
 
-    edges: tuple[float, ...]
-    sub: int = 64
-
-    @property
-    def cells(self) -> int:
-        """Number of fine cells (keys are ``0 … 2·cells − 1``)."""
-        return len(self.edges) * self.sub
+    kind: Literal["asinh", "linear", "values"] = "asinh"
+    center: float = 0.0
+    scale: float = 1.0
+    origin: float = 0.0
+    width: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"edges": list(self.edges), "sub": self.sub}
+        return {
+            "kind": self.kind,
+            "center": self.center,
+            "scale": self.scale,
+            "origin": self.origin,
+            "width": self.width,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Grid:
-        return cls(tuple(float(e) for e in data["edges"]), int(data["sub"]))
+        got = data.get("kind")
+        kind: Literal["asinh", "linear", "values"] = (
+            "values" if got == "values" else "linear" if got == "linear" else "asinh"
+        )
+        return cls(
+            kind,
+            float(data.get("center", 0.0)),
+            float(data.get("scale", 1.0)),
+            float(data.get("origin", 0.0)),
+            float(data.get("width", 1.0)),
+        )
 
 
 @dataclass(frozen=True)
 class Histogram:
-    """Counts and sums of finite values per grid key (see :class:`Grid`)."""
+    """Counts and sums of finite values per grid key (see :class:`Grid`), keys ascending."""
 
-    keys: np.ndarray  # int64
+    keys: np.ndarray  # int64 cells, or float64 values for a values grid
     counts: np.ndarray  # int64
     sums: np.ndarray  # float64
+    #: counts per bin of the ``edges`` the histogram was asked for (``None`` without)
+    bin_counts: np.ndarray | None = None
 
 
 class LogAggregates(ABC):
@@ -168,9 +183,23 @@ class LogAggregates(ABC):
 
     @abstractmethod
     def histogram(
-        self, window: LogWindow, column: str, grid: Grid, *, by: Sequence[str] = ()
-    ) -> dict[str, Histogram]:
-        """Group key → counts and sums of the finite values per grid key."""
+        self,
+        window: LogWindow,
+        column: str,
+        grid: Grid,
+        *,
+        by: Sequence[str] = (),
+        limit: int | None = None,
+        edges: Sequence[float] | None = None,
+    ) -> dict[str, Histogram] | None:
+        """Group key → counts and sums of the finite values per grid key, and with
+        ``edges`` the counts per bin ``(−∞, e0), [e0, e1), …, [e_k, +∞)`` from the same pass.
+        ``None`` when a values grid met more than ``limit`` distinct values."""
+
+    @abstractmethod
+    def approx_distinct(self, window: LogWindow, columns: Sequence[str]) -> dict[str, int]:
+        """Column → the engine's estimate of its distinct finite values, in one pass (a
+        sketch on most engines: it only chooses between a values and an asinh grid)."""
 
     @abstractmethod
     def values(

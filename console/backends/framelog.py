@@ -91,9 +91,21 @@ class SamplesAggregates(LogAggregates):
         return self._for(window).categories(self._inner(window), column, by=by, limit=limit)
 
     def histogram(
-        self, window: LogWindow, column: str, grid: Grid, *, by: Sequence[str] = ()
-    ) -> dict[str, Histogram]:
-        return self._for(window).histogram(self._inner(window), column, grid, by=by)
+        self,
+        window: LogWindow,
+        column: str,
+        grid: Grid,
+        *,
+        by: Sequence[str] = (),
+        limit: int | None = None,
+        edges: Sequence[float] | None = None,
+    ) -> dict[str, Histogram] | None:
+        return self._for(window).histogram(
+            self._inner(window), column, grid, by=by, limit=limit, edges=edges
+        )
+
+    def approx_distinct(self, window: LogWindow, columns: Sequence[str]) -> dict[str, int]:
+        return self._for(window).approx_distinct(self._inner(window), columns)
 
     def values(
         self, window: LogWindow, column: str, *, by: Sequence[str] = (), limit: int = EXACT_LIMIT

@@ -15,22 +15,22 @@ from typing import Any
 
 import numpy as np
 
-from console.backends.aggregates import ColumnType, Grid
+from console.backends.aggregates import ColumnType, Grid, Histogram
 from console.diagnostics.errors import EmptyInput
 from console.diagnostics.profile import CategoricalColumn
 from console.diagnostics.results import finite
 
-PROFILE_FORMAT = 1
+PROFILE_FORMAT = 2  # 2: asinh/values grids (1 had quantile-placed cells)
 OTHER = "__other__"
 
 
 # ---- profiles -------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class NumericProfile:
-    """A numeric column of a reference window: counts, moments, PSI bins and the grid
-    histogram (``hist`` is dense: index ``2·cell + (value on the cell's coarse edge)``).
-    ``sorted_values`` is kept in memory when the window was small enough to read (the exact
-    KS/Wasserstein path); it is never stored."""
+    """A numeric column of a reference window: counts, moments, PSI bins and its grid
+    histogram (``grid`` and ``hist``; ``None`` without finite values). ``sorted_values``
+    is kept in memory when the window was small enough to read (the exact KS/Wasserstein
+    path); it is never stored."""
 
     name: str
     dtype: str
@@ -45,8 +45,7 @@ class NumericProfile:
     interior_edges: np.ndarray
     counts: np.ndarray
     grid: Grid | None
-    hist: np.ndarray
-    sums: np.ndarray
+    hist: Histogram | None
     median: float | None = None
     sorted_values: np.ndarray | None = None
 
@@ -56,7 +55,7 @@ class NumericProfile:
         return (self.rows, self.nulls, self.infinite, self.valid)
 
     def to_dict(self) -> dict[str, Any]:
-        nz = np.flatnonzero(self.hist)
+        hist = self.hist
         return {
             "kind": "numeric",
             "dtype": self.dtype,
@@ -72,21 +71,26 @@ class NumericProfile:
             "edges": [float(e) for e in self.interior_edges],
             "counts": [int(c) for c in self.counts],
             "grid": self.grid.to_dict() if self.grid else None,
-            "hist": {
-                "keys": nz.tolist(),
-                "counts": self.hist[nz].tolist(),
-                "sums": self.sums[nz].tolist(),
+            "hist": None
+            if hist is None
+            else {
+                "keys": hist.keys.tolist(),
+                "counts": hist.counts.tolist(),
+                "sums": hist.sums.tolist(),
             },
         }
 
     @classmethod
     def from_dict(cls, name: str, d: Mapping[str, Any]) -> NumericProfile:
         grid = Grid.from_dict(d["grid"]) if d.get("grid") else None
-        size = 2 * grid.cells if grid else 0
-        hist, sums = np.zeros(size, dtype=np.int64), np.zeros(size)
-        keys = np.asarray(d["hist"]["keys"], dtype=np.int64)
-        hist[keys] = d["hist"]["counts"]
-        sums[keys] = d["hist"]["sums"]
+        hist = None
+        if grid is not None and d.get("hist"):
+            dtype = np.float64 if grid.kind == "values" else np.int64
+            hist = Histogram(
+                np.asarray(d["hist"]["keys"], dtype=dtype),
+                np.asarray(d["hist"]["counts"], dtype=np.int64),
+                np.asarray(d["hist"]["sums"], dtype=np.float64),
+            )
         return cls(
             name,
             d["dtype"],
@@ -102,7 +106,6 @@ class NumericProfile:
             np.asarray(d["counts"], dtype=np.int64),
             grid,
             hist,
-            sums,
             d.get("median"),
         )
 

@@ -53,16 +53,15 @@ from console.diagnostics.drift import (
 )
 from console.diagnostics.errors import ColumnNotFound, EmptyInput
 from console.diagnostics.grid import (
+    DISTINCT_LIMIT,
     GridDistance,
-    dense,
-    dense_from_values,
+    choose_grid,
     exact_quantile_edges,
-    extend_grid,
     grid_distance,
-    grid_from_points,
     grid_median,
-    grid_probabilities,
-    regrid,
+    histogram_of,
+    histogram_or_none,
+    to_grid,
 )
 from console.diagnostics.logprofile import (
     OTHER,
@@ -107,8 +106,11 @@ def _numeric_from_values(
     if values.size == 0:
         return _empty_numeric(s, dtype)
     edges = quantile_edges(values, bins)
-    grid = grid_from_points(quantile_sorted(values, grid_probabilities()))
-    hist, sums = dense_from_values(values, grid)
+    distinct = int(np.count_nonzero(np.diff(values))) + 1
+    q1, q2, q3 = quantile_sorted(values, np.array([0.25, 0.5, 0.75])).tolist()
+    grid = choose_grid(
+        float(values[0]), float(values[-1]), center=q2, scale=(q3 - q1) / 2, distinct=distinct
+    )
     return NumericProfile(
         s.name,
         dtype,
@@ -123,8 +125,7 @@ def _numeric_from_values(
         edges,
         bin_counts(values, edges),
         grid,
-        hist,
-        sums,
+        histogram_of(values, grid),
         median=float(values[(values.shape[0] - 1) // 2]),
         sorted_values=values,
     )
@@ -145,26 +146,27 @@ def _empty_numeric(s: ColumnSummary, dtype: str) -> NumericProfile:
         np.empty(0),
         np.zeros(1, dtype=np.int64),
         None,
-        np.zeros(0, dtype=np.int64),
-        np.zeros(0),
+        None,
     )
 
 
 def _numeric_by_grid(
-    agg: LogAggregates,
-    window: LogWindow,
-    s: ColumnSummary,
-    dtype: str,
-    bins: int,
-    points: Sequence[float] | None = None,
+    agg: LogAggregates, window: LogWindow, s: ColumnSummary, dtype: str, bins: int
 ) -> NumericProfile:
-    """A numeric reference too large to read: a grid on the engine's quantiles (``points``
-    when already asked for), its histogram, then exact PSI edges and their bin counts by
-    refinement — two passes over the column."""
-    if points is None:
-        points = agg.approx_quantiles(window, [s.name], grid_probabilities().tolist())[s.name]
-    grid = grid_from_points([*points, s.minimum, s.maximum])
-    hist, sums = dense(agg.histogram(window, s.name, grid)[ALL], grid)
+    """A numeric reference too large to read: its histogram on an asinh grid around its
+    mean (scaled by its standard deviation) — or, when that shows few distinct values, on
+    a values grid — then exact PSI edges and their bin counts by refinement: two passes
+    over the column."""
+    assert s.minimum is not None and s.maximum is not None
+    std = float(np.sqrt(s.variance)) if s.variance else None
+    grid = choose_grid(s.minimum, s.maximum, center=s.mean, scale=std)
+    hist = histogram_or_none(agg, window, s.name, grid)
+    assert hist is not None
+    if hist.keys.shape[0] <= DISTINCT_LIMIT:  # few cells used: maybe few values
+        values_grid = choose_grid(s.minimum, s.maximum, distinct=0)
+        exact = histogram_or_none(agg, window, s.name, values_grid)
+        if exact is not None and exact.keys.shape[0] <= DISTINCT_LIMIT:
+            grid, hist = values_grid, exact
     edges, counts, _ = exact_quantile_edges(agg, window, s.name, grid, hist, bins)
     return NumericProfile(
         s.name,
@@ -181,7 +183,6 @@ def _numeric_by_grid(
         counts,
         grid,
         hist,
-        sums,
         median=grid_median(grid, hist),
     )
 
@@ -245,18 +246,6 @@ def fit_log_profile(
         for key, per in summary.items():
             rows_by[key] = next(iter(per.values())).rows if per else 0
             out_by.setdefault(key, {})
-        # one pass for the grid quantiles of every column too large to read
-        big = [
-            n
-            for n in columns
-            if schema[n].numeric
-            and n not in forced
-            and mode == ALL
-            and summary.get(ALL, {}).get(n) is not None
-            and summary[ALL][n].valid > EXACT_LIMIT
-        ]
-        probs = grid_probabilities().tolist()
-        points = agg.approx_quantiles(window, big, probs) if big else {}
         for name in columns:
             col = schema[name]
             if col.numeric and name not in forced:
@@ -275,9 +264,7 @@ def fit_log_profile(
                     elif s.valid == 0:
                         out_by[key][name] = _empty_numeric(s, col.dtype)
                     elif key == ALL:
-                        out_by[key][name] = _numeric_by_grid(
-                            agg, window, s, col.dtype, bins, points.get(name)
-                        )
+                        out_by[key][name] = _numeric_by_grid(agg, window, s, col.dtype, bins)
                     else:
                         seg_window = _segment_window(window, segment_by, key)
                         out_by[key][name] = _numeric_by_grid(agg, seg_window, s, col.dtype, bins)
@@ -345,7 +332,7 @@ def _compare_numeric(
     ref: NumericProfile,
     cur: ColumnSummary,
     cur_values: np.ndarray | None,
-    cur_hist: tuple[np.ndarray, np.ndarray] | None,
+    cur_hist: Histogram | None,
     grid: Grid | None,
     thr: DriftThresholds,
 ) -> FeatureDrift:
@@ -370,11 +357,11 @@ def _compare_numeric(
         )
         reasons.append(f"no non-null values in {which}: distribution statistics not computed")
     else:
-        cur_counts = np.diff(
-            np.concatenate(([0], np.asarray(cur.below, dtype=np.int64), [cur.valid]))
-        )
-        assert grid is not None and cur_hist is not None and ref.grid is not None
-        ref_hist = regrid(ref.hist, ref.sums, ref.grid, grid)
+        assert cur_hist is not None and cur_hist.bin_counts is not None
+        cur_counts = cur_hist.bin_counts
+        assert grid is not None and cur_hist is not None
+        assert ref.hist is not None and ref.grid is not None
+        ref_hist = ref.hist if grid == ref.grid else to_grid(ref.hist, ref.grid, grid)
         dist = grid_distance(grid, ref_hist, cur_hist)
         pvalue = ks_pvalue_asymp(dist.ks, ref.valid, cur.valid)
         stats = {
@@ -391,7 +378,7 @@ def _compare_numeric(
             "reference_mean": ref.mean,
             "current_mean": cur.mean,
             "reference_median": ref.median,
-            "current_median": grid_median(grid, cur_hist[0]),
+            "current_median": grid_median(grid, cur_hist),
             "ks_error_bound": dist.ks_bound,
             "wasserstein_error_bound": dist.wasserstein_bound,
             "approximate": ["ks_statistic", "ks_pvalue", "wasserstein", "current_median"],
@@ -441,7 +428,8 @@ def compare_window(
     missing = [n for n in names if n not in schema]
     present = [n for n in names if n in schema]
     edges = _numeric_edges(profile, present, schema)
-    summary = agg.summarize(window, present, edges=edges).get(ALL, {})
+    # PSI counts come with the histograms (grid path) or from the values (exact path)
+    summary = agg.summarize(window, present).get(ALL, {})
     rows = next(iter(summary.values())).rows if summary else _count(agg, window)
     if rows == 0:
         raise EmptyInput(
@@ -502,14 +490,15 @@ def _numeric_against(
             got = agg.values(window, ref.name, by=by)
             values = got.get(key, np.empty(0)) if got is not None else None
         if values is None:
-            assert ref.grid is not None
-            grid = extend_grid(ref.grid, cur.minimum, cur.maximum)
-            hist = dense(agg.histogram(window, ref.name, grid, by=by).get(key, _no_hist()), grid)
+            assert ref.grid is not None and cur.minimum is not None and cur.maximum is not None
+            # the reference's grid reaches any value (its cells go on past its range)
+            grid = ref.grid
+            hist = histogram_or_none(agg, window, ref.name, grid, by=by, key=key, edges=edges)
+            if hist is None:  # a values grid, and the current window has many more values
+                assert ref.minimum is not None and ref.maximum is not None
+                grid = choose_grid(min(ref.minimum, cur.minimum), max(ref.maximum, cur.maximum))
+                hist = histogram_or_none(agg, window, ref.name, grid, by=by, key=key, edges=edges)
     return _compare_numeric(ref, cur, values, hist, grid, thr)
-
-
-def _no_hist() -> Histogram:
-    return Histogram(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
 def _count(agg: LogAggregates, window: LogWindow) -> int:
@@ -653,7 +642,7 @@ def segment_drift_between(
         seg_window = _segment_window(cur_window, by, key)
         edges = _numeric_edges(seg_ref, names, schema)
         edges_all.update(edges)
-        per = cur_agg.summarize(seg_window, names, edges=edges).get(ALL, {})
+        per = cur_agg.summarize(seg_window, names).get(ALL, {})
         features = []
         for name in names:
             ref = seg_ref.columns[name]
@@ -828,18 +817,17 @@ def two_sample_ks(
     sb = b_agg.summarize(b_win, [b_col])[ALL][b_col]
     if sa.valid == 0 or sb.valid == 0:
         return None
-    probs = grid_probabilities().tolist()
-    points = [
-        *a_agg.approx_quantiles(a_win, [a_col], probs)[a_col],
-        *b_agg.approx_quantiles(b_win, [b_col], probs)[b_col],
-        sa.minimum,
-        sa.maximum,
-        sb.minimum,
-        sb.maximum,
-    ]
-    grid = grid_from_points(points)
-    ha = dense(a_agg.histogram(a_win, a_col, grid)[ALL], grid)
-    hb = dense(b_agg.histogram(b_win, b_col, grid)[ALL], grid)
+    assert sa.minimum is not None and sa.maximum is not None
+    assert sb.minimum is not None and sb.maximum is not None
+    grid = choose_grid(
+        min(sa.minimum, sb.minimum),
+        max(sa.maximum, sb.maximum),
+        center=sa.mean,
+        scale=float(np.sqrt(sa.variance)) if sa.variance else None,
+    )
+    ha = histogram_or_none(a_agg, a_win, a_col, grid)
+    hb = histogram_or_none(b_agg, b_win, b_col, grid)
+    assert ha is not None and hb is not None
     return grid_distance(grid, ha, hb).ks
 
 

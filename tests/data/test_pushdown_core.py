@@ -12,7 +12,7 @@ from scipy import stats
 import console.diagnostics.pushdown as pushdown
 from console.backends.aggregates import ALL, LogWindow
 from console.diagnostics import drift_report
-from console.diagnostics.grid import dense_from_values, grid_distance, grid_from_points
+from console.diagnostics.grid import choose_grid, grid_distance, histogram_of
 from console.diagnostics.io import file_aggregates
 from console.diagnostics.logprofile import LogProfile
 from console.diagnostics.pushdown import compare_window, drift_between, fit_log_profile
@@ -86,12 +86,30 @@ def test_large_windows_stay_inside_the_stated_bound(files, monkeypatch):
 def test_grid_distance_brackets_scipy():
     rng = np.random.default_rng(11)
     a, b = np.sort(rng.gamma(2.0, 2.0, 5000)), np.sort(rng.gamma(2.2, 2.0, 3000))
-    grid = grid_from_points([*np.quantile(a, np.linspace(0, 1, 33)), b.min(), b.max()])
-    d = grid_distance(grid, dense_from_values(a, grid), dense_from_values(b, grid))
+    q1, q2, q3 = np.quantile(a, [0.25, 0.5, 0.75]).tolist()
+    grid = choose_grid(min(a[0], b[0]), max(a[-1], b[-1]), center=q2, scale=(q3 - q1) / 2)
+    assert grid.kind == "linear"  # no long tail: equal cells
+    d = grid_distance(grid, histogram_of(a, grid), histogram_of(b, grid))
     ks = stats.ks_2samp(a, b).statistic
     w = stats.wasserstein_distance(a, b)
-    assert abs(d.ks - ks) <= d.ks_bound + 1e-12 and d.ks_bound > 0
+    assert abs(d.ks - ks) <= d.ks_bound + 1e-12 and 0 < d.ks_bound < 2e-3
     assert abs(d.wasserstein - w) <= d.wasserstein_bound + 1e-9
+    # a long tail: asinh cells keep the bound small where equal cells would not
+    a, b = np.sort(rng.pareto(1.5, 5000)), np.sort(rng.pareto(1.3, 3000))
+    q1, q2, q3 = np.quantile(a, [0.25, 0.5, 0.75]).tolist()
+    grid = choose_grid(min(a[0], b[0]), max(a[-1], b[-1]), center=q2, scale=(q3 - q1) / 2)
+    assert grid.kind == "asinh"
+    d = grid_distance(grid, histogram_of(a, grid), histogram_of(b, grid))
+    assert abs(d.ks - stats.ks_2samp(a, b).statistic) <= d.ks_bound + 1e-12
+    assert d.ks_bound < 2e-3
+    w = stats.wasserstein_distance(a, b)
+    assert abs(d.wasserstein - w) <= d.wasserstein_bound + 1e-9
+    # few distinct values: a values grid, and the distances are exact
+    x, y = rng.integers(0, 9, 4000).astype(float), rng.integers(1, 10, 3000).astype(float)
+    grid = choose_grid(0.0, 9.0, distinct=10)
+    exact = grid_distance(grid, histogram_of(x, grid), histogram_of(y, grid))
+    assert exact.ks_bound == 0 and exact.ks == pytest.approx(stats.ks_2samp(x, y).statistic)
+    assert exact.wasserstein == pytest.approx(stats.wasserstein_distance(x, y), rel=1e-12)
 
 
 def test_a_profile_round_trips_and_compares_like_the_files(files):
