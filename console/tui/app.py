@@ -32,8 +32,10 @@ class RegistryCommands(Provider):
         scope = target.scope if isinstance(target, RegistryScreen) else "app"
         seen: set[tuple[str, str]] = set()
         for cmd in app.commands_for(scope) + (app.commands_for("app") if scope != "app" else []):
-            if (cmd.action, cmd.description) in seen:
-                continue  # one entry per command, under its first key
+            if (cmd.action, cmd.description) in seen or cmd.id.startswith("answer_"):
+                # one entry per command, under its first key; a decision's options are
+                # answered with their numbers on the step, not from a list of nine
+                continue
             seen.add((cmd.action, cmd.description))
             score = matcher.match(f"{cmd.description} ({key_label(cmd.key)})")
             if score > 0:
