@@ -10,14 +10,16 @@ the counts into the same statistics the in-memory path computes from frames:
   values, else refined from the grid histogram (the few cells that hold the wanted ranks
   are read back and sorted) — **exact** at any size;
 * KS and Wasserstein: **exact** (bit for bit the in-memory numbers) when both sides hold at
-  most ``EXACT_LIMIT`` finite values and the values are at hand; otherwise from counts and
-  sums on a shared fine grid (:class:`Grid`, about 2,000 cells placed on the reference's
-  quantiles). Then the empirical CDFs are known exactly at every cell edge, and inside a
-  cell each lies between its values at the two ends, which bounds the answer: the
-  statistic reported is the middle of ``[low, high]`` and ``evidence.ks_error_bound`` /
+  most ``EXACT_LIMIT`` finite values and the values are at hand; **exact** at any size for
+  a column with at most 4,096 distinct values (a ``values`` grid: one cell per value);
+  otherwise from counts and sums on the reference's grid (:mod:`console.diagnostics.grid`:
+  8,192 equal cells across its range, on a linear scale or, for a long tail, on an asinh
+  scale). Then the empirical CDFs are known exactly at every cell edge, and inside a cell
+  each lies between its values at the two ends, which bounds the answer: the statistic
+  reported is the middle of ``[low, high]`` and ``evidence.ks_error_bound`` /
   ``evidence.wasserstein_error_bound`` is half that interval — a guaranteed bound, not an
   estimate: ``|KS − KS_exact| ≤ ks_error_bound``, at most the largest share of either
-  sample inside one open cell (≈ 1/2,048 on continuous data), and ``|W − W_exact| ≤
+  sample inside one cell (≈ 1e-4–1e-3 on continuous data), and ``|W − W_exact| ≤
   wasserstein_error_bound``, zero on every cell where the two CDFs do not cross (there the
   integral is exact from the cell's count and sum).
 
