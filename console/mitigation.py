@@ -256,7 +256,9 @@ def execute(
     )
     moved = {"from": plan.pointer_before, "to": plan.pointer_after}
     if plan.noop:
-        rec.event("noop", plan.noop_reason, further=plan.further, **moved)
+        # ``command``: what asks for exactly this; run as an unfinished action's finish or
+        # undo, its no-op settles that action (``console.actions.pending``)
+        rec.event("noop", plan.noop_reason, further=plan.further, command=plan.finish, **moved)
         res.message = plan.noop_reason
         return res
     if plan.blocked:
@@ -304,7 +306,9 @@ def _execute_locked(
         # most often): if the same request is now a no-op, that is the answer
         again = replan(ws, plan, timeout=timeout)
         if again is not None and again.noop:
-            rec.event("noop", again.noop_reason, further=again.further, **moved)
+            rec.event(
+                "noop", again.noop_reason, further=again.further, command=again.finish, **moved
+            )
             res.plan, res.message = again, again.noop_reason
             return res
         why = (

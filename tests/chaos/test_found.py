@@ -1,0 +1,93 @@
+"""Bugs the chaos suite found, each kept as a fast, deterministic example: an action
+interrupted at the point that showed the bug (a backend call that raises KeyboardInterrupt,
+as Ctrl+C does in the middle of it), then the commands `audit pending` prints, run through
+the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import console.actions.killswitch
+import console.actions.rollback
+import console.actions.rollout
+import console.actions.traffic
+from console.actions.calls import call as real_call
+
+ACTION_MODULES = (
+    console.actions.rollback,
+    console.actions.killswitch,
+    console.actions.traffic,
+    console.actions.rollout,
+)
+
+
+def interrupt_at(m: pytest.MonkeyPatch, what: str) -> None:
+    """Ctrl+C while the action waits for the backend call ``what`` (e.g.
+    ``traffic.set_routes``), before the call is made."""
+
+    def call(fn, *args, what: str = "", **kw):
+        if what == interrupted:
+            raise KeyboardInterrupt
+        return real_call(fn, *args, what=what, **kw)
+
+    interrupted = what
+    for module in ACTION_MODULES:
+        m.setattr(module, "call", call)
+
+
+def pending(rollbook) -> dict:
+    code, out, err = rollbook("audit", "pending", "--json")
+    assert code in (0, 6), (out, err)
+    body = json.loads(out)
+    assert (code == 6) == bool(body["pending"] or body["splits"])
+    return body
+
+
+def run_chain(rollbook, line: str) -> None:
+    for part in line.split("&&"):
+        argv = part.split()[1:]  # without "rollbook"
+        code, out, err = rollbook(*argv, "--json")
+        assert code == 0, (argv, out, err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "what", "which"),
+    [
+        (("rollback", "credit-score", "--yes"), "traffic.set_routes", "undo"),
+        (("rollback", "credit-score", "--yes"), "registry.set_production", "undo"),
+        (("killswitch", "credit-score", "--yes"), "traffic.set_routes", "undo"),
+        (("traffic", "credit-score", "v5=50", "v4=50", "--yes"), "traffic.set_routes", "undo"),
+        (("pointer", "credit-score", "v4", "--yes"), "registry.set_production", "undo"),
+    ],
+)
+def test_an_undo_with_nothing_left_to_do_settles_the_interrupted_action(
+    rollbook, monkeypatch, argv, what, which
+):
+    """Ctrl+C before the first write: production never moved, so the undo commands are all
+    no-ops. They used to leave the action listed by `audit pending` for ever (a no-op never
+    superseded it); running its own finish or undo command now settles it."""
+    pending(rollbook)  # seeds the world
+    with monkeypatch.context() as m:
+        interrupt_at(m, what)
+        code, out, err = rollbook(*argv)
+    assert code == 6 and "INTERRUPTED" in out, (out, err)
+    [entry] = pending(rollbook)["pending"]
+    assert entry["finish"] and entry["undo"]
+    run_chain(rollbook, entry[which])
+    assert pending(rollbook) == {"pending": [], "splits": []}
+
+
+def test_a_no_op_that_is_not_its_command_does_not_hide_an_unfinished_action(rollbook, monkeypatch):
+    """Only the action's own finish or undo settles it: any other request that finds nothing
+    to do (here a traffic change to the routes it already has) leaves it listed."""
+    pending(rollbook)
+    with monkeypatch.context() as m:
+        interrupt_at(m, "traffic.set_routes")
+        code, *_ = rollbook("rollback", "credit-score", "--yes")
+    assert code == 6
+    [entry] = pending(rollbook)["pending"]
+    code, out, _ = rollbook("traffic", "credit-score", "v5=100.0", "--yes", "--json")
+    assert code == 0 and json.loads(out)["status"] == "noop"
+    assert [p["action_id"] for p in pending(rollbook)["pending"]] == [entry["action_id"]]
