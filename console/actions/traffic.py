@@ -333,6 +333,12 @@ def plan_stage(
         stage_before=current,
         stage_after=stage,
         noop_reason=f"{model} {version} already {stage}" if current == stage else "",
+        # for `audit pending`, should the change be cut short; a label with no way back
+        # (Production → Canary is not a transition) has no undo
+        finish=f"rollbook stage {model} {version} {stage}",
+        undo=f"rollbook stage {model} {version} {current}"
+        if current in ALLOWED_STAGES.get(stage, frozenset())
+        else None,
     )
 
 

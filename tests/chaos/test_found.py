@@ -14,6 +14,7 @@ import console.actions.rollback
 import console.actions.rollout
 import console.actions.traffic
 from console.actions.calls import call as real_call
+from console.workspace import open_workspace
 
 ACTION_MODULES = (
     console.actions.rollback,
@@ -91,3 +92,27 @@ def test_a_no_op_that_is_not_its_command_does_not_hide_an_unfinished_action(roll
     code, out, _ = rollbook("traffic", "credit-score", "v5=100.0", "--yes", "--json")
     assert code == 0 and json.loads(out)["status"] == "noop"
     assert [p["action_id"] for p in pending(rollbook)["pending"]] == [entry["action_id"]]
+
+
+def test_an_interrupted_stage_change_is_listed_with_finish_and_undo_that_work(
+    rollbook, monkeypatch
+):
+    """A stage change killed in its registry step was listed by `audit pending` with no
+    finish and no undo command."""
+    pending(rollbook)
+    for which in ("finish", "undo"):
+        with monkeypatch.context() as m:
+            interrupt_at(m, "registry.transition_stage")
+            code, out, err = rollbook("stage", "fraud", "v22", "Staging")
+        assert code == 6, (out, err)
+        [entry] = pending(rollbook)["pending"]
+        assert entry["finish"] == "rollbook stage fraud v22 Staging"
+        assert entry["undo"] == "rollbook stage fraud v22 Canary"
+        run_chain(rollbook, entry[which])
+        assert pending(rollbook) == {"pending": [], "splits": []}
+        with open_workspace("demo") as ws:
+            stage = ws.backends.registry.version("fraud", "v22").stage
+        assert stage == ("Staging" if which == "finish" else "Canary")
+        if which == "finish":  # back to Canary for the undo round
+            code, out, err = rollbook("stage", "fraud", "v22", "Canary")
+            assert code == 0, (out, err)
