@@ -70,7 +70,9 @@ def action_options(f: Callable) -> Callable:
 @contextlib.contextmanager
 def interrupts() -> Iterator[None]:
     """SIGTERM and SIGHUP (a closed terminal) end an action like Ctrl+C does: recorded as
-    interrupted, with its finish and undo commands (exit 6) — never silently."""
+    interrupted, with its finish and undo commands (exit 6) — never silently. Outside the
+    action's steps (while it is planned or asked about) they end the command as Ctrl+C does
+    there: "Aborted.", exit 1 — not a traceback."""
     from console.mitigation import Interrupted
 
     def stop(signum: int, _frame: Any) -> None:
@@ -83,6 +85,8 @@ def interrupts() -> Iterator[None]:
             old[sig] = signal.signal(sig, stop)
     try:
         yield
+    except Interrupted as exc:
+        raise click.exceptions.Abort(exc.signal_name) from exc
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)

@@ -116,3 +116,25 @@ def test_an_interrupted_stage_change_is_listed_with_finish_and_undo_that_work(
         if which == "finish":  # back to Canary for the undo round
             code, out, err = rollbook("stage", "fraud", "v22", "Canary")
             assert code == 0, (out, err)
+
+
+def test_sigterm_while_the_action_is_planned_ends_like_ctrl_c_not_in_a_traceback(
+    rollbook, monkeypatch
+):
+    """SIGTERM (or SIGHUP) before the action's steps — while it is planned — raised
+    `Interrupted` out of the CLI: a traceback, exit 1. It now ends as Ctrl+C does there:
+    "Aborted.", exit 1, nothing recorded, nothing pending."""
+    from console import mitigation
+
+    pending(rollbook)
+
+    def planning(*_a, **_k):
+        raise mitigation.Interrupted("SIGTERM")
+
+    with monkeypatch.context() as m:
+        m.setattr(mitigation, "plan", planning)
+        code, out, err = rollbook("rollback", "credit-score", "--yes", "--json")
+    assert code == 1
+    assert "Aborted" in err and "Traceback" not in err
+    assert json.loads(out)["error"]["exit_code"] == 1
+    assert pending(rollbook) == {"pending": [], "splits": []}
