@@ -250,7 +250,7 @@ def schema(reference: str, current: str, min_confidence: float, as_json: bool) -
     """
     from console.backends.aggregates import LogWindow
     from console.diagnostics.io import file_aggregates
-    from console.diagnostics.pushdown import schema_between
+    from console.diagnostics.logchecks import schema_between
 
     ref_agg, cur_agg = file_aggregates(reference), file_aggregates(current)
     try:

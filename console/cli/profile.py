@@ -97,8 +97,9 @@ def build(
     """
     from console.backends.aggregates import LogWindow
     from console.diagnostics.io import file_aggregates
+    from console.diagnostics.logchecks import present_columns
     from console.diagnostics.profile_store import TAG, parse_window, save_profile
-    from console.diagnostics.pushdown import fit_log_profile, present_columns
+    from console.diagnostics.pushdown import fit_log_profile
     from console.errors import InvalidInput
     from console.runbooks.context import CORE_COLUMNS
 

@@ -14,7 +14,8 @@ from scipy import stats
 import console.diagnostics.pushdown as pushdown
 from console.backends.aggregates import LogWindow
 from console.backends.plugin import PluginContext
-from console.diagnostics.pushdown import drift_between, null_rates
+from console.diagnostics.logchecks import null_rates
+from console.diagnostics.pushdown import drift_between
 
 T0 = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
 SPLIT = T0 + timedelta(hours=2)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+import console.diagnostics.logchecks as logchecks
 import console.diagnostics.pushdown as pushdown
 from console.backends.aggregates import ALL, LogWindow
 from console.diagnostics import drift_report
@@ -131,7 +132,7 @@ def test_rows_and_null_rates(files):
     ref, _, rp, _ = files
     agg = file_aggregates(rp)
     assert agg.rows(LogWindow()) == {ALL: len(ref)}
-    rates = pushdown.null_rates(agg, LogWindow(), ["skewed", "nope"])
+    rates = logchecks.null_rates(agg, LogWindow(), ["skewed", "nope"])
     assert rates == {"skewed": pytest.approx(ref["skewed"].isna().mean()), "nope": None}
 
 
@@ -156,7 +157,7 @@ def test_samples_fallback_answers_like_an_engine(files):
         assert g.psi == f.psi and g.ks_statistic == f.ks_statistic
         assert g.null_rate_current == f.null_rate_current
     assert "gone" in {c.name for c in agg.columns(cur_window)}  # typed as an empty number
-    assert pushdown.null_rates(agg, cur_window, ["gone"]) == {"gone": 1.0}
+    assert logchecks.null_rates(agg, cur_window, ["gone"]) == {"gone": 1.0}
 
 
 def test_folders_and_globs_of_parquet(tmp_path):

@@ -103,7 +103,7 @@ def log_windows(
 ) -> LogWindows:
     """Reference and current windows of the prediction log, checked to hold rows."""
     from console.diagnostics.errors import EmptyInput
-    from console.diagnostics.pushdown import row_count
+    from console.diagnostics.logchecks import row_count
 
     r0, r1 = ctx.reference_window(float(params.get("reference_hours", 6.0)))
     c0, c1 = ctx.current_window(float(params.get("current_hours", current_hours)))
@@ -137,7 +137,7 @@ def schema_diff(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
     """Columns missing, added or retyped between the reference and current windows, with
     rename suggestions (a missing expected column plus a new, similar one). A column that
     is (almost) entirely null in a window counts as absent from it."""
-    from console.diagnostics.pushdown import schema_between
+    from console.diagnostics.logchecks import schema_between
 
     w = log_windows(ctx, params)
     diff = schema_between(
@@ -189,7 +189,7 @@ def log_null_rates(ctx: StepContext, features: list[str], threshold: float) -> l
     """The ``null_rate`` check's rows from the prediction log (for a metrics backend that
     exports no ``null_rate:<feature>``): the current hour against the hour before the
     onset, worst first. Features default to the log's configured ones, else every input."""
-    from console.diagnostics.pushdown import null_rates, present_columns
+    from console.diagnostics.logchecks import null_rates, present_columns
 
     agg, _ = log_aggregates(ctx)
     ref = LogWindow(*ctx.reference_window(1.0))
@@ -220,7 +220,7 @@ def log_features(ctx: StepContext, params: dict[str, Any], w: LogWindows) -> lis
     """The features to compare: ``params.columns``, else the registry's lineage, else the
     log's configured features, else every input column — those the reference window has
     (with values), in that order."""
-    from console.diagnostics.pushdown import present_columns
+    from console.diagnostics.logchecks import present_columns
 
     present, _ = present_columns(
         w.agg, w.reference, skip=CORE_COLUMNS, absent_share=ABSENT_NULL_SHARE
@@ -333,7 +333,7 @@ def drift(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
 def data_quality(ctx: StepContext, params: dict[str, Any]) -> CheckOutcome:
     """Null rates and values outside the reference window's observed range, per feature —
     what a feed sending values in the wrong unit looks like before drift shows it."""
-    from console.diagnostics.pushdown import quality_between
+    from console.diagnostics.logchecks import quality_between
 
     w = log_windows(ctx, params)
     where = w.where
