@@ -2,10 +2,12 @@
 
 A ``Watcher`` waits for the store to change: PostgreSQL LISTENs on ``rollbook_events`` (the
 payload is only the chain and position; notifications sent while disconnected are lost, so a
-follower catches up by position on every (re)connect); SQLite is polled cheaply (``PRAGMA
-data_version`` changes when another connection commits). ``follow`` prints an incident's
-events as they arrive, keeps going through a dropped connection (saying so, with the time
-of the last event) and catches up when it is back.
+follower catches up by position on every (re)connect); SQLite is polled cheaply (the last
+event's ``seq``, an index lookup, every ``POLL_S``). Only *events* wake a watcher: presence
+heartbeats (written by every open console) do not, or two consoles would wake each other
+for ever. ``follow`` prints an incident's events as they arrive, keeps going through a
+dropped connection (saying so, with the time of the last event) and catches up when it is
+back; ``watch`` is the console's loop (a callback per change, the same reconnecting).
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ class Watcher:
         self._version: int | None = None
         if store.backend == "postgres":
             self._connect()
+        else:
+            # where the store stands now, before the caller's catch-up read: an event
+            # committed between the two is a change, not the starting point
+            self._version = store.last_seq()
 
     def _connect(self) -> None:
         import psycopg
@@ -51,8 +57,7 @@ class Watcher:
     def _changed_sqlite(self, timeout: float) -> bool:
         end = time.monotonic() + timeout
         while True:
-            row = self.store._fetchone("PRAGMA data_version")
-            version = int(row[0]) if row else 0
+            version = self.store.last_seq()
             if self._version is None:
                 self._version = version
             elif version != self._version:
@@ -144,6 +149,51 @@ def follow(
         if thing is not None:
             thing.close()
     return state
+
+
+def watch(
+    store_factory: Callable[[], Store],
+    *,
+    on_change: Callable[[], None],
+    on_status: Callable[[str | None], None],
+    stop: Callable[[], bool],
+    every: float = 1.0,
+    retry_s: float = 1.0,
+) -> None:
+    """Call ``on_change()`` each time another writer's event lands in the store, until
+    ``stop()`` (checked at least every ``every`` seconds). A lost store is reported through
+    ``on_status(message)`` once, retried every ``retry_s``, and ``on_status(None)`` then
+    ``on_change()`` when it is back (anything may have been missed)."""
+    store: Store | None = None
+    watcher: Watcher | None = None
+    lost = False
+    while not stop():
+        try:
+            if store is None:
+                store = store_factory()
+                watcher = Watcher(store)
+                if lost:
+                    lost = False
+                    on_status(None)
+                    on_change()
+            assert watcher is not None
+            if watcher.changed(every):
+                on_change()
+        except Exception as exc:  # noqa: BLE001 - a lost feed is reported and retried
+            if not lost:
+                why = exc.message if isinstance(exc, RollbookError) else str(exc)
+                on_status(f"the store's change feed: {why or type(exc).__name__}")
+            lost = True
+            for thing in (watcher, store):
+                if thing is not None:
+                    with contextlib.suppress(Exception):  # it is broken already
+                        thing.close()
+            store, watcher = None, None
+            time.sleep(retry_s)
+    for thing in (watcher, store):
+        if thing is not None:
+            with contextlib.suppress(Exception):
+                thing.close()
 
 
 def changes(store: Store, *, every: float = 1.0) -> Iterator[bool]:

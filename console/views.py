@@ -148,6 +148,9 @@ class IncidentView:
     #: alert names still firing for the model once the incident is resolved (the screen
     #: offers to open their incident); empty while the incident is open
     alerts_firing: list[str] = field(default_factory=list)
+    commander: str | None = None  # the incident's commander, as assigned on the timeline
+    #: who else has the incident open now (presence), not the acting person
+    viewers: list[str] = field(default_factory=list)
 
 
 def incident_cost(ws: Workspace, inc: Incident, now: datetime) -> float | None:
@@ -163,8 +166,14 @@ def incident_model(ws: Workspace, incident_id: str) -> str:
     return ws.store.get(incident_id).model
 
 
-def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200) -> IncidentView:
+def incident_view(
+    ws: Workspace, incident_id: str, *, timeline_limit: int = 200, here: bool = False
+) -> IncidentView:
+    """Everything the incident screen shows. With ``here`` the acting person is marked as
+    viewing the incident (a console that has it open; presence expires on its own).
+    Delivery bookkeeping (``notify.*`` events) is not part of the shown timeline."""
     from console.recovery import observe
+    from console.team import PRESENCE_TTL, roles
 
     # observing first: a recovery seen now is recorded (mitigated, cost clock stopped) before
     # the record is read for the screen
@@ -175,6 +184,10 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200)
     inc = ws.store.get(incident_id)
     now = ws.now()
     events, total = ws.store.tail(inc.id, timeline_limit)
+    events = [e for e in events if not e.kind.startswith("notify.")]
+    if here:
+        ws.store.heartbeat(inc.id, ws.actor, now)
+    viewers = [p for p, _ in ws.store.viewers(inc.id, now - PRESENCE_TTL) if p != ws.actor]
     steps: list[StepView] = []
     if inc.runbook:
         from console.runbooks.engine import Engine
@@ -238,6 +251,8 @@ def incident_view(ws: Workspace, incident_id: str, *, timeline_limit: int = 200)
         active_killswitches(ws).get(inc.model),
         recovery,
         firing,
+        roles(inc).get("commander"),
+        viewers,
     )
 
 

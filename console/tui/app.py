@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -64,6 +65,7 @@ class RollbookApp(App):
         refresh_seconds: float = 2.0,
         clock: Clock | None = None,
         prepare: Callable[[Workspace], str | None] | None = None,
+        live: bool = True,
     ) -> None:
         from console.keymap import validate
 
@@ -96,6 +98,7 @@ class RollbookApp(App):
         self.refresh_seconds = refresh_seconds
         self.clock = clock
         self.prepare = prepare  # slow setup (seeding the demo) run after the first frame
+        self.live = live  # another person's event refreshes the screen within a second
 
     def commands_for(self, scope: str) -> list[Command]:
         return for_scope(self.commands, scope)
@@ -129,8 +132,11 @@ class RollbookApp(App):
             # paint first: the slow setup (importing and seeding the simulated world) starts
             # once the first frame is on screen, not while Textual is drawing it
             self.call_after_refresh(self.run_prepare)
-        elif self.start_incident:
-            self.open_incident(self.start_incident)
+        else:
+            if self.start_incident:
+                self.open_incident(self.start_incident)
+            if self.live:
+                self.watch_store()
 
     @property
     def preparing(self) -> bool:
@@ -154,6 +160,8 @@ class RollbookApp(App):
             self.notify(str(exc), severity="error", timeout=15)
             return
         self.prepared = True
+        if self.live:
+            self.watch_store()
         home = self.screen
         if incident:
             self.open_incident(incident)
@@ -161,6 +169,49 @@ class RollbookApp(App):
             # the fleet underneath loads once the incident has had its turn, so that going
             # back shows it filled
             home.set_timer(1.0 if incident else 0.0, home.refresh_data)
+
+    @work(thread=True, exclusive=True, group="live")
+    def watch_store(self) -> None:
+        """Live: when another console (or `rollbook`, or `rollbook serve`) writes an event,
+        the visible screen refreshes now instead of at its next tick (``console.live``:
+        LISTEN/NOTIFY on PostgreSQL, a cheap poll on SQLite)."""
+        from textual.worker import get_current_worker
+
+        from console.errors import RollbookError
+        from console.live import watch
+        from console.store import open_store
+
+        worker = get_current_worker()
+        try:
+            config = self.bridge.workspace().config
+        except RollbookError:
+            return  # the screens say why the workspace does not open
+
+        def post(fn: Callable[..., None], *args: object) -> None:
+            if not worker.is_cancelled:
+                with contextlib.suppress(RuntimeError):  # the app is closing
+                    self.call_from_thread(fn, *args)
+
+        watch(
+            lambda: open_store(config),
+            on_change=lambda: post(self.store_changed),
+            on_status=lambda message: post(self.store_status, message),
+            stop=lambda: worker.is_cancelled,
+            every=0.5,
+        )
+
+    def store_changed(self) -> None:
+        from console.tui.screens.base import RegistryScreen
+
+        screen = self.screen
+        if isinstance(screen, RegistryScreen) and not self.paused and not self.preparing:
+            screen.refresh_data()
+
+    def store_status(self, message: str | None) -> None:
+        from console.tui.screens.base import RegistryScreen
+
+        if message and isinstance(self.screen, RegistryScreen):
+            self.screen.degraded(message)
 
     def open_incident(self, incident_id: str) -> None:
         from console.tui.screens.incident import IncidentScreen

@@ -74,6 +74,44 @@ def test_a_note_reaches_a_follower_within_a_second(open_store_at):
     assert statuses == []
 
 
+def test_the_console_watch_wakes_on_events_not_on_presence(open_store_at):
+    """``watch`` (what the console runs): another writer's event wakes it within a second;
+    presence heartbeats — every open console writes one — do not, or two consoles would
+    wake each other for ever."""
+    from console.live import watch
+
+    writer = open_store_at()
+    inc = writer.create_incident(title="t", model="m", severity="SEV3", env="e", actor="a", at=T0)
+    woken, statuses, stop = [], [], threading.Event()
+    t = threading.Thread(
+        target=watch,
+        args=(open_store_at,),
+        kwargs={
+            "on_change": lambda: woken.append(time.monotonic()),
+            "on_status": statuses.append,
+            "stop": stop.is_set,
+            "every": 0.2,
+        },
+        daemon=True,
+    )
+    t.start()
+    try:
+        time.sleep(0.6)  # the watcher has read where the store stands
+        woken.clear()
+        for _ in range(3):
+            writer.heartbeat(inc.id, "ben", T0)
+            time.sleep(0.3)
+        assert woken == []
+        sent = time.monotonic()
+        writer.append(inc.id, "note", "from ben", actor="ben", at=T0)
+        wait(lambda: len(woken) >= 1)
+        assert woken[0] - sent < 1.0
+    finally:
+        stop.set()
+        t.join(5)
+    assert not t.is_alive() and statuses == []
+
+
 def test_a_follower_survives_a_postgres_restart_and_catches_up():
     from console.store.postgres import PostgresStore
 
@@ -114,3 +152,21 @@ def test_a_follower_survives_a_postgres_restart_and_catches_up():
 def _pg_only_for_restart(request, backend):
     if "restart" in request.node.name and backend != "postgres":
         pytest.skip("the restart is PostgreSQL's")
+
+
+def test_an_event_between_the_watchers_start_and_the_catch_up_read_is_a_change(open_store_at):
+    """The watcher takes its starting point when it is made, before the follower's catch-up
+    read: an event committed in between wakes it at once, not after the timeout."""
+    from console.live import Watcher
+
+    writer, reader = open_store_at(), open_store_at()
+    inc = writer.create_incident(title="t", model="m", severity="SEV3", env="e", actor="a", at=T0)
+    watcher = Watcher(reader)
+    try:
+        reader.events(inc.id)  # the catch-up read
+        writer.append(inc.id, "note", "in between", actor="ben", at=T0)
+        started = time.monotonic()
+        assert watcher.changed(2.0)
+        assert time.monotonic() - started < 1.0
+    finally:
+        watcher.close()

@@ -19,6 +19,7 @@ def demo(clock):
 def make_app(clock):
     def make(**kw) -> RollbookApp:
         kw.setdefault("refresh_seconds", 3600)  # no timer refresh: tests refresh explicitly
+        kw.setdefault("live", False)  # nor a refresh on store changes (tests/tui/test_live.py)
         return RollbookApp(lambda: open_workspace("demo", clock=clock), **kw)
 
     return make

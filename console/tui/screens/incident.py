@@ -179,7 +179,7 @@ class IncidentScreen(MitigationKeys):
     async def refresh_data(self) -> None:
         try:
             view = await self.rb.bridge.run(
-                incident_view, self.incident_id, key=f"incident:{self.incident_id}"
+                incident_view, self.incident_id, here=True, key=f"incident:{self.incident_id}"
             )
         except RollbookError as exc:
             self.degraded(exc.message)
@@ -208,11 +208,12 @@ class IncidentScreen(MitigationKeys):
         )
         self.query_one("#title", Static).update(
             f"{inc.id} {inc.severity} {inc.model} {status} {inc.phase.upper()} "
-            f"T+{duration(v.elapsed)} cost {rph}{drill}"
+            f"T+{duration(v.elapsed)} cost {rph}{drill}{self.team_text(v, narrow)}"
             if narrow
             else f"{inc.id} · {inc.severity} · {inc.model} · {status} · "
             f"phase {inc.phase.upper()} · "
             f"{duration(v.elapsed)} since detection · cost {rph}{drill}"
+            f"{self.team_text(v, narrow)}"
         )
         self.query_one("#phases-text", Static).update(self.render_phases(v))
         self.query_one("#step-text", Static).update(self.render_step(v))
@@ -233,6 +234,19 @@ class IncidentScreen(MitigationKeys):
         alerting = self.still_alerting_text(v)
         self.set_status(alerting or status)
         self.update_keys()
+
+    def team_text(self, v: IncidentView, narrow: bool) -> str:
+        """Who runs the incident and who else has it open now (presence): "IC ana · with
+        ben, cleo" (the person at this console is not among the viewers)."""
+        others = v.viewers
+        parts = []
+        if v.commander:
+            parts.append(f"IC {v.commander}")
+        if others:
+            shown = others if len(others) <= 2 else [*others[:2], f"+{len(others) - 2}"]
+            parts.append(("+" if narrow else "with ") + ", ".join(shown))
+        sep = " " if narrow else " · "
+        return sep + sep.join(parts) if parts else ""
 
     def still_alerting_text(self, v: IncidentView) -> str:
         """After the incident is resolved, a model whose alerts still fire says so."""
