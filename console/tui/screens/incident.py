@@ -208,12 +208,12 @@ class IncidentScreen(MitigationKeys):
         )
         self.query_one("#title", Static).update(
             f"{inc.id} {inc.severity} {inc.model} {status} {inc.phase.upper()} "
-            f"T+{duration(v.elapsed)} cost {rph}{drill}{self.team_text(v, narrow)}"
+            f"T+{duration(v.elapsed)} cost {rph}{drill}{self.team_text(v)}"
             if narrow
             else f"{inc.id} · {inc.severity} · {inc.model} · {status} · "
             f"phase {inc.phase.upper()} · "
             f"{duration(v.elapsed)} since detection · cost {rph}{drill}"
-            f"{self.team_text(v, narrow)}"
+            f"{self.team_text(v)}"
         )
         self.query_one("#phases-text", Static).update(self.render_phases(v))
         self.query_one("#step-text", Static).update(self.render_step(v))
@@ -235,7 +235,7 @@ class IncidentScreen(MitigationKeys):
         self.set_status(alerting or status)
         self.update_keys()
 
-    def team_text(self, v: IncidentView, narrow: bool) -> str:
+    def team_text(self, v: IncidentView) -> str:
         """Who runs the incident and who else has it open now (presence): "IC ana · with
         ben, cleo" (the person at this console is not among the viewers)."""
         others = v.viewers
@@ -244,9 +244,8 @@ class IncidentScreen(MitigationKeys):
             parts.append(f"IC {v.commander}")
         if others:
             shown = others if len(others) <= 2 else [*others[:2], f"+{len(others) - 2}"]
-            parts.append(("+" if narrow else "with ") + ", ".join(shown))
-        sep = " " if narrow else " · "
-        return sep + sep.join(parts) if parts else ""
+            parts.append("with " + ", ".join(shown))
+        return "".join(" · " + p for p in parts)
 
     def still_alerting_text(self, v: IncidentView) -> str:
         """After the incident is resolved, a model whose alerts still fire says so."""
