@@ -73,6 +73,8 @@ COMMANDS: tuple[Command, ...] = (
             short="ack"),
     Command("drift", "d", "Drift", "drift", ("incident", "model"), rank=40),
     Command("review", "v", "Review", "review", ("incident",), rank=45),
+    Command("stakeholder_update", "s", "Stakeholder update", "stakeholder_update",
+            ("incident",), rank=46, short="update"),
     *(
         Command(f"answer_{n}", str(n), f"Choose option {n}", f"answer({n})", ("incident",),
                 show=False)

@@ -379,6 +379,39 @@ class ReviewView:
     action_items: list[ActionItem]
 
 
+def export_postmortem(ws: Workspace, incident_id: str) -> str:
+    """The review screen's export: the Markdown post-mortem written to the data dir's
+    ``exports/`` (read from the store page by page) and recorded on the timeline
+    (``postmortem.published``), which the environment's channels announce. The path."""
+    from console.enums import EventKind
+    from console.notify.queue import stamp
+    from console.reports.postmortem import render_postmortem
+    from console.store.paging import PagedTimeline
+
+    inc = ws.store.get(incident_id)
+    text = render_postmortem(
+        inc,
+        PagedTimeline(ws.store, inc.id),
+        now=ws.now(),
+        fmt="md",
+        user_dir=ws.config.template_dir,
+        currency=ws.config.currency,
+        revenue_per_hour=ws.env.revenue_per_hour.get(inc.model),
+    )
+    out = ws.config.data_dir / "exports" / f"{inc.id}-postmortem.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    ws.store.append(
+        inc.id,
+        EventKind.POSTMORTEM_PUBLISHED,
+        f"post-mortem written to {out}",
+        actor=ws.actor,
+        at=stamp(ws.store, inc.id, ws.now()),
+        payload={"path": str(out), "format": "md", "link": None},
+    )
+    return str(out)
+
+
 def review_view(ws: Workspace, incident_id: str) -> ReviewView:
     from console.reports.blameless import check_incident
     from console.reports.postmortem import render_postmortem

@@ -40,6 +40,21 @@ class UpdateResult:
     def failed(self) -> bool:
         return any(n.state == "failed" for n in self.deliveries)
 
+    def summary(self) -> str:
+        """One line for a person: where the update went (the console's toast)."""
+        head = f"update recorded on {self.event.incident_id}"
+        if not self.channels:
+            return f"{head}; no channel takes updates" + (" for drills" if self.drill else "")
+        states = []
+        for n in self.deliveries:
+            if n.state == "failed":
+                states.append(f"{n.channel}: FAILED — {n.error}")
+            elif n.state == "sent":
+                states.append(f"{n.channel}: sent")
+            else:
+                states.append(f"{n.channel}: {n.state} (sent by the next rollbook process)")
+        return head + (" · " + " · ".join(states) if states else "")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "event": self.event.to_dict(),

@@ -596,6 +596,32 @@ class IncidentScreen(MitigationKeys):
         await self.rb.bridge.run(add_note, self.incident_id, text)
         self.refresh_data()
 
+    def action_stakeholder_update(self) -> None:
+        from console.tui.screens.note import NoteModal
+
+        def done(text: str | None) -> None:
+            if text:
+                self.update_worker(text)
+
+        self.app.push_screen(
+            NoteModal("Stakeholder update (sent to the incident's channels)"), done
+        )
+
+    @work(group="incident-update")
+    async def update_worker(self, text: str) -> None:
+        from console.notify.updates import post_update
+
+        try:
+            # recorded first, whatever the channels do; the wait for them is bounded
+            result = await self.rb.bridge.run(post_update, self.incident_id, text, wait=3.0)
+        except RollbookError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(
+            result.summary(), severity="error" if result.failed else "information", timeout=8
+        )
+        self.refresh_data()
+
     def action_acknowledge(self) -> None:
         self.ack_worker()
 

@@ -14,27 +14,7 @@ from textual.widgets import DataTable, Markdown, Static
 from console.errors import RollbookError
 from console.tui.keybar import KeyBar
 from console.tui.screens.base import RegistryScreen
-from console.views import ReviewView, review_view
-
-
-def export_postmortem(ws, incident_id: str) -> str:
-    from console.reports.postmortem import render_postmortem
-
-    inc = ws.store.get(incident_id)
-    text = render_postmortem(
-        inc,
-        ws.store.events(inc.id),
-        now=ws.now(),
-        fmt="md",
-        user_dir=ws.config.template_dir,
-        currency=ws.config.currency,
-        revenue_per_hour=ws.env.revenue_per_hour.get(inc.model),
-    )
-    out = ws.config.data_dir / "exports" / f"{inc.id}-postmortem.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    return str(out)
-
+from console.views import ReviewView, export_postmortem, review_view
 
 ITEM_COLUMNS = ("action item", "owner", "due", "type")
 MAX_WHAT = 60  # the "what" column; longer items are cut in the table, whole in the editor
