@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -67,6 +68,16 @@ def generate(folder: Path, rows: int) -> float:
             TO '{folder}' (FORMAT parquet, PER_THREAD_OUTPUT true, ROW_GROUP_SIZE 1000000)"""
     )
     con.close()
+    return time.perf_counter() - t0
+
+
+def generate_in_child(folder: Path, rows: int) -> float:
+    """:func:`generate` in its own process: a child's ru_maxrss starts at its parent's RSS
+    (Linux keeps the high-water mark across fork and exec), so the parent stays small."""
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, __file__, "--generate-only", str(folder), str(rows)], check=True
+    )
     return time.perf_counter() - t0
 
 
@@ -143,6 +154,30 @@ print("profiled")
 }
 
 
+def _tree_rss(root: int) -> int:
+    """RSS (bytes) of ``root`` and all its descendants (Spark's JVM is one)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
 def measure(kind: str, folder: Path, rows: int, python: str = sys.executable) -> dict:
     import tempfile
 
@@ -154,8 +189,19 @@ def measure(kind: str, folder: Path, rows: int, python: str = sys.executable) ->
         proc = subprocess.Popen(
             [python, "-c", CHILD[kind], *args], stdout=out_f, stderr=err_f, env=env, cwd=str(ROOT)
         )
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:  # the whole process tree, every 0.2 s
+            while not done.wait(0.2):
+                peak[0] = max(peak[0], _tree_rss(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
+        done.set()
+        sampler.join()
         out_f.seek(0)
         err_f.seek(0)
         out = out_f.read().decode(errors="replace")
@@ -167,6 +213,7 @@ def measure(kind: str, folder: Path, rows: int, python: str = sys.executable) ->
         "ok": ok,
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "peak_tree_rss_mb": round(peak[0] / 2**20, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "output": out.strip()[-400:] if ok else err.strip()[-800:],
     }
@@ -178,7 +225,17 @@ def whylogs_python() -> str | None:
     if not py.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         got = subprocess.run(
-            [str(py), "-m", "pip", "install", "-q", "whylogs", "numpy<2", "pandas<2.3", "pyarrow"]
+            [
+                str(py),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "whylogs",
+                "numpy<2",
+                "pandas<2.3",
+                "pyarrow<18",
+            ]
         )
         if got.returncode != 0:
             return None
@@ -190,6 +247,9 @@ def load() -> str:
 
 
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--generate-only":
+        generate(Path(sys.argv[2]), int(sys.argv[3]))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000_000)
     ap.add_argument("--small-rows", type=int, default=10_000_000)
@@ -204,7 +264,7 @@ def main() -> None:
         for rows in sizes:
             folder = args.dir / f"rows-{rows}"
             reuse = args.reuse and any(folder.glob("*.parquet"))
-            gen = 0.0 if reuse else generate(folder, rows)
+            gen = 0.0 if reuse else generate_in_child(folder, rows)
             size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
             out["runs"].append(
                 {
