@@ -1,32 +1,81 @@
 """The embedded world's SQLite schema (one file per environment, WAL so several processes —
-the TUI, a CLI call, a drill — read and write it at once)."""
+the TUI, a CLI call, a drill — read and write it at once).
+
+Plain ``sqlite3``: the tables are a handful of ``CREATE TABLE IF NOT EXISTS`` (with the same
+DDL sqlite-utils wrote, so world files from before read the same). sqlite-utils imports
+pandas when it is installed, which cost a third of a second of every start of the world."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from sqlite_utils import Database
 
 SCHEMA_VERSION = 1
 
+_SQL = {int: "INTEGER", float: "REAL", str: "TEXT"}
 
-def connect(path: Path) -> Database:
+
+def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Autocommit: the world runs its own BEGIN IMMEDIATE ... COMMIT transactions.
     conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 30000")
-    db = Database(conn)
-    db.enable_wal()
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = wal")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA cache_size = -32000")  # 32 MB: a day of inserts stays in memory
-    create_schema(db)
-    return db
+    create_schema(conn)
+    return conn
 
 
-def create_schema(db: Database) -> None:
-    db["world"].create(
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_table(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Mapping[str, type],
+    pk: str | Sequence[str] | None = None,
+) -> None:
+    """``CREATE TABLE IF NOT EXISTS`` with ``columns`` (name -> int, float or str, in
+    order); a single ``pk`` column is the primary key (an INTEGER one is the rowid), several
+    make a compound key."""
+    parts = []
+    for name, typ in columns.items():
+        part = f"   {_quote(name)} {_SQL[typ]}"
+        if isinstance(pk, str) and name == pk:
+            part += " PRIMARY KEY"
+        parts.append(part)
+    if pk is not None and not isinstance(pk, str):
+        parts.append(f"   PRIMARY KEY ({', '.join(_quote(c) for c in pk)})")
+    body = ",\n".join(parts)
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {_quote(table)} (\n{body}\n)")
+
+
+def create_index(conn: sqlite3.Connection, table: str, column: str) -> None:
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {_quote(f'idx_{table}_{column}')}"
+        f"\n    ON {_quote(table)} ({_quote(column)})"
+    )
+
+
+def table_names(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+
+
+def column_names(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The table's column names in order (empty if there is no such table)."""
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({_quote(table)})")]
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    create_table(
+        conn,
+        "world",
         {
             "id": int,
             "seed": int,
@@ -39,9 +88,10 @@ def create_schema(db: Database) -> None:
             "revision": int,
         },
         pk="id",
-        if_not_exists=True,
     )
-    db["models"].create(
+    create_table(
+        conn,
+        "models",
         {
             "name": str,
             "position": int,
@@ -53,9 +103,10 @@ def create_schema(db: Database) -> None:
             "production": str,
         },
         pk="name",
-        if_not_exists=True,
     )
-    db["versions"].create(
+    create_table(
+        conn,
+        "versions",
         {
             "model": str,
             "version": str,
@@ -66,9 +117,10 @@ def create_schema(db: Database) -> None:
             "artifact_hash": str,
         },
         pk=("model", "version"),
-        if_not_exists=True,
     )
-    db["stage_history"].create(
+    create_table(
+        conn,
+        "stage_history",
         {
             "id": int,
             "model": str,
@@ -80,19 +132,22 @@ def create_schema(db: Database) -> None:
             "reason": str,
         },
         pk="id",
-        if_not_exists=True,
     )
-    db["route_log"].create(
+    create_table(
+        conn,
+        "route_log",
         {"id": int, "model": str, "at": float, "weights": str, "actor": str},
         pk="id",
-        if_not_exists=True,
     )
-    db["batch_log"].create(
+    create_table(
+        conn,
+        "batch_log",
         {"id": int, "model": str, "at": float, "paused": int, "actor": str},
         pk="id",
-        if_not_exists=True,
     )
-    db["faults"].create(
+    create_table(
+        conn,
+        "faults",
         {
             "id": int,
             "scenario": str,
@@ -103,9 +158,10 @@ def create_schema(db: Database) -> None:
             "facts": str,
         },
         pk="id",
-        if_not_exists=True,
     )
-    db["breakages"].create(
+    create_table(
+        conn,
+        "breakages",
         {
             "id": int,
             "role": str,
@@ -117,17 +173,16 @@ def create_schema(db: Database) -> None:
             "created_at": float,
         },
         pk="id",
-        if_not_exists=True,
     )
     # Metrics: the primary key doubles as the (model, signal, version, ts) index, and
     # WITHOUT ROWID keeps a day of ~200k rows in one B-tree (inserting it takes ~0.3 s).
-    db.execute(
+    conn.execute(
         "CREATE TABLE IF NOT EXISTS metrics (model TEXT NOT NULL, signal TEXT NOT NULL,"
         " version TEXT NOT NULL, ts INTEGER NOT NULL, value REAL,"
         " PRIMARY KEY (model, signal, version, ts)) WITHOUT ROWID"
     )
     for name in ("route_log", "batch_log", "faults", "stage_history"):
-        db[name].create_index(["model"], if_not_exists=True)
+        create_index(conn, name, "model")
 
 
 def samples_table(model: str) -> str:
@@ -137,18 +192,19 @@ def samples_table(model: str) -> str:
 _SQL_TYPE = {"f": float, "i": int, "u": int, "b": int}
 
 
-def ensure_sample_columns(db: Database, table: str, columns: dict[str, np.ndarray]) -> None:
+def ensure_sample_columns(
+    conn: sqlite3.Connection, table: str, columns: dict[str, np.ndarray]
+) -> None:
     """Create the model's sample table, or add the columns a new schema brings (an upstream
     rename shows up as a new column; old rows keep NULL there)."""
     types = {c: _SQL_TYPE.get(a.dtype.kind, str) for c, a in columns.items()}
-    tbl = db[table]
-    if not tbl.exists():
+    have = set(column_names(conn, table))
+    if not have:
         # No primary key: rows of a tick are only ever written once (catch-up) or deleted
         # and rewritten (regeneration); one index on tick serves every time-window read.
-        tbl.create(types, if_not_exists=True)
-        tbl.create_index(["tick"], if_not_exists=True)
+        create_table(conn, table, types)
+        create_index(conn, table, "tick")
         return
-    have = set(tbl.columns_dict)
     for col, typ in types.items():
         if col not in have:
-            tbl.add_column(col, typ)
+            conn.execute(f"ALTER TABLE {_quote(table)} ADD COLUMN {_quote(col)} {_SQL[typ]}")

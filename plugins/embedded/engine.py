@@ -15,6 +15,7 @@ which regenerates the model's series from the onset.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import threading
 import time
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlite_utils import Database
 
 from console.clock import Clock, ScaledClock, speed_problem
 from console.errors import BackendError, InvalidInput
@@ -81,7 +81,7 @@ class SimulationEngine:
             raise InvalidInput(f"speed {problem}", hint="e.g. speed=60 (a minute per second)")
         self._initial_speed = float(speed)
         self._lock = threading.RLock()
-        self._db: Database | None = None
+        self._db: sqlite3.Connection | None = None
         self._cache: dict[str, tuple[Any, Any]] = {}
         self._ensure_seeded()
 
@@ -92,7 +92,7 @@ class SimulationEngine:
         return self._lock
 
     @property
-    def db(self) -> Database:
+    def db(self) -> sqlite3.Connection:
         with self._lock:
             if self._db is None:
                 self._db = schema.connect(self.path)
@@ -108,7 +108,7 @@ class SimulationEngine:
     def tx(self) -> Iterator[Any]:
         """An IMMEDIATE transaction (one writer across processes) under the thread lock."""
         with self._lock:
-            conn = self.db.conn
+            conn = self.db
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -119,11 +119,11 @@ class SimulationEngine:
 
     def q(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
-            return self.db.conn.execute(sql, args).fetchall()
+            return self.db.execute(sql, args).fetchall()
 
     def _world_row(self) -> dict[str, Any]:
         with self._lock:
-            cur = self.db.conn.execute("SELECT * FROM world WHERE id = 1")
+            cur = self.db.execute("SELECT * FROM world WHERE id = 1")
             row = cur.fetchone()
         if row is None:
             raise BackendError(f"embedded world {self.path} is not seeded")
@@ -295,7 +295,7 @@ class SimulationEngine:
         )
 
     def _sample_tables(self) -> list[str]:
-        names = set(self.db.table_names())
+        names = set(schema.table_names(self.db))
         return [t for t in (schema.samples_table(m) for m in FLEET) if t in names]
 
     def _prune(self, conn: Any, before: int) -> None:

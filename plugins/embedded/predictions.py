@@ -10,6 +10,7 @@ import pandas as pd
 from console.backends.framelog import SamplesAggregates
 from console.backends.interfaces import PredictionLog
 from console.errors import InvalidInput, NotFound
+from plugins.embedded.db import column_names
 from plugins.embedded.fleet import FLEET
 from plugins.embedded.guard import guarded
 from plugins.embedded.world import EmbeddedWorld, to_ts
@@ -73,7 +74,7 @@ class EmbeddedPredictionLog(PredictionLog):
             ]
             return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
         with self.world.lock:
-            columns = [c for c in self.world.db[table].columns_dict if c not in _HIDDEN]
+            columns = [c for c in column_names(self.world.db, table) if c not in _HIDDEN]
         where = ["tick >= ?", "tick < ?", "ts >= ?", "ts <= ?"]
         args: list = [int(lo // 60) * 60, hi + 60, lo, hi]
         if version is not None:

@@ -16,6 +16,7 @@ from datetime import timedelta
 from console.backends.types import Alert
 from console.errors import ActionRefused, InvalidInput, NotFound
 from console.silences import Matcher, Silence, parse_matchers
+from plugins.embedded.db import create_table
 from plugins.embedded.engine import SimulationEngine, from_ts
 
 
@@ -24,7 +25,9 @@ def ensure_table(world: SimulationEngine) -> None:
     if getattr(world, "_silences_table", False):
         return
     with world.lock:
-        world.db["silences"].create(
+        create_table(
+            world.db,
+            "silences",
             {
                 "id": str,
                 "matchers": str,  # JSON list of "label=value" texts as given
@@ -34,7 +37,6 @@ def ensure_table(world: SimulationEngine) -> None:
                 "comment": str,
             },
             pk="id",
-            if_not_exists=True,
         )
         world._silences_table = True  # type: ignore[attr-defined]
 
