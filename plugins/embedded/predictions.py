@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from console.backends.framelog import SamplesAggregates
 from console.backends.interfaces import PredictionLog
@@ -14,6 +13,9 @@ from plugins.embedded.db import column_names
 from plugins.embedded.fleet import FLEET
 from plugins.embedded.guard import guarded
 from plugins.embedded.world import EmbeddedWorld, to_ts
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _HIDDEN = ("tick", "row")
 
@@ -56,6 +58,8 @@ class EmbeddedPredictionLog(PredictionLog):
         segment: Mapping[str, str] | None = None,
         limit: int | None = None,
     ) -> pd.DataFrame:
+        import pandas as pd  # on the first read of the log, not on every start of the world
+
         spec = FLEET.get(model)
         if spec is None:
             raise NotFound(f"unknown model {model!r}", hint=f"models: {', '.join(FLEET)}")

@@ -78,3 +78,29 @@ def test_exit_codes_reach_the_shell(rollbook_home):
         [sys.executable, "-m", "console", "status"], capture_output=True, text=True, timeout=120
     )
     assert r.returncode == 1  # churn is critical now
+
+
+DEMO_SCRIPT = """
+import sys
+from console.demo import start_demo
+from console.views import incident_view
+from console.workspace import open_workspace
+
+ws = open_workspace("demo")
+state = start_demo(ws)
+incident_view(ws, state.incident.id, here=True)
+print("LOADED", sorted({m.split('.')[0] for m in sys.modules}))
+"""
+
+
+def test_the_demo_incident_opens_without_pandas_scipy_or_sqlite_utils(rollbook_home):
+    """Start → demo incident on screen pays for what the screen needs: the embedded world,
+    seeding, the incident and its view import none of them (together ~0.6 s of a start)."""
+    r = subprocess.run(
+        [sys.executable, "-c", DEMO_SCRIPT], capture_output=True, text=True, timeout=120
+    )
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("LOADED")]
+    assert line, r.stdout + r.stderr
+    assert "'numpy'" in line[0]  # the probe sees the world's own imports
+    for mod in ("pandas", "scipy", "sqlite_utils"):
+        assert f"'{mod}'" not in line[0], f"opening the demo incident imported {mod}"
