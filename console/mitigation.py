@@ -72,8 +72,16 @@ def plan(
     is refused up front when another person's action holds the model, or when an action a
     crash or an interrupt left unfinished must be finished or undone first."""
     p = _plan_for(ws, request, incident_id=incident_id, timeout=timeout)
-    if p.blocked or p.noop:
+    if p.blocked:
         return p
+    if p.noop:
+        if not finishes_unfinished(ws, p):
+            return p
+        # the finish of an action cut short after its writes landed: production already
+        # reads as planned, but nothing recorded the action as done (no finished event, no
+        # mitigation on the incident, no standing kill switch). Run it again — its steps
+        # are idempotent — so it ends recorded, read back, like any other.
+        p = p.with_(noop_reason="")
     holder = ws.store.lock_holder(p.model)
     if holder is not None:
         return p.with_(refusal=holder.describe(p.model) + ": wait for it to end, then look again")
@@ -81,6 +89,25 @@ def plan(
     if unfinished:
         return p.with_(refusal=unfinished)
     return p
+
+
+def _same_target(p: Plan, entry: dict[str, Any]) -> bool:
+    pending = Plan.from_dict(entry.get("plan") or {})
+    return p.action == entry.get("action") and (
+        (p.pointer_after, p.level, p.version)
+        == (pending.pointer_after, pending.level, pending.version)
+    )
+
+
+def finishes_unfinished(ws: Workspace, p: Plan) -> bool:
+    """Whether ``p`` is the same action to the same target as an unfinished action on its
+    model (its finish). A rollout is never run again this way: its stages are not
+    idempotent."""
+    from console.actions.pending import incomplete_actions
+
+    if p.action == ActionKind.ROLLOUT:
+        return False
+    return any(_same_target(p, e) for e in incomplete_actions(ws, p.model))
 
 
 def blocking_unfinished(ws: Workspace, p: Plan) -> str:
@@ -92,12 +119,7 @@ def blocking_unfinished(ws: Workspace, p: Plan) -> str:
     for entry in incomplete_actions(ws, p.model):
         if p.action in (ActionKind.TRAFFIC, ActionKind.POINTER):
             return ""
-        pending = Plan.from_dict(entry.get("plan") or {})
-        same_target = p.action == entry.get("action") and (
-            (p.pointer_after, p.level, p.version)
-            == (pending.pointer_after, pending.level, pending.version)
-        )
-        if same_target:
+        if _same_target(p, entry):
             return ""
         return (
             f"an unfinished {entry.get('action')} of {p.model} (started {entry['started_at']} "

@@ -72,8 +72,12 @@ def plan_killswitch(
             break
     standing = last_killswitch(ws, model)
     # a kill switch on top of a kill switch: restore still goes back to what the first one
-    # replaced, not to the first fallback
-    restores_to = dict(standing.get("restores_to") or standing["before"]) if standing else before
+    # replaced, not to the first fallback — also when the first was cut short (killed or
+    # interrupted) after its traffic moved, before it was recorded as standing
+    if standing:
+        restores_to = dict(standing.get("restores_to") or standing["before"])
+    else:
+        restores_to = unfinished_restores_to(ws, model) or before
     common: dict[str, Any] = {
         "action": ActionKind.KILLSWITCH,
         "model": model,
@@ -172,6 +176,18 @@ def execute_killswitch(
         f"rollbook restore {plan.model}) undoes it"
     )
     res.undo = f"rollbook restore {plan.model} --yes"
+
+
+def unfinished_restores_to(ws: Workspace, model: str) -> dict[str, float] | None:
+    """The routes an unfinished kill switch of ``model`` (``audit pending``) would restore
+    to, if there is one."""
+    from console.actions.pending import incomplete_actions
+
+    for entry in incomplete_actions(ws, model):
+        routes = (entry.get("plan") or {}).get("restores_to")
+        if entry.get("action") == ActionKind.KILLSWITCH and routes:
+            return {str(k): float(v) for k, v in routes.items()}
+    return None
 
 
 def _primary(routes: dict[str, float]) -> str | None:

@@ -24,14 +24,18 @@ ACTION_MODULES = (
 )
 
 
-def interrupt_at(m: pytest.MonkeyPatch, what: str) -> None:
+def interrupt_at(m: pytest.MonkeyPatch, what: str, *, landed: bool = False) -> None:
     """Ctrl+C while the action waits for the backend call ``what`` (e.g.
-    ``traffic.set_routes``), before the call is made."""
+    ``traffic.set_routes``): before the call is made, or with ``landed`` just after it
+    returned (the change made, its step not yet recorded)."""
 
     def call(fn, *args, what: str = "", **kw):
+        if what == interrupted and not landed:
+            raise KeyboardInterrupt
+        value = real_call(fn, *args, what=what, **kw)
         if what == interrupted:
             raise KeyboardInterrupt
-        return real_call(fn, *args, what=what, **kw)
+        return value
 
     interrupted = what
     for module in ACTION_MODULES:
@@ -138,3 +142,52 @@ def test_sigterm_while_the_action_is_planned_ends_like_ctrl_c_not_in_a_traceback
     assert "Aborted" in err and "Traceback" not in err
     assert json.loads(out)["error"]["exit_code"] == 1
     assert pending(rollbook) == {"pending": [], "splits": []}
+
+
+def test_a_kill_switch_cut_short_after_its_traffic_moved_is_finished_as_a_kill_switch(
+    rollbook, monkeypatch
+):
+    """Interrupted after its traffic write, a kill switch's finish command found traffic
+    already on the fallback: a no-op. Nothing recorded the kill switch, so the fleet showed a
+    SPLIT (registry v5, traffic v4) instead of a kill switch, and `restore` had nothing to
+    undo. Its finish now runs it again (the write is idempotent): recorded, restorable."""
+    pending(rollbook)
+    with monkeypatch.context() as m:
+        interrupt_at(m, "traffic.set_routes", landed=True)
+        code, out, err = rollbook("killswitch", "credit-score", "--yes")
+    assert code == 6, (out, err)
+    [entry] = pending(rollbook)["pending"]
+    code, out, err = rollbook(*entry["finish"].split()[1:], "--json")
+    assert code == 0 and json.loads(out)["status"] == "applied", (out, err)
+    assert pending(rollbook) == {"pending": [], "splits": []}
+    code, out, err = rollbook("restore", "credit-score", "--yes", "--json")
+    assert code == 0 and json.loads(out)["status"] == "applied", (out, err)
+    with open_workspace("demo") as ws:
+        assert ws.backends.traffic.routes("credit-score") == {"v5": 100.0}
+
+
+def test_a_rollback_cut_short_after_both_writes_is_finished_and_recorded_never_two_steps_back(
+    rollbook, monkeypatch
+):
+    """Interrupted after its registry write, a rollback's finish found production already
+    rolled back: a no-op, so the rollback was never recorded as finished — not on the
+    incident (no mitigation applied) and not in the audit log the next rollback reads. Its
+    finish now runs it again: recorded, and a second rollback is the idempotent no-op, not a
+    second step back."""
+    code, out, err = rollbook("incident", "open", "credit-score", "--title", "scores moved")
+    assert code == 0, (out, err)
+    with monkeypatch.context() as m:
+        interrupt_at(m, "registry.set_production", landed=True)
+        code, out, err = rollbook("rollback", "credit-score", "--yes")
+    assert code == 6, (out, err)
+    [entry] = pending(rollbook)["pending"]
+    code, out, err = rollbook(*entry["finish"].split()[1:], "--json")
+    assert code == 0 and json.loads(out)["status"] == "applied", (out, err)
+    assert pending(rollbook) == {"pending": [], "splits": []}
+    code, out, err = rollbook("incident", "show", "INC-0001", "--json")
+    assert json.loads(out)["incident"]["mitigation_applied_at"]
+    code, out, err = rollbook("rollback", "credit-score", "--yes", "--json")
+    assert code == 0 and json.loads(out)["status"] == "noop", (out, err)
+    with open_workspace("demo") as ws:
+        assert ws.backends.registry.production_version("credit-score") == "v4"
+        assert ws.backends.traffic.routes("credit-score") == {"v4": 100.0}
