@@ -34,6 +34,8 @@ EXACT_LIMIT = 1_000_000
 CATEGORY_LIMIT = 10_000
 
 Family = Literal["number", "text", "bool", "datetime"]
+#: |(x − center) / scale| is capped here before asinh: its square must stay finite.
+ASINH_CAP = 1e150
 #: The group key of a window that was not split by segment.
 ALL = "__all__"
 
@@ -103,6 +105,31 @@ class Grid:
     scale: float = 1.0
     origin: float = 0.0
     width: float = 1.0
+
+    def keys_of(self, values: np.ndarray) -> np.ndarray:
+        """Each finite value's cell as the engines compute it (a values grid: the value),
+        in numpy with the same operations."""
+        import numpy as np
+
+        v = np.asarray(values, dtype=np.float64)
+        if self.kind == "values":
+            return v
+        if self.kind == "linear":
+            return np.floor((v - self.origin) / self.width).astype(np.int64)
+        y = np.clip((v - self.center) / self.scale, -ASINH_CAP, ASINH_CAP)
+        t = np.sign(y) * np.log(np.abs(y) + np.sqrt(y * y + 1.0))
+        return np.floor((t - self.origin) / self.width).astype(np.int64)
+
+    def left(self, keys: np.ndarray) -> np.ndarray:
+        """The lower end of each cell (a values grid's cell is its value)."""
+        import numpy as np
+
+        k = np.asarray(keys, dtype=np.float64)
+        if self.kind == "values":
+            return k
+        if self.kind == "linear":
+            return self.origin + k * self.width
+        return self.center + self.scale * np.sinh(self.origin + k * self.width)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -325,12 +325,21 @@ class IbisAggregates(LogAggregates):
         key = self._group(kept, by).name("__key")
         cell = self._grid_key(value, grid).name("__cell")
         groups = [key, cell]
-        if edges is not None:
-            # the bin on the given edges, counted in the same pass: Σ (value ≥ edge)
-            bin_ = ibis.literal(0)
-            for e in edges:
-                bin_ = bin_ + ibis.ifelse(value >= float(e), 1, 0)
-            groups.append(bin_.name("__bin"))
+        cuts = None if edges is None else np.asarray(sorted(map(float, edges)), dtype=np.float64)
+        split = _split_cells(grid, cuts) if cuts is not None and cuts.size else None
+        if cuts is not None and cuts.size and grid.kind != "values":
+            if split is not None:
+                # only the cells next to an edge need a comparison: one CASE on the cell
+                # (the Σ (value ≥ edge) of every edge cost 2× the histogram itself)
+                flag = ibis.cases(
+                    *((cell == k, value >= e) for k, e in split.items()), else_=ibis.literal(False)
+                )
+                groups.append(flag.name("__flag"))
+            else:  # edges closer than two cells: count each bin the plain way
+                bin_ = ibis.literal(0)
+                for e in cuts:
+                    bin_ = bin_ + ibis.ifelse(value >= float(e), 1, 0)
+                groups.append(bin_.name("__bin"))
         query = kept.group_by(groups).aggregate(__n=kept.count(), __s=value.sum())
         if limit is not None and not by:
             query = query.limit(limit + 1)
@@ -339,11 +348,15 @@ class IbisAggregates(LogAggregates):
             return None
         dtype = np.float64 if grid.kind == "values" else np.int64
         out: dict[str, Histogram] = {}
+        if cuts is not None and "__bin" not in frame.columns and len(frame):
+            frame["__bin"] = _bins_of(grid, cuts, split, frame)
         for key_value, part in frame.groupby("__key", sort=False):
             bins = None
-            if edges is not None:
+            if cuts is not None and not cuts.size:
+                bins = np.array([int(part["__n"].sum())], dtype=np.int64)
+            elif cuts is not None:
                 per_bin = part.groupby("__bin")["__n"].sum()
-                bins = np.zeros(len(edges) + 1, dtype=np.int64)
+                bins = np.zeros(cuts.size + 1, dtype=np.int64)
                 bins[per_bin.index.to_numpy(dtype=np.int64)] = per_bin.to_numpy(dtype=np.int64)
                 part = part.groupby("__cell", as_index=False).agg(
                     __n=("__n", "sum"), __s=("__s", "sum")
@@ -430,6 +443,43 @@ class IbisAggregates(LogAggregates):
         if self._close is not None:
             close, self._close = self._close, None
             close()
+
+
+def _split_cells(grid: Grid, cuts: Any) -> dict[int, float] | None:
+    """Cell → the one edge it (or a neighbour, for rounding) may hold; ``None`` when two
+    edges fall within two cells of each other (then every row is compared with every
+    edge). A values grid needs none: its keys are the values."""
+    if grid.kind == "values":
+        return {}
+    out: dict[int, float] = {}
+    for e, k in zip(cuts.tolist(), grid.keys_of(cuts).tolist(), strict=True):
+        for cell in (k - 1, k, k + 1):
+            if cell in out and out[cell] != e:
+                return None
+            out[cell] = e
+    return out
+
+
+def _bins_of(grid: Grid, cuts: Any, split: dict[int, float] | None, frame: Any) -> Any:
+    """Each histogram row's bin (the number of edges ≤ its values), exact: a values grid
+    compares its keys; a cell next to an edge has the engine's comparison flag; any other
+    cell lies wholly between two edges (none within a cell of it), so its lower end says."""
+    import numpy as np
+
+    keys = frame["__cell"].to_numpy()
+    if grid.kind == "values":
+        return np.searchsorted(cuts, keys.astype(np.float64), side="right")
+    bins = np.searchsorted(cuts, grid.left(keys), side="right")
+    if split:
+        position = {e: int(np.searchsorted(cuts, e, side="left")) for e in set(split.values())}
+        near = np.array([int(k) in split for k in keys], dtype=bool)
+        if near.any():
+            flags = frame["__flag"].to_numpy(dtype=bool)
+            own = np.array(
+                [position[split[int(k)]] if int(k) in split else 0 for k in keys], dtype=np.int64
+            )
+            bins = np.where(near, own + flags, bins)
+    return bins
 
 
 def _count_if(condition: Any) -> Any:

@@ -24,7 +24,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from console.backends.aggregates import ALL, Grid, Histogram, LogAggregates, LogWindow
+from console.backends.aggregates import (
+    ALL,
+    ASINH_CAP,
+    Grid,
+    Histogram,
+    LogAggregates,
+    LogWindow,
+)
 from console.diagnostics.twosample import quantile_edges
 
 #: Cells of an asinh grid between the reference's minimum and maximum.
@@ -36,7 +43,7 @@ DISTINCT_LIMIT = 4096
 #: Refining an order statistic reads at most this many values of one cell.
 REFINE_LIMIT = 2_000_000
 #: |(x − center) / scale| is capped here before asinh (its square must stay finite).
-_CAP = 1e150
+_CAP = ASINH_CAP
 
 
 def asinh_t(values: np.ndarray, grid: Grid) -> np.ndarray:
@@ -47,21 +54,12 @@ def asinh_t(values: np.ndarray, grid: Grid) -> np.ndarray:
 
 def cell_keys(values: np.ndarray, grid: Grid) -> np.ndarray:
     """Each value's cell, as an engine computes it (values grids: the value itself)."""
-    if grid.kind == "values":
-        return np.asarray(values, dtype=np.float64)
-    if grid.kind == "linear":
-        return np.floor((values - grid.origin) / grid.width).astype(np.int64)
-    return np.floor((asinh_t(values, grid) - grid.origin) / grid.width).astype(np.int64)
+    return grid.keys_of(values)
 
 
 def cell_left(keys: np.ndarray, grid: Grid) -> np.ndarray:
     """The lower end of each cell (a values grid's cell is its value)."""
-    if grid.kind == "values":
-        return np.asarray(keys, dtype=np.float64)
-    if grid.kind == "linear":
-        return grid.origin + np.asarray(keys, dtype=np.float64) * grid.width
-    t = grid.origin + np.asarray(keys, dtype=np.float64) * grid.width
-    return grid.center + grid.scale * np.sinh(t)
+    return grid.left(keys)
 
 
 def cell_right(keys: np.ndarray, grid: Grid) -> np.ndarray:
