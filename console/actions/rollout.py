@@ -155,13 +155,20 @@ def plan_rollout(
     reg, t = ws.backends.registry, ws.backends.traffic
     champion = call(reg.production_version, model, timeout=timeout, what="registry.production")
     call(reg.version, model, version, timeout=timeout, what="registry.version")  # NotFound
-    if champion is None or champion == version:
+    before = call(t.routes, model, timeout=timeout, what="traffic.routes")
+    # the finish of a rollout cut short after its registry step: nothing is left to do (a
+    # no-op that settles it in `audit pending`); otherwise rolling out production is refused
+    done = (
+        champion == version
+        and same_routes(before, {version: 100.0})
+        and _unfinished_rollout_of(ws, model, version)
+    )
+    if champion is None or (champion == version and not done):
         raise ActionRefused(
             f"{version} is already production for {model}"
             if champion == version
             else f"{model} has no production version to compare with"
         )
-    before = call(t.routes, model, timeout=timeout, what="traffic.routes")
     path = " → ".join(f"{s:g}%" for s in stages)
     # Recorded up front: a rollout killed between stages leaves traffic split, and
     # `rollbook audit pending` must be able to say how to finish or undo it.
@@ -188,7 +195,19 @@ def plan_rollout(
         dwell_minutes=dwell_minutes,
         guardrails=dict(g.__dict__),
         finish=finish,
-        undo=traffic_command(model, {champion: 100.0}),
+        # the pointer too: a rollout cut short after its registry step has moved it
+        undo=traffic_command(model, {champion: 100.0})
+        + f" && rollbook pointer {model} {champion} --yes",
+        noop_reason=f"{version} already serves 100% of {model} and is production" if done else "",
+    )
+
+
+def _unfinished_rollout_of(ws: Workspace, model: str, version: str) -> bool:
+    from console.actions.pending import incomplete_actions
+
+    return any(
+        e.get("action") == ActionKind.ROLLOUT and (e.get("plan") or {}).get("version") == version
+        for e in incomplete_actions(ws, model)
     )
 
 

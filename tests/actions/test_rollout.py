@@ -96,14 +96,17 @@ def test_a_killed_rollout_is_pending_with_finish_and_undo(ws, clock, rollbook):
     assert ws.backends.traffic.routes("fraud") == {"v21": 50.0, "v22": 50.0}
     [pending] = incomplete_actions(ws)
     assert pending["action"] == "rollout" and pending["state"] == "partially applied"
-    assert pending["undo"] == "rollbook traffic fraud v21=100 --yes"
+    assert pending["undo"] == (
+        "rollbook traffic fraud v21=100 --yes && rollbook pointer fraud v21 --yes"
+    )
     assert pending["finish"] == "rollbook rollout fraud v22 --stages 10,25,50,100 --dwell 5 --yes"
     code, out, _ = rollbook("audit", "pending")
     assert code == 6 and "undo:   rollbook traffic fraud v21=100 --yes" in out
     # the undo command does what it says, and the rollout is no longer pending
     from console.actions.traffic import parse_weights, set_traffic
 
-    _, _, model, *weights, _ = pending["undo"].split()  # what `rollbook traffic` runs
+    traffic_part = pending["undo"].split("&&")[0]  # the pointer part finds it on v21 already
+    _, _, model, *weights, _ = traffic_part.split()  # what `rollbook traffic` runs
     assert set_traffic(ws, model, parse_weights(weights)).status == "applied"
     assert ws.backends.traffic.routes("fraud") == {"v21": 100.0}
     assert incomplete_actions(ws) == []

@@ -191,3 +191,25 @@ def test_a_rollback_cut_short_after_both_writes_is_finished_and_recorded_never_t
     with open_workspace("demo") as ws:
         assert ws.backends.registry.production_version("credit-score") == "v4"
         assert ws.backends.traffic.routes("credit-score") == {"v4": 100.0}
+
+
+@pytest.mark.parametrize("which", ["finish", "undo"])
+def test_a_rollout_cut_short_after_its_registry_step_has_a_finish_and_an_undo_that_work(
+    rollbook, monkeypatch, which
+):
+    """Interrupted after its registry step moved the pointer: the finish (the rollout again)
+    was refused ("v22 is already production", exit 1) and the undo moved only traffic back,
+    leaving a SPLIT (registry v22, traffic v21). The undo now moves the pointer back too,
+    and the finish finds nothing left to do."""
+    code, out, err = rollbook("demo", "--no-tui", "--speed", "3000")
+    with monkeypatch.context() as m:
+        interrupt_at(m, "registry.set_production", landed=True)
+        code, out, err = rollbook("rollout", "fraud", "v22", "--dwell", "1", "--yes")
+    assert code == 6, (out, err)
+    [entry] = pending(rollbook)["pending"]
+    run_chain(rollbook, entry[which])
+    assert pending(rollbook) == {"pending": [], "splits": []}
+    want = "v22" if which == "finish" else "v21"
+    with open_workspace("demo") as ws:
+        assert ws.backends.registry.production_version("fraud") == want
+        assert ws.backends.traffic.routes("fraud") == {want: 100.0}
