@@ -46,13 +46,14 @@ def select_runbook(
     lib: RunbookLibrary, *, model: str, alerts: Iterable[Alert] = (), scenario: str | None = None
 ) -> Runbook:
     """The best-matching runbook over ``alerts`` (the model's firing alerts, the triggering
-    one first); a fallback runbook when nothing else matches."""
+    one first); a fallback runbook when nothing else matches. Among equal matches the lowest
+    id wins. Only the runbook chosen is checked in full (its Jinja): a runbook with a problem
+    is passed over for the next best, as if it were not in the library."""
     alerts = list(alerts)
     # without alerts, a runbook is scored on the model (and the drill's scenario) alone
     candidates: list[Alert | None] = [*alerts] if alerts else [None]
-    best: tuple[int, int, str] | None = None
-    chosen: Runbook | None = None
-    for rb in lib:
+    ranked: list[tuple[int, int, str]] = []
+    for rb in lib.candidates():
         scores = [
             s
             for a in candidates
@@ -62,15 +63,15 @@ def select_runbook(
             continue
         # the triggering alert's match counts more than a match on a side alert
         first = _match(rb, model=model, alert=alerts[0] if alerts else None, scenario=scenario)
-        key = (max(scores), 1 if first is not None else 0, rb.id)
-        if best is None or key[:2] > best[:2]:
-            best, chosen = key, rb
-    if chosen is None:
-        raise NotFound(
-            f"no runbook matches {model}" + (f" ({alerts[0].name})" if alerts else ""),
-            hint="add a fallback runbook (select: {fallback: true}) or pass --runbook ID",
-        )
-    return chosen
+        ranked.append((-max(scores), 0 if first is not None else 1, rb.id))
+    for *_key, runbook_id in sorted(ranked):
+        chosen = lib.checked(runbook_id)
+        if chosen is not None:
+            return chosen
+    raise NotFound(
+        f"no runbook matches {model}" + (f" ({alerts[0].name})" if alerts else ""),
+        hint="add a fallback runbook (select: {fallback: true}) or pass --runbook ID",
+    )
 
 
 def runbook_for(ws: Workspace, incident: Incident, lib: RunbookLibrary | None = None) -> Runbook:

@@ -249,16 +249,19 @@ def check_parsed(
     *,
     checks: Mapping[str, Any] | None = None,
     actions: Mapping[str, Any] | None = None,
+    templates: bool = True,
 ) -> tuple[Runbook | None, list[Problem]]:
     """Validate parsed YAML; returns the Runbook (None when there is any problem) and the
-    problems sorted by line."""
+    problems sorted by line. ``templates=False`` checks everything but the Jinja syntax of
+    texts and conditions (most of the time a check takes), for a library that checks that
+    when the runbook is first used."""
     if checks is None or actions is None:
         from console.runbooks.registry import load_registries
 
         checks, actions = load_registries()
     if parsed.data is None:
         return None, list(parsed.problems)
-    checker = _Checker(parsed, file, checks, actions)
+    checker = _Checker(parsed, file, checks, actions, templates=templates)
     runbook = checker.runbook(parsed.data)
     problems = sorted(checker.problems, key=lambda p: (p.line, p.field))
     return (runbook if not problems else None), problems

@@ -15,13 +15,20 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 class CheckerBase:
     def __init__(
-        self, parsed: Parsed, file: str, checks: Mapping[str, Any], actions: Mapping[str, Any]
+        self,
+        parsed: Parsed,
+        file: str,
+        checks: Mapping[str, Any],
+        actions: Mapping[str, Any],
+        *,
+        templates: bool = True,
     ) -> None:
         self.lines: Lines = parsed.lines
         self.file = file
         self.problems: list[Problem] = list(parsed.problems)
         self.checks = checks
         self.actions = actions
+        self.templates = templates  # False: leave the Jinja syntax unchecked (see loader)
 
     def add(self, path: tuple, message: str, *, line: int | None = None) -> None:
         self.problems.append(Problem(self.file, line or self.lines.of(path), dotted(path), message))
@@ -51,7 +58,7 @@ class CheckerBase:
                 self.add(path, f"missing required key {key!r}")
 
     def template(self, path: tuple, value: Any, *, expression: bool = False) -> None:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not self.templates:
             return
         err = templating.syntax_error(value, expression=expression)
         if err is not None:
