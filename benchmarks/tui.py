@@ -11,9 +11,13 @@ Needs tmux. Writes benchmarks/results/tui.md, with the machine's load average be
 after the run (the figures are wall times on a shared machine: read the ratios).
 
     python benchmarks/tui.py [--runs 5] [--startup-only] [--root OTHER_CHECKOUT]
+    python benchmarks/tui.py --before OLD_CHECKOUT [--root NEW_CHECKOUT] [--runs 5]
 
 ``--root`` runs ``rollbook demo`` from another checkout (e.g. a ``git worktree`` of an older
-commit) with this interpreter, so a before/after pair is measured in one session.
+commit) with this interpreter; ``--before`` measures start-up of two checkouts with their runs
+interleaved, so a before/after pair shares the machine's load. Start-up figures include the
+CPU time the process had used when the screen showed the awaited text, and are taken with
+Python's bytecode cache on (in a temporary folder), as an installed package runs.
 """
 
 from __future__ import annotations
@@ -95,20 +99,98 @@ MINIMAL = textwrap.dedent("""
 """)
 
 
-def startup(home: str, root: Path = ROOT) -> tuple[float, float, float, float]:
-    """(first frame, minimal app, incident on a fresh world, incident on a seeded world)."""
+def session_cpu() -> float:
+    """CPU seconds (user + system, all threads) used so far by the processes in the
+    benchmark's tmux pane: the program under test (and the shell that started it)."""
+    root = int(tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").strip())
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        parent[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    tree = {root}
+    while True:
+        more = {pid for pid, ppid in parent.items() if ppid in tree} - tree
+        if not more:
+            return sum(cpu.get(pid, 0.0) for pid in tree)
+        tree |= more
+
+
+def bytecode_env(cache: str) -> dict[str, str]:
+    """Python writes and reuses compiled bytecode — in ``cache``, not in the checkout — as
+    an installed package has it (``PYTHONDONTWRITEBYTECODE``, set in some shells, would
+    make every start compile the console's modules again: ~0.1–0.2 s)."""
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": cache}
+
+
+def startup(home: str, root: Path = ROOT, cache: str = "") -> tuple[float, ...]:
+    """(first frame, minimal app, incident on a fresh world, incident on a seeded world) in
+    wall seconds, then the CPU seconds each of the last three had used by then."""
     py = sys.executable
-    t = start(f"{py} -c '{MINIMAL}'", {})
+    env = bytecode_env(cache) if cache else {}
+    t = start(f"{py} -c '{MINIMAL}'", env)
     base = wait_for(lambda s: "MINIMAL-READY" in s) - t
-    t = start(f"{py} -m console demo", {"ROLLBOOK_HOME": home}, root=root)
+    base_cpu = session_cpu()
+    t = start(f"{py} -m console demo", {"ROLLBOOK_HOME": home, **env}, root=root)
     first = wait_for(lambda s: "Rollbook" in s or "INC-" in s) - t
     ready = wait_for(lambda s: "since detection" in s) - t
+    ready_cpu = session_cpu()
     tmux("kill-session", "-t", SESSION)
     # warm: the world is already seeded and the incident open
-    t = start(f"{py} -m console demo", {"ROLLBOOK_HOME": home}, root=root)
+    t = start(f"{py} -m console demo", {"ROLLBOOK_HOME": home, **env}, root=root)
     warm = wait_for(lambda s: "since detection" in s) - t
+    warm_cpu = session_cpu()
     tmux("kill-session", "-t", SESSION)
-    return first, base, ready, warm
+    return first, base, ready, warm, base_cpu, ready_cpu, warm_cpu
+
+
+def compare_startup(before: Path, after: Path, runs: int) -> str:
+    """Start-up of two checkouts in one session, their runs interleaved (a change in the
+    machine's load hits both alike): a markdown table of medians, wall and CPU."""
+    load_before = load_note()
+    cache = tempfile.mkdtemp(prefix="rb-pyc-")
+    for root in (before, after):  # compiles each checkout's bytecode: not timed
+        startup(tempfile.mkdtemp(prefix="rb-demo-"), root, cache)
+    got: dict[Path, list[tuple[float, ...]]] = {before: [], after: []}
+    for _ in range(runs):
+        for root in (before, after):
+            got[root].append(startup(tempfile.mkdtemp(prefix="rb-demo-"), root, cache))
+
+    def med(root: Path, i: int) -> float:
+        return statistics.median(r[i] for r in got[root])
+
+    base = statistics.median(r[1] for rs in got.values() for r in rs)
+    base_cpu = statistics.median(r[4] for rs in got.values() for r in rs)
+    rows = [
+        "| measure | before | after | minimal Textual app | after / minimal |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, i, floor in (
+        ("start → first frame", 0, base),
+        ("start → demo incident on screen, fresh world", 2, base),
+        ("start → demo incident on screen, world already seeded", 3, base),
+        ("CPU used by then, fresh world", 5, base_cpu),
+        ("CPU used by then, seeded world", 6, base_cpu),
+    ):
+        rows.append(
+            f"| {label} | {med(before, i):.2f} s | {med(after, i):.2f} s | {floor:.2f} s | "
+            f"{med(after, i) / floor:.1f}× |"
+        )
+    rows += [
+        "",
+        f"before: {before}; after: {after}; medians of {runs} interleaved runs each (after one "
+        f"untimed start of each that compiles the bytecode). Load: {load_before} at the start, "
+        f"{load_note()} at the end.",
+    ]
+    return "\n".join(rows)
 
 
 def load_note() -> str:
@@ -188,15 +270,24 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--startup-only", action="store_true", help="skip the key-latency runs")
     ap.add_argument("--root", type=Path, default=ROOT, help="checkout to run rollbook from")
+    ap.add_argument(
+        "--before", type=Path, help="start-up only: compare this checkout with --root, interleaved"
+    )
     args = ap.parse_args()
     if not shutil.which("tmux"):
         sys.exit("needs tmux (apt-get install tmux)")
+    if args.before:
+        print(compare_startup(args.before, args.root, args.runs))
+        return
     load_before = load_note()
-    st = [startup(tempfile.mkdtemp(prefix="rb-demo-"), args.root) for _ in range(args.runs)]
+    cache = tempfile.mkdtemp(prefix="rb-pyc-")
+    startup(tempfile.mkdtemp(prefix="rb-demo-"), args.root, cache)  # compiles: not timed
+    st = [startup(tempfile.mkdtemp(prefix="rb-demo-"), args.root, cache) for _ in range(args.runs)]
     ours = statistics.median(s[0] for s in st)
     base = statistics.median(s[1] for s in st)
     ready = statistics.median(s[2] for s in st)
     warm = statistics.median(s[3] for s in st)
+    base_cpu, ready_cpu, warm_cpu = (statistics.median(s[i] for s in st) for i in (4, 5, 6))
     if args.startup_only:
         rows = [
             f"| start → first frame | {ours:.2f} s | {base:.2f} s | {ours / base:.1f}× |",
@@ -204,9 +295,13 @@ def main() -> None:
             f"{ready / base:.1f}× |",
             f"| start → demo incident, seeded world | {warm:.2f} s | {base:.2f} s | "
             f"{warm / base:.1f}× |",
+            f"| CPU by then, fresh world | {ready_cpu:.2f} s | {base_cpu:.2f} s | "
+            f"{ready_cpu / base_cpu:.1f}× |",
+            f"| CPU by then, seeded world | {warm_cpu:.2f} s | {base_cpu:.2f} s | "
+            f"{warm_cpu / base_cpu:.1f}× |",
             "",
-            f"root {args.root}; medians of {args.runs}; before: {load_before}; "
-            f"after: {load_note()}",
+            f"root {args.root}; medians of {args.runs} (after one untimed start that compiles "
+            f"the bytecode); before: {load_before}; after: {load_note()}",
         ]
         print("\n".join(rows))
         return
