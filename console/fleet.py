@@ -244,9 +244,12 @@ def fleet_status(ws: Workspace, model: str | None = None) -> list[ModelStatus]:
     paused_by, paused_errors = _read_each(
         b.traffic.batch_paused, names, deadline=deadline, what="traffic.batch_paused"
     )
+    alerts_by: dict[str, list[Alert]] = {}  # grouped once: not a scan of every alert per model
+    for a in alerts:
+        alerts_by.setdefault(a.model, []).append(a)
     out = []
     for info in infos:
-        mine = [a for a in alerts if a.model == info.name]
+        mine = alerts_by.get(info.name, [])
         errors: dict[str, str] = {}
         if alerts_error:
             errors["alerts"] = alerts_error
