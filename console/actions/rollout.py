@@ -446,10 +446,21 @@ def _waiter(ws: Workspace) -> Callable[[float], None]:
     return lambda seconds: wait_on_clock(ws, seconds)
 
 
+FIRST_LOOK_S = 0.05  # wall seconds before the clock's rate is known
+
+
 def wait_on_clock(ws: Workspace, seconds: float, *, poll: float = 1.0) -> None:
     """Wait until the workspace's clock has moved ``seconds`` on: wall time on a live
     environment, simulated time in a sped-up simulated world (a 10-minute dwell in a world
-    running at 60× takes 10 s)."""
-    end = ws.now().timestamp() + seconds
-    while (left := end - ws.now().timestamp()) > 0:
-        time.sleep(min(poll, left))
+    running at 60× takes 10 s). The clock's rate (simulated seconds per wall second) is
+    measured on the way, so a fast world's wait does not overshoot by a whole ``poll``: at
+    3000× a one-minute dwell takes 0.02 s, not one second (50 simulated minutes)."""
+    start_wall, start = time.monotonic(), ws.now().timestamp()
+    end = start + seconds
+    first = True
+    while (left := end - (now := ws.now().timestamp())) > 0:
+        elapsed = time.monotonic() - start_wall
+        rate = (now - start) / elapsed if elapsed > 0 and now > start else 0.0
+        wall_left = left / rate if rate > 0 else (min(left, FIRST_LOOK_S) if first else left)
+        time.sleep(max(0.0, min(poll, wall_left)))
+        first = False

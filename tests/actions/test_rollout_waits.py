@@ -49,15 +49,15 @@ def test_a_canary_that_never_gets_traffic_aborts_with_the_reason(ws, world, monk
 
 
 class FastClock:
-    """Simulated time at 600x the wall clock (a sped-up simulated world)."""
+    """Simulated time at ``rate`` x the wall clock (a sped-up simulated world)."""
 
-    def __init__(self, ws):
-        self.start_wall, self.start = time.monotonic(), ws.now()
+    def __init__(self, ws, rate: float = 600):
+        self.start_wall, self.start, self.rate = time.monotonic(), ws.now(), rate
 
     def now(self):
         from datetime import timedelta
 
-        return self.start + timedelta(seconds=(time.monotonic() - self.start_wall) * 600)
+        return self.start + timedelta(seconds=(time.monotonic() - self.start_wall) * self.rate)
 
 
 def test_a_dwell_waits_on_the_environments_clock(ws, monkeypatch):
@@ -67,6 +67,18 @@ def test_a_dwell_waits_on_the_environments_clock(ws, monkeypatch):
     wait_on_clock(ws, 300, poll=0.05)  # five simulated minutes
     assert time.monotonic() - t < 2.0
     assert (fast.now() - fast.start).total_seconds() >= 300
+
+
+def test_a_dwell_in_a_fast_world_does_not_overshoot_by_a_whole_poll(ws, monkeypatch):
+    """At 3000x a one-minute dwell is 0.02 s of wall time: the wait used to sleep a whole
+    poll (1 s), i.e. 50 simulated minutes."""
+    fast = FastClock(ws, rate=3000)
+    monkeypatch.setattr(type(ws), "now", lambda self: fast.now())
+    t = time.monotonic()
+    wait_on_clock(ws, 60)  # the default poll: one second
+    waited = (fast.now() - fast.start).total_seconds()
+    assert time.monotonic() - t < 0.5
+    assert 60 <= waited < 600, waited
 
 
 def test_cli_rollout_reports_each_stage_as_it_happens_in_a_sped_up_world(ws, world):
