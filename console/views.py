@@ -3,6 +3,7 @@ testable; the TUI only draws these and sends intents back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -59,7 +60,9 @@ def sparkline(
 @dataclass
 class FleetRow:
     status: ModelStatus
-    spark: list[float | None]
+    #: the key signal's last ``SPARK_MINUTES``, a value per minute (None: a gap); None when
+    #: it was not read for this row (a model the screen does not show, see ``fleet_view``)
+    spark: list[float | None] | None
 
 
 @dataclass
@@ -99,7 +102,15 @@ def watching_line(ws: Workspace, st: ModelStatus, scenario: str) -> str:
     return f"{scenario} injected, no alert yet · watching " + (", ".join(parts) or "its signals")
 
 
-def fleet_view(ws: Workspace, *, minutes: int = SPARK_MINUTES) -> FleetView:
+def fleet_view(
+    ws: Workspace,
+    *,
+    minutes: int = SPARK_MINUTES,
+    sparks_for: Callable[[list[ModelStatus]], Collection[str]] | None = None,
+) -> FleetView:
+    """Every model's status and the sparkline of its key signal. ``sparks_for`` (default:
+    every model) names the models whose signal history is read — one range query each, so
+    a screen that shows 200 rows of a 5,000-model fleet asks for 200, not 5,000."""
     now = ws.now()
     rows = []
     statuses = fleet_status(ws)
@@ -115,9 +126,12 @@ def fleet_view(ws: Workspace, *, minutes: int = SPARK_MINUTES) -> FleetView:
             st = by_model.get(str(fault.get("model")))
             if st is not None and not st.alerts and not st.open_incidents:
                 watching[st.model] = watching_line(ws, st, str(fault.get("scenario", "a fault")))
+    wanted = None if sparks_for is None else set(sparks_for(statuses))
     for st in statuses:
-        spark: list[float | None] = []
-        if st.error is None:
+        spark: list[float | None] | None = None
+        if wanted is None or st.model in wanted:
+            spark = []
+        if spark is not None and st.error is None:
             try:
                 pts = ws.backends.metrics.query_range(
                     st.key_signal, st.model, now - timedelta(minutes=minutes), now, step_seconds=60

@@ -1,6 +1,13 @@
-"""Fleet (home): one row per model."""
+"""Fleet (home): one row per model.
+
+The table's contents are decided headless (``console.fleet_table``): the screen applies the
+difference between two renders — rows gone, rows added, the cells whose text changed — and
+touches a column's width only when the data's widest cell changed, so a refresh that changes
+nothing costs nothing on screen and a fleet of 5,000 models answers keys at once."""
 
 from __future__ import annotations
+
+import time
 
 from rich.text import Text
 from textual import work
@@ -10,10 +17,23 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from console.errors import RollbookError
-from console.formatting import HEALTH_WORDS, format_routes, format_signal
+from console.fleet import ModelStatus
+from console.fleet_table import (
+    COLUMNS,
+    HEALTH_COLUMN,
+    ROW_CAP,
+    FleetLine,
+    FleetTable,
+    diff_lines,
+    fleet_table,
+    more_line,
+    paced_interval,
+    select_models,
+)
 from console.tui.keybar import KeyBar, KeyHint
 from console.tui.screens.base import RegistryScreen
-from console.views import FleetRow, FleetView, fleet_view, sparkline
+from console.views import FleetView, fleet_view
+from console.workspace import Workspace
 
 HEALTH_STYLE = {
     "healthy": "green",
@@ -21,44 +41,30 @@ HEALTH_STYLE = {
     "critical": "bold red",
     "unknown": "magenta",
 }
-# What the operator needs first comes first, so that at 80 columns model, health, the key
-# signal's value and alerts/incidents are on screen without scrolling sideways.
-COLUMNS = ("model", "health", "key signal", "alerts / incidents", "prod", "traffic", "last 60 min")
 SPARK_WIDTH = 24
 NARROW_SPARK_WIDTH = 12  # below WIDE_COLUMNS terminal columns
 WIDE_COLUMNS = 100
 
 
-def fleet_cells(row: FleetRow, spark_width: int) -> tuple:
-    """One table row, in COLUMNS order; every status is a word and an icon, never colour
-    alone."""
-    s = row.status
-    word = HEALTH_WORDS.get(s.health, s.health)
-    health = Text(
-        word + (" ⏸ paused" if s.batch_paused else "") + (" ⚑" if s.killswitch else ""),
-        style=HEALTH_STYLE.get(s.health, ""),
-    )
-    value = s.signals.get(s.key_signal)
-    # the value first: at 80 columns a long signal name is what gets cut, not the number
-    key_val = f"{format_signal(s.key_signal, value)} {s.key_signal}"
-    # a kill switch is said once, where it acts: in the traffic column ("⚑ rules:100%"),
-    # so the row is no wider than without one
-    n = len(s.alerts)
-    alerts = f"{n} alert{'s' if n != 1 else ''}" if n else "—"
-    if s.open_incidents:
-        alerts = (alerts + " · " if n else "") + ", ".join(s.open_incidents)
-    if s.error:
-        alerts = f"▲ {s.error}"
-    traffic = ("⚑ " if s.killswitch else "") + format_routes(s.routes)
-    return (
-        s.model,
-        health,
-        key_val,
-        alerts,
-        s.production_version or "—",
-        traffic,
-        sparkline(row.spark, spark_width),
-    )
+def styled(line: FleetLine, column: int, text: str) -> Text:
+    """A cell as the table holds it: always ``Text`` (a string cell would be read as Rich
+    markup, so an error naming ``[Errno 111]`` would lose its words), the health word in
+    its colour (the word says it too)."""
+    if column == HEALTH_COLUMN:
+        return Text(text, style=HEALTH_STYLE.get(line.health, ""))
+    return Text(text)
+
+
+def read_fleet(ws: Workspace, screen: FleetScreen) -> tuple[FleetView, float]:
+    """The fleet view, signal history read only for the rows the screen will show (its
+    filter as it is when the read starts), and the process CPU seconds the read took."""
+    started = time.process_time()
+
+    def shown(statuses: list[ModelStatus]) -> list[str]:
+        return select_models(statuses, screen.filter_text, ROW_CAP).models
+
+    view = fleet_view(ws, sparks_for=shown)
+    return view, time.process_time() - started
 
 
 class FilterInput(Input):
@@ -80,12 +86,19 @@ class FleetScreen(RegistryScreen):
         super().__init__(name="fleet")
         self.view: FleetView | None = None
         self.filter_text = ""
+        #: what the DataTable holds now (None: nothing yet); the next render is diffed on it
+        self.shown: FleetTable | None = None
+        #: process CPU seconds the last fleet read took, and the timer's pace it set
+        self.read_cost = 0.0
+        self.refresh_every = 0.0
+        self._next_refresh = 0.0  # time.monotonic(): the timer does not refresh before it
 
     def compose(self) -> ComposeResult:
         yield Static("Rollbook · fleet", id="title")
         yield FilterInput(placeholder="filter models", id="filter", disabled=True)
         yield DataTable(id="fleet", cursor_type="row", zebra_stripes=False)
         yield Static("", id="fleet-empty")
+        yield Static("", id="fleet-more")
         yield Static("loading…", id="statusline")
         yield KeyBar()
 
@@ -94,17 +107,27 @@ class FleetScreen(RegistryScreen):
         for col in COLUMNS:
             table.add_column(col, key=col)
         table.focus()
+        self.refresh_every = self.rb.refresh_seconds
         if not self.rb.preparing:  # else the prepared world is read once it is ready
             self.refresh_data()
         self.set_interval(self.rb.refresh_seconds, self.tick)
 
+    def tick(self) -> None:
+        """The timer, paced by what a read costs (``paced_interval``): a fleet whose read
+        takes 0.3 s of CPU is read every ~8 s, not every 2 s, so an idle console stays idle."""
+        if time.monotonic() >= self._next_refresh:
+            super().tick()
+
     @work(exclusive=True, group="fleet-refresh")
     async def refresh_data(self) -> None:
         try:
-            view = await self.rb.bridge.run(fleet_view, key="fleet")
+            view, cost = await self.rb.bridge.run(read_fleet, self, key="fleet")
         except RollbookError as exc:
             self.degraded(exc.message)
             return
+        self.read_cost = cost
+        self.refresh_every = paced_interval(self.rb.refresh_seconds, cost)
+        self._next_refresh = time.monotonic() + self.refresh_every
         self.view = view
         self.good_data(view.as_of)
         self.render_view()
@@ -113,30 +136,20 @@ class FleetScreen(RegistryScreen):
         if self.view is None:
             return
         view = self.view
-        table = self.query_one(DataTable)
-        needle = self.filter_text.lower()
-        rows = [r for r in view.rows if needle in r.status.model.lower()]
-        wanted = [r.status.model for r in rows]
         spark_width = SPARK_WIDTH if self.app.size.width >= WIDE_COLUMNS else NARROW_SPARK_WIDTH
-        with self.app.batch_update():
-            for key in [k.value for k in list(table.rows) if k.value is not None]:
-                if key not in wanted:
-                    table.remove_row(key)
-            present = {k.value for k in table.rows}
-            for r in rows:
-                cells = fleet_cells(r, spark_width)
-                if r.status.model in present:
-                    # update_width: a cell that grows ("✔ ok" → "✖ CRITICAL") widens its
-                    # column instead of being cut to the width of the first render
-                    for col, value in zip(COLUMNS, cells, strict=True):
-                        table.update_cell(r.status.model, col, value, update_width=True)
-                else:
-                    table.add_row(*cells, key=r.status.model)
-        self.show_filter_state(len(rows), len(view.rows))
+        table = fleet_table(view.rows, self.filter_text, spark_width=spark_width, cap=ROW_CAP)
+        self.apply_table(table)
+        selection = table.selection
+        self.show_filter_state(selection.matched, selection.total)
+        more = self.query_one("#fleet-more", Static)
+        more_text = more_line(selection, self.rb.key("filter"))
+        more.update(Text(more_text))
+        more.display = bool(more_text) and bool(table.lines)
         bad = sum(1 for r in view.rows if r.status.health != "healthy")
         watching = "; ".join(f"{m}: {line}" for m, line in view.watching.items())
         switched = [r.status for r in view.rows if r.status.killswitch]
         held = " · ".join(f"⚑ {st.model} on its kill switch ({st.killswitch})" for st in switched)
+        paced = self.refresh_every > self.rb.refresh_seconds
         self.set_status(
             " · ".join(
                 x
@@ -145,20 +158,63 @@ class FleetScreen(RegistryScreen):
                     f"⏳ {watching}" if watching else "",
                     held,
                     f"env {view.env}",
-                    f"{bad} of {len(view.rows)} models need attention",
+                    f"{bad:,} of {len(view.rows):,} models need attention",
                     f"as of {view.as_of:%H:%M:%S} UTC",
+                    f"read every {self.refresh_every:.0f} s" if paced else "",
                 )
                 if x
             )
         )
         self.update_keys()
 
+    def apply_table(self, new: FleetTable) -> None:
+        """Bring the DataTable from ``self.shown`` to ``new``, touching only what differs:
+        removed rows, changed cells (never re-measured one by one), appended rows; a new
+        order clears and refills the table (at most ``ROW_CAP`` rows). A column whose
+        widest cell changed is re-measured once, through that one cell."""
+        old = self.shown
+        diff = diff_lines(old.lines if old else [], new.lines)
+        # the table's columns are as wide as the last table's widest cells (see below; a
+        # clear() keeps them), so only a column whose width moved needs measuring
+        resized = [i for i, w in enumerate(new.widths) if old is None or old.widths[i] != w]
+        self.shown = new
+        if diff.empty and not resized:
+            return
+        table = self.query_one(DataTable)
+        line_of = {line.key: line for line in new.lines}
+        with self.app.batch_update():
+            if diff.rebuild:
+                selected = self.selected_model() or ""
+                table.clear()
+                for line in new.lines:
+                    table.add_row(
+                        *(styled(line, i, t) for i, t in enumerate(line.cells)), key=line.key
+                    )
+                if selected in line_of:
+                    table.move_cursor(row=list(line_of).index(selected), animate=False)
+            else:
+                for key in diff.removed:
+                    table.remove_row(key)
+                for key, i, text in diff.changed:
+                    table.update_cell(key, COLUMNS[i], styled(line_of[key], i, text))
+                for line in diff.added:
+                    table.add_row(
+                        *(styled(line, i, t) for i, t in enumerate(line.cells)), key=line.key
+                    )
+            for i in resized:
+                # a grown cell widens its column at once (O(1)); a column whose widest cell
+                # shrank or left is measured again once (O(rows)), never per cell
+                at = new.widest[i] or (new.lines[0].key if new.lines else None)
+                if at is not None:
+                    cell = styled(line_of[at], i, line_of[at].cells[i])
+                    table.update_cell(at, COLUMNS[i], cell, update_width=True)
+
     def show_filter_state(self, shown: int, total: int) -> None:
         """The active filter is always visible; a filter that matches nothing says so
         instead of showing an empty table."""
         title = "Rollbook · fleet"
         if self.filter_text:
-            title += f" · filter: {self.filter_text} · {shown} of {total} models"
+            title += f" · filter: {self.filter_text} · {shown:,} of {total:,} models"
         self.query_one("#title", Static).update(Text(title))
         empty = self.query_one("#fleet-empty", Static)
         none = bool(self.filter_text) and shown == 0
@@ -204,6 +260,11 @@ class FleetScreen(RegistryScreen):
         box.disabled = True
         self.render_view()
         self.query_one(DataTable).focus()
+        if self.view is not None and self.shown is not None:
+            # rows the last read did not show have no sparkline yet: read them now
+            unread = {r.status.model for r in self.view.rows if r.spark is None}
+            if any(line.key in unread for line in self.shown.lines):
+                self.refresh_data()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.close_filter(event.value.strip())
