@@ -101,7 +101,8 @@ MINIMAL = textwrap.dedent("""
 
 def session_cpu() -> float:
     """CPU seconds (user + system, all threads) used so far by the processes in the
-    benchmark's tmux pane: the program under test (and the shell that started it)."""
+    benchmark's tmux pane: the program under test (and the shell that started it), with the
+    children they have already reaped (a helper process that has finished still counts)."""
     root = int(tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").strip())
     tick = os.sysconf("SC_CLK_TCK")
     parent: dict[int, int] = {}
@@ -115,7 +116,7 @@ def session_cpu() -> float:
         except OSError:  # gone meanwhile
             continue
         parent[int(entry)] = int(fields[1])
-        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        cpu[int(entry)] = sum(map(int, fields[11:15])) / tick  # utime stime cutime cstime
     tree = {root}
     while True:
         more = {pid for pid, ppid in parent.items() if ppid in tree} - tree
