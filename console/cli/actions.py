@@ -11,7 +11,9 @@ printed).
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -72,14 +74,23 @@ def interrupts() -> Iterator[None]:
     """SIGTERM and SIGHUP (a closed terminal) end an action like Ctrl+C does: recorded as
     interrupted, with its finish and undo commands (exit 6) — never silently. Outside the
     action's steps (while it is planned or asked about) they end the command as Ctrl+C does
-    there: "Aborted.", exit 1 — not a traceback."""
+    there: "Aborted.", exit 1 — not a traceback. A signal (Ctrl+C included) that lands
+    inside importlib is delivered again a moment later rather than lost there."""
     from console.mitigation import Interrupted
 
-    def stop(signum: int, _frame: Any) -> None:
+    def stop(signum: int, frame: Any) -> None:
+        if _lost_if_raised_in(frame):
+            # deliver it again in a moment, once out of importlib
+            later = threading.Timer(0.02, os.kill, (os.getpid(), signum))
+            later.daemon = True
+            later.start()
+            return
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise Interrupted(signal.Signals(signum).name)
 
     old = {}
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         # not the main thread (tests), or no such signal here: nothing to install
         with contextlib.suppress(ValueError, OSError):
             old[sig] = signal.signal(sig, stop)
@@ -90,6 +101,14 @@ def interrupts() -> Iterator[None]:
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
+
+
+def _lost_if_raised_in(frame: Any) -> bool:
+    """Whether an exception raised by a signal handler in ``frame`` would be lost: importlib
+    runs callbacks whose exceptions are printed and ignored ("Exception ignored in
+    <function _get_module_lock.<locals>.cb>") — the interrupt would vanish, and the action
+    go on, with a traceback on stderr. Rollbook imports lazily, so a signal lands there."""
+    return frame is not None and frame.f_code.co_filename.startswith("<frozen importlib")
 
 
 def _print_lines(lines: list[str]) -> None:

@@ -213,3 +213,31 @@ def test_a_rollout_cut_short_after_its_registry_step_has_a_finish_and_an_undo_th
     with open_workspace("demo") as ws:
         assert ws.backends.registry.production_version("fraud") == want
         assert ws.backends.traffic.routes("fraud") == {want: 100.0}
+
+
+def test_a_signal_that_lands_inside_importlib_is_delivered_again_not_lost():
+    """SIGTERM arriving while importlib ran one of its callbacks (Rollbook imports lazily,
+    after the steps too) raised Interrupted where Python ignores exceptions: "Exception
+    ignored in <function _get_module_lock.<locals>.cb>" and a traceback on stderr, and the
+    signal was lost — the command went on. It is now delivered again once out of
+    importlib."""
+    import signal
+    import time
+    from types import SimpleNamespace
+
+    import click
+
+    from console.cli.actions import interrupts
+
+    in_importlib = SimpleNamespace(
+        f_code=SimpleNamespace(co_filename="<frozen importlib._bootstrap>")
+    )
+    from console.mitigation import Interrupted
+
+    with pytest.raises(click.exceptions.Abort), interrupts():
+        handler = signal.getsignal(signal.SIGTERM)
+        try:
+            handler(signal.SIGTERM, in_importlib)  # as Python would call it there
+        except Interrupted:
+            pytest.fail("raised inside importlib, where Python ignores it")
+        time.sleep(5)  # the signal comes again: Interrupted, then Abort out of interrupts()
