@@ -87,8 +87,10 @@ def model_roi(rows: Iterable[ModelEconomics]) -> RoiReport:
 
     Models are ranked best first by ROI (ties by model name). A model with zero cost has an
     undefined ROI: it gets ``roi=None`` and a note, and is ranked after every model whose
-    ROI is defined. The weakest model (lowest defined ROI) is flagged; with no defined ROI
-    nothing is flagged. Empty input gives an empty report with zero totals.
+    ROI is defined. The weakest model (lowest defined ROI; of equals, the first by name) is
+    flagged when another model does better — a higher ROI (beyond a relative 1e-9), or a
+    value at no cost at all — so tied models, or a single one, have no weakest; with no
+    defined ROI nothing is flagged. Empty input gives an empty report with zero totals.
     Negative costs or values are refused (``InvalidInput``)."""
     items = []
     for r in rows:
@@ -97,7 +99,13 @@ def model_roi(rows: Iterable[ModelEconomics]) -> RoiReport:
         items.append((r, cost, value, ratio(value - cost, cost), ratio(value, cost)))
     items.sort(key=lambda t: (t[3] is None, -(t[3] or 0.0), t[0].model))
     defined = [t for t in items if t[3] is not None]
-    weakest = min(defined, key=lambda t: (t[3], t[0].model))[0].model if defined else None
+    rois = [t[3] for t in defined if t[3] is not None]
+    free_value = any(t[3] is None and t[2] > 0 for t in items)  # a value for nothing
+    # equal ROIs from different sums differ in the last bits ((3.3 − 3) / 3 ≠ (33 − 30) / 30)
+    tied = bool(rois) and math.isclose(min(rois), max(rois), rel_tol=1e-9, abs_tol=1e-12)
+    weakest = None
+    if rois and (free_value or not tied):
+        weakest = min(defined, key=lambda t: (t[3], t[0].model))[0].model
     out = []
     for rank, (r, cost, value, roi, vtc) in enumerate(items, start=1):
         note = "monthly cost is zero: ROI undefined" if roi is None else ""

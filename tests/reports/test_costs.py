@@ -112,6 +112,31 @@ def test_roi_with_zero_cost_is_undefined_not_nan_or_infinite():
     assert empty.models == [] and empty.total_roi is None and empty.weakest is None
 
 
+def test_roi_flags_no_weakest_among_tied_models():
+    from console.reports.render import render_report
+
+    # by hand: both ROIs are 0.1 — (3.3 − 3) / 3 and (33 − 30) / 30, equal but for the last
+    # bits of the float division
+    tied = model_roi([ModelEconomics("b-model", 30, 33), ModelEconomics("a-model", 3, 3.3)])
+    assert [m.rank for m in tied.models] == [1, 2]
+    assert tied.weakest is None and not any(m.weakest for m in tied.models)
+    for fmt in ("md", "html"):
+        assert "weakest" not in render_report(fmt=fmt, name="roi", context={"r": tied}).lower()
+    one = model_roi([ModelEconomics("churn", 10_400, 175_000)])
+    assert one.weakest is None and not one.models[0].weakest
+    # a tie at the bottom under a better model: the first of the tied, by name, as before
+    low = model_roi(
+        [
+            ModelEconomics("c", 100, 300),
+            ModelEconomics("b", 100, 150),
+            ModelEconomics("a", 200, 300),
+        ]
+    )
+    assert low.weakest == "a" and [m.model for m in low.models if m.weakest] == ["a"]
+    # a value at no cost does better than any defined ROI; nothing at no cost does not
+    assert model_roi([ModelEconomics("x", 0, 0), ModelEconomics("y", 100, 150)]).weakest is None
+
+
 def test_roi_refuses_negative_or_non_finite_money():
     with pytest.raises(InvalidInput):
         model_roi([ModelEconomics("x", -1, 10)])
