@@ -82,6 +82,18 @@ class Registry(Backend):
     def tag_version(self, model: str, version: str, key: str, value: str) -> None:
         """Tag a version (capability ``tags``); a no-op elsewhere."""
 
+    def store_document(self, model: str, version: str, name: str, data: bytes) -> str | None:
+        """Keep a small document (a reference profile) with a version, where every console
+        of the team can read it (capability ``documents``): its URI, for a tag. None where
+        the registry keeps none (the caller keeps its local copy only)."""
+        return None
+
+    def read_document(self, uri: str) -> bytes:
+        """A document ``store_document`` kept, by its URI (capability ``documents``)."""
+        from console.errors import NotFound
+
+        raise NotFound(f"this registry keeps no documents ({uri})")
+
     def artifact_hash(self, model: str, version: str) -> str | None:
         """Hash of the stored artifact as the registry sees it now (capability
         ``artifact_hash``), to compare with the lineage record. None if unknown."""

@@ -158,7 +158,7 @@ def _drift_against_profile(ctx, model, version, window, columns, thresholds):
         version = version or ws.backends.registry.production_version(model)
         if version is None:
             raise NotFound(f"{model} has no production version", hint="pass --version V")
-        stored = load_profile(ws.config.data_dir, ws.env.name, model, version)
+        stored = load_profile(ws.config.data_dir, ws.env.name, model, version, ws.backends.registry)
         start, end = parse_window(window, ws.now())
         agg, _ = log_aggregates(ws, model)
         try:

@@ -98,7 +98,7 @@ def build(
     from console.backends.aggregates import LogWindow
     from console.diagnostics.io import file_aggregates
     from console.diagnostics.logchecks import present_columns
-    from console.diagnostics.profile_store import TAG, parse_window, save_profile
+    from console.diagnostics.profile_store import TAG, parse_window, publish_profile
     from console.diagnostics.pushdown import fit_log_profile
     from console.errors import InvalidInput
     from console.runbooks.context import CORE_COLUMNS
@@ -134,14 +134,15 @@ def build(
                 "computed": "pushdown" if pushdown else "samples",
             },
         )
-        path = save_profile(ws.config.data_dir, ws.env.name, model, version, fitted)
+        path, uri = publish_profile(
+            registry, ws.config.data_dir, ws.env.name, model, version, fitted
+        )
         tagged = "tags" in registry.capabilities
-        if tagged:
-            registry.tag_version(model, version, TAG, path.as_uri())
     out = {
         "model": model,
         "version": version,
         "path": str(path),
+        "registry_uri": uri,
         "rows": fitted.rows,
         "columns": list(fitted.columns),
         "segments": sorted(fitted.segments),
@@ -157,6 +158,8 @@ def build(
         + (f", {len(fitted.segments)} segments" if fitted.segments else "")
     )
     console.print(f"stored: {path}" + (f" (tag {TAG} on the version)" if tagged else ""))
+    if uri:
+        console.print(f"kept with the version in the registry: {uri}")
 
 
 @profile.command("show")
@@ -170,7 +173,7 @@ def show(ctx: click.Context, model: str, version: str, as_json: bool) -> None:
     from console.diagnostics.profile_store import load_profile, profile_path
 
     with workspace(ctx) as ws:
-        stored = load_profile(ws.config.data_dir, ws.env.name, model, version)
+        stored = load_profile(ws.config.data_dir, ws.env.name, model, version, ws.backends.registry)
         path = profile_path(ws.config.data_dir, ws.env.name, model, version)
     rows: list[dict[str, Any]] = []
     for name, col in stored.columns.items():

@@ -1,9 +1,12 @@
-"""Where a version's reference profile lives: a JSON file per (environment, model, version)
-under the data directory, named on the version in the registry by the ``rollbook.profile``
-tag when the registry takes tags (MLflow does; the embedded registry does too).
+"""Where a version's reference profile lives: with the version in the registry, where every
+console of the team reads it — an MLflow artifact (``mlflow-artifacts:/rollbook/<model>/
+<version>/profile.json``, capability ``documents``) named by the version's ``rollbook.profile``
+tag — and a JSON file per (environment, model, version) under the data directory, which is
+the whole story for a registry that keeps no documents (the embedded world) and a cache
+otherwise: a console that finds no local file reads the registry's copy and keeps it.
 
 The profile is small (bins, a ~2,000-cell grid and category counts per column), so one
-file per version is enough; reading it never touches the reference data again.
+document per version is enough; reading it never touches the reference data again.
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.diagnostics.pushdown import LogProfile
 from console.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from console.backends.interfaces import Registry
 
 TAG = "rollbook.profile"
 
@@ -36,9 +43,32 @@ def save_profile(data_dir: Path, env: str, model: str, version: str, profile: Lo
     return path
 
 
-def load_profile(data_dir: Path, env: str, model: str, version: str) -> LogProfile:
-    """The stored profile, or :class:`NotFound` naming the command that builds it."""
+def publish_profile(
+    registry: Registry, data_dir: Path, env: str, model: str, version: str, profile: LogProfile
+) -> tuple[Path, str | None]:
+    """Keep ``profile`` with the version: the local file, the registry's copy where it keeps
+    documents, and the ``rollbook.profile`` tag naming the copy (else the local file) where it
+    takes tags. ``(local path, the registry copy's URI or None)``."""
+    path = save_profile(data_dir, env, model, version, profile)
+    uri = registry.store_document(model, version, "profile.json", path.read_bytes())
+    if "tags" in registry.capabilities:
+        registry.tag_version(model, version, TAG, uri or path.as_uri())
+    return path, uri
+
+
+def load_profile(
+    data_dir: Path, env: str, model: str, version: str, registry: Registry | None = None
+) -> LogProfile:
+    """The stored profile — the local file, else (with ``registry``) the copy the version's
+    ``rollbook.profile`` tag names, kept locally from then on — or :class:`NotFound` naming
+    the command that builds it."""
     path = profile_path(data_dir, env, model, version)
+    if not path.exists() and registry is not None and "documents" in registry.capabilities:
+        uri = registry.version(model, version).tags.get(TAG, "")
+        if uri and not uri.startswith("file:"):
+            profile = LogProfile.from_json(registry.read_document(uri).decode("utf-8"))
+            save_profile(data_dir, env, model, version, profile)
+            return profile
     if not path.exists():
         raise NotFound(
             f"no reference profile for {model} version {version}",

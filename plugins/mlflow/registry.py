@@ -21,17 +21,19 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
+from urllib.parse import quote
 
 from console.backends.interfaces import Registry
 from console.backends.types import STAGES, ArtifactHash, ModelInfo, ModelVersion, StageChange
 from console.errors import ActionRefused, BackendError, NotFound, RollbookError
 from plugins.http_common.api import ApiError, JsonApi
 from plugins.mlflow import tags as T
-from plugins.mlflow.artifacts import ArtifactProxy, Unavailable
+from plugins.mlflow.artifacts import PROXY, ArtifactProxy, Unavailable, proxied_path
 
 API = "/api/2.0/mlflow"
 MLFLOW_STAGES = ("None", "Staging", "Production", "Archived")
 PAGE = 1000
+DOCUMENT_MAX_BYTES = 64 * 1024 * 1024  # a reference profile is kilobytes; refuse a runaway
 ARTIFACT_CHECK_MAX_MB = 512  # above this an artifact is not downloaded to be hashed
 ARTIFACT_CHECK_TIMEOUT_S = 8.0  # under the rollback preflight's default 10 s deadline
 
@@ -53,6 +55,12 @@ def is_missing_alias(exc: ApiError) -> bool:
 
 def is_not_found(exc: ApiError) -> bool:
     return exc.status == 404 or exc.code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def _segment(part: str) -> str:
+    """One path segment of a document's artifact path (no separators, no dot-dot)."""
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in part).strip(".")
+    return cleaned or "_"
 
 
 def _require_number(model: str, version: str) -> str:
@@ -101,7 +109,7 @@ def _quote(name: str) -> str:
 
 class MlflowRegistry(Registry):
     capabilities: ClassVar[frozenset[str]] = frozenset(
-        {"tags", "aliases", "artifact_hash", "production_history"}
+        {"tags", "aliases", "artifact_hash", "production_history", "documents"}
     )
 
     def __init__(
@@ -270,7 +278,39 @@ class MlflowRegistry(Registry):
         changes.sort(key=lambda c: c.at)
         return changes
 
+    def read_document(self, uri: str) -> bytes:
+        """A document kept by ``store_document`` (an ``mlflow-artifacts:`` URI), read through
+        the artifact proxy; at most ``DOCUMENT_MAX_BYTES``."""
+        path = proxied_path(uri, self.api.base_url)
+        if path is None:
+            raise NotFound(
+                f"{uri} is not served by MLflow's artifact proxy",
+                hint="documents are kept under mlflow-artifacts:/rollbook/",
+            )
+        chunks, size = [], 0
+        try:
+            with self.api.stream(f"{PROXY}/{quote(path, safe='/')}") as resp:
+                for chunk in resp.iter_bytes():
+                    size += len(chunk)
+                    if size > DOCUMENT_MAX_BYTES:
+                        raise BackendError(f"{uri} is larger than {DOCUMENT_MAX_BYTES:,} bytes")
+                    chunks.append(chunk)
+        except ApiError as exc:
+            if is_not_found(exc):
+                raise NotFound(f"MLflow keeps nothing at {uri}") from None
+            raise
+        return b"".join(chunks)
+
     # ---- writes -----------------------------------------------------------------------
+    def store_document(self, model: str, version: str, name: str, data: bytes) -> str | None:
+        """Upload ``data`` through the artifact proxy (the server must run with
+        ``--artifacts-destination``) to ``rollbook/<model>/<version>/<name>``; its
+        ``mlflow-artifacts:`` URI."""
+        version = _require_number(model, version)
+        path = "/".join(_segment(x) for x in ("rollbook", model, version, name))
+        self.api.put_bytes(f"{PROXY}/{quote(path, safe='/')}", data)
+        return f"mlflow-artifacts:/{path}"
+
     def set_production(self, model: str, version: str, *, actor: str, reason: str) -> None:
         version = _require_number(model, version)
         with self._lock:

@@ -104,3 +104,43 @@ def test_unreachable_mlflow_is_a_clear_error():
     with pytest.raises(BackendError, match="cannot reach MLflow") as err:
         reg.models()
     assert "running" in err.value.hint
+
+
+def test_a_reference_profile_is_kept_with_the_version_and_read_on_another_machine(
+    registry, tmp_path
+):
+    """`rollbook profile build` keeps the profile with the version in MLflow (an artifact
+    through the proxy, named by the rollbook.profile tag); a console with no local copy reads
+    it from there and keeps it."""
+    import numpy as np
+    import pandas as pd
+
+    from console.backends.aggregates import LogWindow
+    from console.diagnostics.io import file_aggregates
+    from console.diagnostics.profile_store import (
+        TAG,
+        load_profile,
+        profile_path,
+        publish_profile,
+    )
+    from console.diagnostics.pushdown import fit_log_profile
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"tenure": rng.normal(14, 3, 400), "plan": ["basic", "pro"] * 200})
+    frame.to_parquet(tmp_path / "reference.parquet")
+    agg = file_aggregates(tmp_path / "reference.parquet")
+    try:
+        fitted = fit_log_profile(
+            agg, LogWindow(), ["tenure", "plan"], categorical=["plan"], keep_values=False
+        )
+    finally:
+        agg.close()
+    mine, theirs = tmp_path / "ana-data", tmp_path / "ben-data"
+    path, uri = publish_profile(registry, mine, "prod", "churn", "2", fitted)
+    assert path.exists() and uri == "mlflow-artifacts:/rollbook/churn/2/profile.json"
+    assert registry.version("churn", "2").tags[TAG] == uri
+    read = load_profile(theirs, "prod", "churn", "2", registry)
+    assert read.to_json() == fitted.to_json()
+    assert profile_path(theirs, "prod", "churn", "2").read_text() == path.read_text()
+    with pytest.raises(NotFound):  # version 1 has none, here or in MLflow
+        load_profile(theirs, "prod", "churn", "1", registry)
