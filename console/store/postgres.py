@@ -253,7 +253,10 @@ class PostgresStore(Store):
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ? "
             "AND l.objid::bigint = (hashtext(?)::bigint & 4294967295) "
-            "AND l.objsubid = 2 AND l.pid <> pg_backend_pid()",
+            "AND l.objsubid = 2 AND l.pid <> pg_backend_pid() "
+            # advisory locks belong to a database: another store on the same server (a
+            # staging team's, say) holding a model of the same name holds nothing here
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (MODEL_LOCKS, model),
         )
         if row is None:

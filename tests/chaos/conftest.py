@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -55,6 +57,32 @@ def figures() -> Figures:
     return Figures()
 
 
+@pytest.fixture(scope="session")
+def prepared(tmp_path_factory):
+    """``prepared(name)`` → (template home, reference run) of a scenario, built on first use
+    from one seeded world."""
+    from tests.chaos.kills import measure
+    from tests.chaos.scenarios import SCENARIOS, build_template, seed_world
+
+    cache: dict[str, tuple] = {}
+    base: list = []
+
+    def seeded() -> Path:
+        if not base:
+            base.append(seed_world(tmp_path_factory.mktemp("chaos-base") / "home"))
+        return base[0]
+
+    def get(name: str):
+        if name not in cache:
+            root = tmp_path_factory.mktemp(f"chaos-{name}")
+            template = build_template(seeded(), root / "template", SCENARIOS[name])
+            cache[name] = (template, measure(template, SCENARIOS[name], root / "measure"))
+        return cache[name]
+
+    get.seeded = seeded  # type: ignore[attr-defined]
+    return get
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -86,3 +114,24 @@ def rollbook(capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The store tests' PostgreSQL server (Debian's, started as the ``postgres`` user on a
+    free port); skipped, saying why, when its binaries are missing."""
+    from tests.store.conftest import postgres_bin
+
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL server binaries missing (apt-get install postgresql; .ci/run does)")
+    pytest.importorskip("psycopg", reason="psycopg missing (pip install -e '.[test]')")
+    from tests.store.conftest import PostgresServer
+
+    workdir = Path(tempfile.mkdtemp(prefix="rollbook-chaos-pg-"))
+    server = PostgresServer(workdir, max_connections=80)
+    try:
+        server.launch().wait()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

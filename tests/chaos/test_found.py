@@ -241,3 +241,24 @@ def test_a_signal_that_lands_inside_importlib_is_delivered_again_not_lost():
         except Interrupted:
             pytest.fail("raised inside importlib, where Python ignores it")
         time.sleep(5)  # the signal comes again: Interrupted, then Abort out of interrupts()
+
+
+def test_a_model_held_in_another_database_on_the_same_server_is_not_held_here(pg_server):
+    """Found by the concurrency suite (pairs on PostgreSQL, each on a database of its own on
+    one server): the model lock's holder was looked up in every database of the server, so
+    a rollback of credit-score in one team's store made every other store on that server
+    refuse actions on its own credit-score ("rollback of credit-score in progress by …")."""
+    from datetime import UTC, datetime
+
+    from console.store.locks import LockHolder
+    from console.store.postgres import PostgresStore
+    from tests.store.conftest import fresh_database
+
+    ours, theirs = fresh_database(pg_server), fresh_database(pg_server)
+    with PostgresStore(theirs) as other, PostgresStore(ours) as store:
+        holder = LockHolder("ana", "rollback", datetime(2026, 11, 22, 7, 0, tzinfo=UTC))
+        with other.model_lock("credit-score", holder):
+            assert other.lock_holder("credit-score") == holder
+            assert store.lock_holder("credit-score") is None
+            with store.model_lock("credit-score", LockHolder("ben", "killswitch", holder.since)):
+                pass  # taken here: a lock in another database does not hold this one
