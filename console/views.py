@@ -328,13 +328,13 @@ class DriftView:
 
 
 def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> DriftView:
-    """The drift table the Drift screen shows, over the same windows the runbook's drift
-    check uses: before the onset against since the onset (at most the last hour); without
-    an incident, the hour before last against the last hour."""
-    import numpy as np
-
-    from console.diagnostics.report import drift_report
-    from console.runbooks.checks.data import features_of, inputs, windows
+    """The drift table the Drift screen shows: the runbook's drift check itself — the same
+    windows (before the onset against since the onset, at most the last hour; without an
+    incident, the six hours before the last hour against the last hour), the same features
+    and the same numbers, computed where the log lives (``drift_between`` over the log's
+    aggregates). The bars are the reference's PSI bins (the check's evidence)."""
+    from console.diagnostics.pushdown import drift_between
+    from console.runbooks.checks.data import _thresholds, log_features, log_windows
     from console.runbooks.context import StepContext
 
     now = ws.now()
@@ -353,26 +353,29 @@ def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> Dri
             onset_at=now - timedelta(hours=1),
         )
     ctx = StepContext(ws, inc)
-    ref, cur, where = windows(ctx, {})
-    ref, cur = inputs(ref), inputs(cur)
-    # the model's declared features, as the runbook's drift check uses (no ids, no extras)
-    report = drift_report(ref, cur, columns=features_of(ctx, ref, cur))
+    w = log_windows(ctx, {})
+    try:
+        report = drift_between(
+            w.agg,
+            w.reference,
+            w.agg,
+            w.current,
+            columns=log_features(ctx, {}, w),
+            thresholds=_thresholds(ctx),
+        )
+    finally:
+        w.agg.close()
     hists: dict[str, tuple[list[str], list[float], list[float]]] = {}
     for f in report.features[:12]:
-        if f.name not in ref.columns or f.name not in cur.columns or f.kind != "numeric":
+        ev = f.evidence
+        edges = ev.get("bin_edges")
+        ref_p, cur_p = ev.get("reference_proportions"), ev.get("current_proportions")
+        if f.kind != "numeric" or not edges or not ref_p or not cur_p:
             continue
-        r = ref[f.name].to_numpy(dtype=float, na_value=np.nan)
-        c = cur[f.name].to_numpy(dtype=float, na_value=np.nan)
-        r, c = r[np.isfinite(r)], c[np.isfinite(c)]
-        if r.size == 0:
-            continue
-        # display only: the share of each window in the reference's decile bins
-        edges = np.unique(np.quantile(r, np.linspace(0, 1, 11)))
-        if edges.size < 2:
-            continue
-        rc = np.histogram(r, edges)[0] / r.size
-        cc = np.histogram(c, edges)[0] / c.size if c.size else np.zeros(edges.size - 1)
-        hists[f.name] = ([f"{e:.3g}" for e in edges[:-1]], list(rc), list(cc))
+        if len(ref_p) != len(edges) + 1 or len(cur_p) != len(ref_p):
+            continue  # not the reference's bins (a column with too few distinct values)
+        labels = [f"<{edges[0]:.3g}", *(f"{e:.3g}" for e in edges)]
+        hists[f.name] = (labels, [float(x) for x in ref_p], [float(x) for x in cur_p])
 
     def span(pair: list[str]) -> str:
         a, b = (datetime.fromisoformat(x) for x in pair)
@@ -382,7 +385,7 @@ def drift_view(ws: Workspace, model: str, incident_id: str | None = None) -> Dri
         model,
         report,
         hists,
-        {"reference": span(where["reference"]), "current": span(where["current"])},
+        {"reference": span(w.where["reference"]), "current": span(w.where["current"])},
     )
 
 

@@ -14,3 +14,14 @@ def test_drift_view_covers_the_models_features_only(clock):
             names = {f.name for f in view.report.features}
             assert names <= features and "customer_id" not in names
             assert "avg_order_value_90d" in names
+
+
+def test_the_drift_view_bars_are_the_reference_bins_of_the_check(clock):
+    with open_workspace("demo", clock=clock) as ws:
+        state = start_demo(ws, "athena-null-feature")
+        view = drift_view(ws, "churn", state.incident.id)
+        feature = next(f for f in view.report.features if f.name == "tenure_months")
+        labels, ref, cur = view.histograms["tenure_months"]
+        assert len(labels) == len(ref) == len(cur) == len(feature.evidence["bin_edges"]) + 1
+        assert abs(sum(ref) - 1) < 1e-9 and abs(sum(cur) - 1) < 1e-9
+        assert labels[0].startswith("<")
