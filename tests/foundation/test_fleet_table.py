@@ -123,3 +123,21 @@ def test_the_refresh_is_paced_by_what_a_read_costs():
     assert paced_interval(2.0, 0.3, share=0.03) == 10.0
     assert paced_interval(2.0, float("nan")) == 2.0
     assert paced_interval(2.0, -1.0) == 2.0
+
+
+def test_a_filter_that_leaves_one_row_of_many_rebuilds_instead_of_removing_the_rest():
+    many = fleet_table(rows(*(status(f"m{i:03d}") for i in range(100))), spark_width=4).lines
+    one = [line for line in many if line.key == "m050"]
+    diff = diff_lines(many, one)
+    assert diff.rebuild and [line.key for line in diff.added] == ["m050"]
+    few_gone = [line for line in many if line.key not in ("m010", "m020")]
+    assert diff_lines(many, few_gone).removed == ["m010", "m020"]
+
+
+def test_rows_not_read_this_time_keep_their_last_history():
+    from console.fleet_table import keep_sparks
+
+    before = [FleetRow(status("a"), [1.0]), FleetRow(status("b"), [2.0])]
+    now = [FleetRow(status("a"), None), FleetRow(status("b"), [3.0]), FleetRow(status("c"), None)]
+    kept = keep_sparks(now, before)
+    assert [r.spark for r in kept] == [[1.0], [3.0], None]

@@ -7,6 +7,7 @@ nothing costs nothing on screen and a fleet of 5,000 models answers keys at once
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from rich.text import Text
@@ -26,6 +27,7 @@ from console.fleet_table import (
     FleetTable,
     diff_lines,
     fleet_table,
+    keep_sparks,
     more_line,
     paced_interval,
     select_models,
@@ -128,6 +130,8 @@ class FleetScreen(RegistryScreen):
         self.read_cost = cost
         self.refresh_every = paced_interval(self.rb.refresh_seconds, cost)
         self._next_refresh = time.monotonic() + self.refresh_every
+        if self.view is not None:
+            view = dataclasses.replace(view, rows=keep_sparks(view.rows, self.view.rows))
         self.view = view
         self.good_data(view.as_of)
         self.render_view()
@@ -264,7 +268,7 @@ class FleetScreen(RegistryScreen):
             # rows the last read did not show have no sparkline yet: read them now
             unread = {r.status.model for r in self.view.rows if r.spark is None}
             if any(line.key in unread for line in self.shown.lines):
-                self.refresh_data()
+                self.call_after_refresh(self.refresh_data)  # the filtered table paints first
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.close_filter(event.value.strip())
