@@ -9,15 +9,12 @@ capability, else by DuckDB over ``samples`` in process — one code path either 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from console.backends.aggregates import LogAggregates, LogWindow
 from console.errors import InvalidInput
 from console.runbooks.context import CORE_COLUMNS, StepContext
 from console.runbooks.registry import CheckOutcome, Param, check
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 #: A column (almost) entirely null in a window is treated as absent from it: downstream of
 #: an upstream rename the old column is still in the table, only empty.
@@ -27,40 +24,6 @@ WINDOW_PARAMS = {
     "reference_hours": Param("number", False, "hours of data before the onset (default 6)"),
     "current_hours": Param("number", False, "at most this many recent hours (default 1)"),
 }
-
-
-def windows(
-    ctx: StepContext, params: dict[str, Any], *, current_hours: float = 1.0
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Reference and current prediction-log samples, and where they came from."""
-    from console.diagnostics.errors import EmptyInput
-
-    r0, r1 = ctx.reference_window(float(params.get("reference_hours", 6.0)))
-    c0, c1 = ctx.current_window(float(params.get("current_hours", current_hours)))
-    ref, cur = ctx.samples(r0, r1), ctx.samples(c0, c1)
-    where: dict[str, Any] = {
-        "reference": [r0.isoformat(), r1.isoformat()],
-        "current": [c0.isoformat(), c1.isoformat()],
-        "rows": {"reference": int(ref.shape[0]), "current": int(cur.shape[0])},
-    }
-    if ref.shape[0] == 0 or cur.shape[0] == 0:
-        side = "reference" if ref.shape[0] == 0 else "current"
-        raise EmptyInput(
-            f"the {side} window of {ctx.model}'s prediction log is empty "
-            f"({where[side][0]} → {where[side][1]})",
-            hint="is the prediction log enabled for this model?",
-        )
-    return ref, cur, where
-
-
-def inputs(frame: pd.DataFrame) -> pd.DataFrame:
-    """Model inputs only: bookkeeping columns and (almost) empty columns removed."""
-    keep = [
-        c
-        for c in frame.columns
-        if c not in CORE_COLUMNS and frame[c].isna().mean() < ABSENT_NULL_SHARE
-    ]
-    return frame[keep]
 
 
 @dataclass
@@ -234,25 +197,6 @@ def log_features(ctx: StepContext, params: dict[str, Any], w: LogWindows) -> lis
             list(info.features) if info and info.features else (list(configured) or list(present))
         )
     return [c for c in wanted if c in present]
-
-
-def features_of(ctx: StepContext, ref: pd.DataFrame, cur: pd.DataFrame) -> list[str]:
-    """The model's declared features present in the reference window (else every input)."""
-    return _features(ctx, {}, ref, cur)
-
-
-def _features(
-    ctx: StepContext, params: dict[str, Any], ref: pd.DataFrame, cur: pd.DataFrame
-) -> list[str]:
-    wanted = params.get("columns")
-    if not wanted:
-        info = ctx.model_info()
-        wanted = (
-            list(info.features)
-            if info and info.features
-            else [c for c in ref.columns if c not in CORE_COLUMNS]
-        )
-    return [c for c in wanted if c in ref.columns]
 
 
 def _thresholds(ctx: StepContext):
