@@ -206,13 +206,14 @@ def diff_lines(old: Sequence[FleetLine], new: Sequence[FleetLine]) -> TableDiff:
 
 #: The share of one core the fleet's timer refresh may use: a read that costs more CPU than
 #: this share of the interval stretches the interval, so an idle console stays idle however
-#: large the fleet (the goal is ≤ 5% of a core, rendering and Textual's own timers included).
-REFRESH_CPU_SHARE = 0.03
+#: large the fleet. Half the goal of ≤ 5% of a core; the other half is for drawing what
+#: changed and Textual's own timers.
+REFRESH_CPU_SHARE = 0.025
 
 
 def paced_interval(base_s: float, read_cpu_s: float, share: float = REFRESH_CPU_SHARE) -> float:
     """Seconds until the next timer refresh: ``base_s``, or ``read_cpu_s / share`` when the
-    last read cost more than ``share`` of ``base_s`` (0.3 s of CPU at 3% → 10 s). A negative
+    last read cost more than ``share`` of ``base_s`` (0.3 s of CPU at 2.5% → 12 s). A negative
     or NaN cost (a clock that went back) counts as free."""
     if not read_cpu_s > 0:
         return base_s

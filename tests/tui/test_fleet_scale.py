@@ -8,12 +8,13 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import pytest
 from textual.widgets import DataTable
 from textual.widgets._data_table import ColumnKey
 
 import console.tui.screens.fleet as fleet_screen
 from console.fleet import ModelStatus
-from console.fleet_table import COLUMNS, ROW_CAP
+from console.fleet_table import COLUMNS, REFRESH_CPU_SHARE, ROW_CAP
 from console.views import FleetRow, FleetView
 from tests.tui.conftest import settle
 
@@ -210,8 +211,10 @@ async def test_a_costly_read_slows_the_timer_and_the_status_line_says_so(
     async with app.run_test(size=(120, 36)) as pilot:
         fleet = app.screen
         await settle(pilot, lambda: fleet.view is not None)
-        assert fleet.refresh_every == 10.0
-        assert "read every 10 s" in str(fleet.query_one("#statusline").render())
+        assert fleet.refresh_every == pytest.approx(0.3 / REFRESH_CPU_SHARE)
+        assert f"read every {0.3 / REFRESH_CPU_SHARE:.0f} s" in str(
+            fleet.query_one("#statusline").render()
+        )
         first = fleet.view
         fleet.tick()  # the 2-second timer fires: too early for a read that costly
         await pilot.pause(0.3)

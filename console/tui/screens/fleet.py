@@ -116,7 +116,7 @@ class FleetScreen(RegistryScreen):
 
     def tick(self) -> None:
         """The timer, paced by what a read costs (``paced_interval``): a fleet whose read
-        takes 0.3 s of CPU is read every ~8 s, not every 2 s, so an idle console stays idle."""
+        takes 0.3 s of CPU is read every 12 s, not every 2 s, so an idle console stays idle."""
         if time.monotonic() >= self._next_refresh:
             super().tick()
 
