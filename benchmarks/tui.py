@@ -3,10 +3,10 @@
   * startup  — process start → first painted frame of `rollbook demo` (the incident header
                on screen), against a minimal Textual app painting one line (the floor any
                Textual program pays: interpreter + Textual import + first frame);
-  * key      — key → repaint: press `down` on the fleet and wait for the cursor row to change
-               on screen; with 500 models and an open incident holding 10,000 timeline
-               events, against the same with the 5-model demo fleet;
-  * incident — open the 10,000-event incident (`i`) and wait for its header.
+  * fleet    — the fleet at scale, by benchmarks/tui_fleet.py: key → repaint (the cursor
+               row moving, the filter box, a filter applied and cleared, opening a
+               10,000-event incident) and idle CPU with 5, 500 and 5,000 models, after the
+               timer's refreshes have started, against the same console with 5 models.
 Needs tmux. Writes benchmarks/results/tui.md, with the machine's load average before and
 after the run (the figures are wall times on a shared machine: read the ratios).
 
@@ -241,37 +241,10 @@ def big_home(models: int, events: int) -> str:
     return home
 
 
-def key_latency(home: str, models: int, runs: int) -> tuple[list[float], float]:
-    env = {
-        "ROLLBOOK_HOME": home,
-        "ROLLBOOK_BENCH_MODELS": str(models),
-        "PYTHONPATH": f"{home}/site",
-    }
-    start(f"{sys.executable} -m console", env)
-    wait_for(lambda s: "model" in s and "as of" in s)
-    samples = []
-    for _ in range(runs):
-        before = screen()
-        t = time.perf_counter()
-        tmux("send-keys", "-t", SESSION, "Down")
-        samples.append(wait_for(lambda s, b=before: s != b) - t)
-        time.sleep(0.05)
-    tmux("send-keys", "-t", SESSION, "/")
-    time.sleep(0.3)
-    tmux("send-keys", "-t", SESSION, "-l", "model-0000")
-    tmux("send-keys", "-t", SESSION, "Enter")
-    wait_for(lambda s: "model-0001" not in s)
-    t = time.perf_counter()
-    tmux("send-keys", "-t", SESSION, "i")
-    opened = wait_for(lambda s: "since detection" in s) - t
-    tmux("kill-session", "-t", SESSION)
-    return samples, opened
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--startup-only", action="store_true", help="skip the key-latency runs")
+    ap.add_argument("--startup-only", action="store_true", help="skip the fleet runs")
     ap.add_argument("--root", type=Path, default=ROOT, help="checkout to run rollbook from")
     ap.add_argument(
         "--before", type=Path, help="start-up only: compare this checkout with --root, interleaved"
@@ -308,11 +281,10 @@ def main() -> None:
         ]
         print("\n".join(rows))
         return
-    small_home = big_home(5, 10)
-    small, small_open = key_latency(small_home, 5, args.runs * 2)
-    large_home = big_home(500, 10_000)
-    large, large_open = key_latency(large_home, 500, args.runs * 2)
-    ms = statistics.median
+    import tui_fleet  # benchmarks/ is on sys.path (this script's folder)
+
+    fleet_args = tui_fleet.defaults(root=args.root)
+    fleet = [tui_fleet.measure(n, 10 if n <= 5 else 10_000, fleet_args) for n in (5, 500, 5000)]
     rows = [
         "| measure | Rollbook | baseline | ratio |",
         "|---|---:|---:|---:|",
@@ -322,15 +294,14 @@ def main() -> None:
         f"{ready:.2f} s | {base:.2f} s | {ready / base:.1f}× |",
         f"| start → demo incident on screen, world already seeded | {warm:.2f} s | "
         f"{base:.2f} s | {warm / base:.1f}× |",
-        f"| key → repaint, fleet (500 models + 10k-event incident vs 5 models) | "
-        f"{ms(large) * 1000:.0f} ms | {ms(small) * 1000:.0f} ms | "
-        f"{ms(large) / ms(small):.1f}× |",
-        f"| open incident (10,000 events vs 10 events) | {large_open * 1000:.0f} ms | "
-        f"{small_open * 1000:.0f} ms | {large_open / small_open:.1f}× |",
         "",
-        f"Medians over {args.runs} starts and {args.runs * 2} key presses, measured in tmux "
-        "(120×36) by polling the screen every 10 ms.",
-        f"Machine: before the run {load_before}; after it {load_note()}.",
+        f"Medians over {args.runs} starts, measured in tmux (120×36) by polling the screen "
+        "every 10 ms.",
+        f"Machine: before the run {load_before}; after the start-ups {load_note()}.",
+        "",
+        "The fleet at scale (benchmarks/tui_fleet.py):",
+        "",
+        tui_fleet.report(fleet, fleet_args),
     ]
     text = "\n".join(rows)
     print(text)
