@@ -101,6 +101,7 @@ class PrometheusServer:
             timeout=timeout,
             what="Prometheus",
             proc=self.proc,
+            port=self.port,
         )
         if self.targets:
             t += wait_until(
@@ -229,6 +230,7 @@ class AlertmanagerServer:
             timeout=timeout,
             what="Alertmanager",
             proc=self.proc,
+            port=self.port,
         )
 
     def stop(self) -> None:

@@ -113,6 +113,56 @@ class Process:
             return ""
 
 
+def listeners(port: int) -> set[int] | None:
+    """PIDs holding a TCP socket that listens on ``port`` (any address), read from Linux's
+    ``/proc``; None where that cannot be read (another OS). Processes whose file descriptors
+    this user may not read are not seen."""
+    inodes: set[str] = set()
+    readable = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        readable = True
+        for row in rows:
+            f = row.split()
+            if len(f) > 9 and f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{f[9]}]")
+    if not readable:
+        return None
+    pids: set[int] = set()
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) in inodes for fd in fd_dir.iterdir()):
+                pids.add(int(fd_dir.parent.name))
+    return pids
+
+
+def answered_by_another(port: int, proc: Process) -> str:
+    """Why ``port`` is not ``proc``'s ("" when it is, or when nobody can tell): a free port
+    chosen here can be taken by another program before ``proc`` binds it, and that program
+    then answers the readiness probe (another stack's Alertmanager did). ``proc`` leads its
+    own process group: its workers count as its own."""
+    owners = listeners(port)
+    if not owners or proc.pid is None:
+        return ""
+
+    def group(pid: int) -> int | None:
+        try:
+            return os.getpgid(pid)
+        except OSError:
+            return None
+
+    if any(pid == proc.pid or group(pid) == proc.pid for pid in owners):
+        return ""
+    return (
+        f"port {port} is answered by another program (pid {', '.join(map(str, sorted(owners)))})"
+        f", not by the {proc.name} started here (pid {proc.pid}): it took the port between "
+        "choosing it and binding it"
+    )
+
+
 def wait_until(
     check: Callable[[], bool],
     *,
@@ -120,13 +170,20 @@ def wait_until(
     what: str,
     proc: Process | None = None,
     interval: float = 0.2,
+    port: int | None = None,
 ) -> float:
-    """Poll ``check`` until true; seconds waited. Fails fast when ``proc`` died."""
+    """Poll ``check`` until true; seconds waited. Fails fast when ``proc`` died, and — with
+    ``port``, the port ``check`` talks to — when another program answers on it."""
     start = time.monotonic()
     while True:
+        ok = False
         with contextlib.suppress(Exception):
-            if check():
-                return time.monotonic() - start
+            ok = bool(check())
+        if ok:
+            stranger = answered_by_another(port, proc) if port and proc else ""
+            if stranger:
+                raise RuntimeError(f"{what}: {stranger}")
+            return time.monotonic() - start
         if proc is not None and not proc.alive():
             raise RuntimeError(
                 f"{what}: {proc.name} exited ({proc.popen.returncode}); log:\n{proc.tail()}"

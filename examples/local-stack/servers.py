@@ -58,6 +58,7 @@ class ModelServer:
             timeout=timeout,
             what=f"model server {self.version}",
             proc=self.proc,
+            port=self.port,
         )
 
     def admin(self, **settings: float) -> dict:
@@ -114,6 +115,7 @@ class MlflowServer:
             what="MLflow",
             proc=self.proc,
             interval=0.3,
+            port=self.port,
         )
 
     def stop(self) -> None:
@@ -203,6 +205,7 @@ class HaproxyServer:
             timeout=timeout,
             what="HAProxy",
             proc=self.proc,
+            port=self.port,  # the first frontend
         )
 
     def stop(self) -> None:

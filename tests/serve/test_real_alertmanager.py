@@ -106,6 +106,7 @@ def alertmanager(tmp_path, serve):
             timeout=30,
             what="Alertmanager",
             proc=proc,
+            port=port,
         )
         yield url, proc
     finally:
