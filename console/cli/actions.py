@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from console.cli.common import (
+    FiniteRange,
     confirm,
     console_out,
     env_option,
@@ -27,6 +28,9 @@ from console.cli.common import (
     print_json,
     workspace,
 )
+
+MAX_TIMEOUT_S = 86400.0  # a backend call's deadline: a day is already more than any needs
+MAX_DWELL_MIN = 7 * 24 * 60.0  # a rollout stage's dwell: a week
 
 
 def action_options(f: Callable) -> Callable:
@@ -52,10 +56,10 @@ def action_options(f: Callable) -> Callable:
             ),
             click.option(
                 "--timeout",
-                type=float,
+                type=FiniteRange(0, MAX_TIMEOUT_S, min_open=True),
                 default=10.0,
                 show_default=True,
-                help="Seconds to wait for each backend call.",
+                help="Seconds to wait for each backend call (above 0, at most a day).",
             ),
             click.option(
                 "--wait",
@@ -481,19 +485,21 @@ def audit_pending(ctx, model, as_json):
 @click.option(
     "--dwell",
     "dwell_minutes",
-    type=float,
+    type=FiniteRange(0, MAX_DWELL_MIN, min_open=True),
     default=10.0,
     show_default=True,
-    help="Minutes of canary traffic collected before judging each stage.",
+    help="Minutes of canary traffic collected before judging each stage (at most a week).",
 )
 @click.option(
     "--margin",
-    type=float,
+    type=FiniteRange(0, 1, max_open=True),
     default=0.005,
     show_default=True,
     help="Non-inferiority margin on the success rate (0.005 = 0.5 pp).",
 )
-@click.option("--alpha", type=float, default=0.05, show_default=True)
+@click.option(
+    "--alpha", type=FiniteRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True
+)
 @action_options
 @json_option
 @env_option

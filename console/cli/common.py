@@ -102,6 +102,20 @@ def confirm(question: str) -> None:
         raise ActionRefused("not confirmed: nothing was changed")
 
 
+class FiniteRange(click.FloatRange):
+    """A float option in a range that is also a real number. click's FloatRange lets NaN
+    through (no comparison with it is true) and, without a bound, ±inf — which then reach a
+    ``time.sleep`` or a thread's ``join`` as a traceback. Out of range: a usage error (2)."""
+
+    name = "finite float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
 def env_name(ctx: click.Context) -> str | None:
     root = ctx.find_root()
     return (root.obj or {}).get("env_name")

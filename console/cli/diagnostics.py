@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from console.cli.common import console_out, env_option, json_option, print_json
+from console.cli.common import FiniteRange, console_out, env_option, json_option, print_json
 
 SEVERITY_STYLE = {"stable": "green", "moderate": "yellow", "significant": "bold red"}
 STATUS_STYLE = {"healthy": "green", "warning": "yellow", "critical": "bold red"}
@@ -237,7 +237,7 @@ def _print_drift(report, reference: str, current: str) -> None:
     "--min-confidence",
     default=0.6,
     show_default=True,
-    type=click.FloatRange(0, 1),
+    type=FiniteRange(0, 1),
     help="Smallest confidence for a rename suggestion.",
 )
 @env_option

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from console.cli.common import (
+    FiniteRange,
     console_out,
     env_option,
     json_option,
@@ -215,10 +216,10 @@ def _stdout_closed(ctx: click.Context) -> None:
 @click.argument("incident_id")
 @click.option(
     "--poll",
-    type=float,
+    type=FiniteRange(0, 3600, min_open=True),
     default=10.0,
     show_default=True,
-    help="Seconds between looks at the signal.",
+    help="Seconds between looks at the signal (above 0, at most an hour).",
 )
 @json_option
 @env_option
@@ -327,7 +328,7 @@ def note(ctx: click.Context, incident_id: str, text: tuple[str, ...], as_json: b
 @click.option(
     "--watch",
     "watch",
-    type=click.FloatRange(min=0),
+    type=FiniteRange(min=0, max=86400),
     default=None,
     metavar="SECONDS",
     help="Keep reading every SECONDS until interrupted (with --open: a small intake "
