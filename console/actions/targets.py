@@ -153,7 +153,12 @@ def runbook_alternatives(ws: Workspace, incident_id: str, *, exclude: str) -> li
     if exclude != ActionKind.KILLSWITCH:
         try:
             if ws.backends.traffic.fallbacks(inc.model):
-                out.append(f"the kill switch (K, or rollbook killswitch {inc.model})")
+                # the console's key as the user's [keys] bound it (the registry is headless)
+                from console.keymap import effective, key_of
+
+                key = key_of(effective(ws.config.keys), "killswitch")
+                via = f"{key}, or " if key else ""
+                out.append(f"the kill switch ({via}rollbook killswitch {inc.model})")
         except RollbookError:
             pass
     return out

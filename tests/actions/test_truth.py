@@ -143,3 +143,16 @@ def test_the_runbook_path_records_the_same_as_R(ws):
     # one requested event: the plan the person confirmed was executed, not re-planned
     requested = ws.store.events(state.incident.id, kind_prefix="action.requested")
     assert len(requested) == 1 and requested[0].payload["plan"]["to"] == "v4"
+
+
+def test_the_kill_switch_alternative_names_the_key_as_the_user_bound_it(ws):
+    from dataclasses import replace
+
+    from console.actions.targets import runbook_alternatives
+
+    iid = start_demo(ws, "athena-null-feature").incident.id
+    default = runbook_alternatives(ws, iid, exclude=ActionKind.ROLLBACK)
+    assert "the kill switch (K, or rollbook killswitch churn)" in default
+    ws.config = replace(ws.config, keys={"killswitch": "X"})
+    remapped = runbook_alternatives(ws, iid, exclude=ActionKind.ROLLBACK)
+    assert "the kill switch (X, or rollbook killswitch churn)" in remapped
