@@ -64,8 +64,17 @@ def set_severity(ws: Workspace, incident_id: str, severity: str, why: str) -> In
     )
 
 
+def presence_ttl(ws: Workspace) -> timedelta:
+    """How long a heartbeat counts, in the workspace clock's time. Presence is about people
+    and their wall clocks: under a demo clock running ``speed`` times faster (``demo --speed
+    120``), 30 s of wall time is ``30 × speed`` simulated seconds — otherwise a viewer would
+    vanish between two heartbeats."""
+    speed = getattr(ws.backends.clock, "speed", 1.0)
+    return PRESENCE_TTL * max(1.0, float(speed))
+
+
 def here(ws: Workspace, incident_id: str) -> list[str]:
     """Heartbeat for the acting person on ``incident_id``; returns who is viewing now."""
     now = ws.now()
     ws.store.heartbeat(incident_id, ws.actor, now)
-    return [p for p, _ in ws.store.viewers(incident_id, now - PRESENCE_TTL)]
+    return [p for p, _ in ws.store.viewers(incident_id, now - presence_ttl(ws))]

@@ -187,7 +187,7 @@ def incident_view(
     viewing the incident (a console that has it open; presence expires on its own).
     Delivery bookkeeping (``notify.*`` events) is not part of the shown timeline."""
     from console.recovery import observe
-    from console.team import PRESENCE_TTL, roles
+    from console.team import presence_ttl, roles
 
     # observing first: a recovery seen now is recorded (mitigated, cost clock stopped) before
     # the record is read for the screen
@@ -201,7 +201,7 @@ def incident_view(
     events = [e for e in events if not e.kind.startswith("notify.")]
     if here:
         ws.store.heartbeat(inc.id, ws.actor, now)
-    viewers = [p for p, _ in ws.store.viewers(inc.id, now - PRESENCE_TTL) if p != ws.actor]
+    viewers = [p for p, _ in ws.store.viewers(inc.id, now - presence_ttl(ws)) if p != ws.actor]
     steps: list[StepView] = []
     if inc.runbook:
         from console.runbooks.engine import Engine

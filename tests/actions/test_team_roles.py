@@ -67,3 +67,19 @@ def test_the_postmortem_lists_the_responders_and_their_roles(ws, clock):
     md = render_postmortem(inc, events, now=ws.now(), fmt="md")
     line = next(x for x in md.splitlines() if x.startswith("| Responders |"))
     assert "cleo (commander), ben (scribe), ana (commander until" in line and "dee" in line
+
+
+def test_presence_lasts_30_wall_seconds_under_a_faster_demo_clock(ws):
+    import time
+
+    from console.clock import ScaledClock
+    from console.team import presence_ttl
+
+    assert presence_ttl(ws) == timedelta(seconds=30)  # a clock at wall speed
+    ws.backends.clock = ScaledClock(ws.now(), time.time(), speed=120)
+    iid = start_demo(ws, "athena-null-feature").incident.id
+    ws.store.heartbeat(iid, "ana", ws.now())
+    # ana's heartbeat is 10 wall seconds old: 20 simulated minutes at 120x
+    ws.backends.clock = ScaledClock(ws.now() + timedelta(minutes=20), time.time(), speed=120)
+    assert presence_ttl(ws) == timedelta(hours=1)
+    assert "ana" in here(ws, iid)
