@@ -71,7 +71,27 @@ class Parsed:
     problems: list[Problem]
 
 
-def _walk(node: yaml.Node, path: PathKey, lines: Lines, problems: list[Problem], file: str) -> None:
+#: The most values a runbook may expand to through YAML aliases: a shipped one has a few
+#: hundred; "billion laughs" (aliases of aliases) would otherwise take the walk below, and any
+#: later reader of the data, exponential time.
+MAX_VALUES = 100_000
+
+
+class _TooManyValues(Exception):
+    pass
+
+
+def _walk(
+    node: yaml.Node,
+    path: PathKey,
+    lines: Lines,
+    problems: list[Problem],
+    file: str,
+    budget: list[int],
+) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooManyValues
     lines.by_path[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
@@ -89,14 +109,16 @@ def _walk(node: yaml.Node, path: PathKey, lines: Lines, problems: list[Problem],
                 )
             seen[key] = line
             lines.key_lines[(*path, key)] = line
-            _walk(value_node, (*path, key), lines, problems, file)
+            _walk(value_node, (*path, key), lines, problems, file, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*path, i), lines, problems, file)
+            _walk(item, (*path, i), lines, problems, file, budget)
 
 
 def parse_yaml(text: str, file: str) -> Parsed:
-    """Parse one YAML document. A syntax error becomes a Problem at its line (data None)."""
+    """Parse one YAML document. A syntax error becomes a Problem at its line (data None),
+    and so does a document that nests too deeply, contains itself through an alias, or
+    expands through aliases to more than ``MAX_VALUES`` values."""
     lines = Lines()
     problems: list[Problem] = []
     loader = _Loader(text)
@@ -104,11 +126,20 @@ def parse_yaml(text: str, file: str) -> Parsed:
         node = loader.get_single_node()
         if node is None:
             return Parsed(None, lines, [Problem(file, 1, "(document)", "the file is empty")])
-        _walk(node, (), lines, problems, file)
+        _walk(node, (), lines, problems, file, [MAX_VALUES])
         data = loader.construct_document(node)
+    except _TooManyValues:
+        what = f"the document expands to more than {MAX_VALUES:,} values (through aliases)"
+        return Parsed(None, lines, [Problem(file, 1, "(yaml)", what)])
+    except RecursionError:
+        # an alias inside its own anchor (`a: &x [*x]`) or thousands of nested brackets
+        what = "nested too deeply (or an alias refers to the value that contains it)"
+        return Parsed(None, Lines(), [Problem(file, 1, "(yaml)", what)])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
+        # at the end of the stream libyaml's mark can be one line past a last line that has
+        # no newline: name the file's last line
+        line = min(mark.line + 1, text.count("\n") + 1) if mark else 1
         what = " ".join(x for x in (exc.context, exc.problem) if x)
         return Parsed(None, lines, [Problem(file, line, "(yaml)", f"not valid YAML: {what}")])
     except yaml.YAMLError as exc:

@@ -259,7 +259,7 @@ def check_parsed(
         from console.runbooks.registry import load_registries
 
         checks, actions = load_registries()
-    if parsed.data is None:
+    if parsed.data is None and parsed.problems:  # unreadable; a `null` document is checked
         return None, list(parsed.problems)
     checker = _Checker(parsed, file, checks, actions, templates=templates)
     runbook = checker.runbook(parsed.data)
