@@ -22,6 +22,7 @@ A bad config raises ``ConfigError`` naming the file, the key and what is wrong.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -197,6 +198,27 @@ def _expect(path: Path, key: str, value: Any, kind: type | tuple[type, ...], wha
     return value
 
 
+def _amount(path: Path, key: str, value: Any, what: str) -> float:
+    """A finite number ≥ 0: a NaN threshold or target would silently turn every comparison
+    with it false, and none of them is negative."""
+    _expect(path, key, value, (int, float), what)
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(path, key, f"expected {what} (finite, at least 0), got {value!r}")
+    return float(value)
+
+
+def _folder(path: Path, key: str, value: Any) -> Path:
+    """A folder named in the config, relative to the config's folder, ``~`` expanded."""
+    _expect(path, key, value, str, "a folder path")
+    if not value.strip():
+        raise ConfigError(path, key, "expected a folder path, got an empty string")
+    try:
+        folder = Path(value).expanduser()
+    except RuntimeError:  # ~user of no such user, or no home directory at all
+        raise ConfigError(path, key, f"cannot expand {value!r}: no such home directory") from None
+    return path.parent / folder
+
+
 def _check_no_secret(path: Path, key: str, options: Mapping[str, Any]) -> None:
     for k, v in options.items():
         lowered = k.lower()
@@ -254,8 +276,10 @@ def _parse_env(path: Path, name: str, raw: Mapping[str, Any]) -> EnvironmentConf
             )
     rph = extra.get("revenue_per_hour", {})
     _expect(path, f"{base}.revenue_per_hour", rph, dict, "a table of model = amount")
-    for model, amount in rph.items():
-        _expect(path, f"{base}.revenue_per_hour.{model}", amount, (int, float), "a number")
+    revenue = {
+        str(model): _amount(path, f"{base}.revenue_per_hour.{model}", amount, "an amount")
+        for model, amount in rph.items()
+    }
     return EnvironmentConfig(
         name=name,
         roles=roles,
@@ -272,7 +296,7 @@ def _parse_env(path: Path, name: str, raw: Mapping[str, Any]) -> EnvironmentConf
         two_person=_expect(
             path, f"{base}.two_person", extra.get("two_person", False), bool, "true or false"
         ),
-        revenue_per_hour={k: float(v) for k, v in rph.items()},
+        revenue_per_hour=revenue,
         unhealthy_target=_choice(
             path,
             f"{base}.unhealthy_target",
@@ -425,13 +449,13 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
                 "unknown threshold",
                 hint=f"known: {', '.join(sorted(DEFAULT_THRESHOLDS))}",
             )
-        thresholds[key] = float(_expect(path, f"thresholds.{key}", value, (int, float), "a number"))
+        thresholds[key] = _amount(path, f"thresholds.{key}", value, "a number")
     runbooks = _expect(path, "runbooks", raw.get("runbooks", {}), dict, "a table")
     dirs = _expect(path, "runbooks.paths", runbooks.get("paths", []), list, "a list of folders")
+    runbook_dirs = tuple(_folder(path, f"runbooks.paths[{i}]", p) for i, p in enumerate(dirs))
     templates = _expect(path, "templates", raw.get("templates", {}), dict, "a table")
     tdir = templates.get("path")
-    if tdir is not None:
-        _expect(path, "templates.path", tdir, str, "a folder path")
+    template_dir = _folder(path, "templates.path", tdir) if tdir is not None else None
     drill = _expect(path, "drill", raw.get("drill", {}), dict, "a table")
     from console.reports.metrics import DEFAULT_DRILL_TARGETS
 
@@ -444,7 +468,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
                 "unknown drill target",
                 hint=f"known: {', '.join(sorted(targets))}",
             )
-        targets[key] = float(_expect(path, f"drill.{key}", value, (int, float), "minutes"))
+        targets[key] = _amount(path, f"drill.{key}", value, "minutes")
     severity = dict(DEFAULT_SEVERITY)
     for label, sev in _expect(
         path, "severity", raw.get("severity", {}), dict, "a table of alert label = SEV1…SEV4"
@@ -453,7 +477,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
             path, f"severity.{label}", sev, ("SEV1", "SEV2", "SEV3", "SEV4")
         )
     keys = _parse_keys(path, raw.get("keys", {}))
-    home_dir = path.parent
+    actor = _expect(path, "actor", raw.get("actor", ""), str, "a name")
     return Config(
         path=path,
         data_dir=data_dir(),
@@ -461,15 +485,12 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         envs=envs,
         thresholds=thresholds,
         currency=_expect(path, "currency", raw.get("currency", "USD"), str, "a currency code"),
-        runbook_dirs=tuple((home_dir / Path(p).expanduser()) for p in dirs),
-        template_dir=(home_dir / Path(tdir).expanduser()) if tdir else None,
+        runbook_dirs=runbook_dirs,
+        template_dir=template_dir,
         drill_targets=targets,
         keys=dict(keys),
         severity=severity,
         serve=_parse_serve(path, raw.get("serve", {})),
         store=_parse_store(path, raw.get("store", {})),
-        actor=os.environ.get("ROLLBOOK_ACTOR")
-        or raw.get("actor", "")
-        or os.environ.get("USER", "")
-        or "operator",
+        actor=os.environ.get("ROLLBOOK_ACTOR") or actor or os.environ.get("USER", "") or "operator",
     )
