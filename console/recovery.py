@@ -279,6 +279,13 @@ def start(ws: Workspace, incident_id: str, *, action: str, action_id: str | None
             action=action,
             error="no runbook recovery check and no alert to watch: confirm recovery by hand",
         )
+    if action_id is not None and any(
+        e.payload.get("action_id") == action_id
+        for e in ws.store.events(inc.id, kind_prefix=EventKind.RECOVERY_WATCHING)
+    ):
+        # already watching for this action (another console caught the mitigation up
+        # first, see ``catch_up``): one watch per action
+        return observe(ws, inc.id) or RecoveryWatch(inc.id, Recovery.WATCHING, now, rule)
     deadline = now + timedelta(minutes=rule.deadline_minutes)
     ws.store.append(
         inc.id,
@@ -300,10 +307,55 @@ def start(ws: Workspace, incident_id: str, *, action: str, action_id: str | None
     )
 
 
+def catch_up(ws: Workspace, incident_id: str) -> bool:
+    """Record a mitigation whose recording was cut short. An action records ``finished`` and
+    then, in separate appends, the incident's ``mitigation_applied`` and the recovery watch;
+    a crash or kill between them (the chaos suite finds it in ~1 of 1,000 kills) left the
+    change applied and the incident unaware of it. The latest finished change to serving on
+    an open, unmitigated incident that neither a milestone nor a watch names is recorded
+    now, at the time it finished, and watched. True when something was recorded."""
+    from console import lifecycle
+    from console.enums import CHANGES_SERVING
+
+    inc = ws.store.get(incident_id)
+    if not inc.is_open or inc.mitigated_at is not None:
+        return False
+    finished = [
+        e
+        for e in ws.store.events(inc.id, kind_prefix=EventKind.ACTION_FINISHED)
+        if e.payload.get("action") in CHANGES_SERVING and e.payload.get("action_id")
+    ]
+    if not finished:
+        return False
+    last = finished[-1]
+    action_id = last.payload["action_id"]
+    named = {
+        e.payload.get("action_id")
+        for prefix in (EventKind.RECOVERY_WATCHING, EventKind.INCIDENT_MITIGATION_APPLIED)
+        for e in ws.store.events(inc.id, kind_prefix=prefix)
+    }
+    if action_id in named:
+        return False
+    action = str(last.payload["action"])
+    lifecycle.mitigation_applied(
+        ws.store,
+        inc.id,
+        actor=ws.actor,
+        at=last.ts,
+        action=action,
+        summary=f"{last.message} (recorded after the action was cut short)",
+        action_id=action_id,
+    )
+    start(ws, inc.id, action=action, action_id=action_id)
+    return True
+
+
 def observe(ws: Workspace, incident_id: str, *, record: bool = True) -> RecoveryWatch | None:
     """The watch's state now (None when no mitigation started one). With ``record``, an
     outcome seen for the first time is written: ``mitigated`` (at the time the signal was
     back) or ``recovery.not_recovered`` once the deadline has passed."""
+    if record:
+        catch_up(ws, incident_id)
     inc = ws.store.get(incident_id)
     now = ws.now()
     watching = ws.store.events(inc.id, kind_prefix="recovery.")
