@@ -11,6 +11,9 @@ from console.diagnostics.errors import DiagnosticsInputError
 from console.diagnostics.results import finite
 
 Decision = Literal["promote", "rollback", "inconclusive"]
+#: The most trials an arm may count: 2**53, the largest count a float holds exactly (the
+#: test's rates and standard errors are floats; past it they round, and past ~1e308 overflow).
+MAX_TRIALS = 2**53
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,10 @@ class Arm:
     def __post_init__(self) -> None:
         if self.trials <= 0:
             raise DiagnosticsInputError(f"an arm needs at least one trial, got {self.trials}")
+        if self.trials > MAX_TRIALS:
+            digits = len(str(self.trials))
+            got = f"{self.trials:,}" if digits <= 30 else f"a number of {digits} digits"
+            raise DiagnosticsInputError(f"an arm counts at most {MAX_TRIALS:,} trials, got {got}")
         if not 0 <= self.successes <= self.trials:
             raise DiagnosticsInputError(
                 f"successes must be between 0 and trials ({self.trials}), got {self.successes}"
@@ -190,7 +197,9 @@ def sample_size(
     rounded up, with ``p1 = baseline``, ``p2 = p1 + mde`` (or ``p1·(1 + mde)`` when
     ``relative``) and ``p̄ = (p1 + p2)/2``. Days = n / (daily_traffic × min(share, 1 − share))
     — the smaller arm decides. Raises :class:`DiagnosticsInputError` for rates outside
-    (0, 1), a zero effect, or a share outside (0, 1)."""
+    (0, 1), a zero effect or one needing more than ``MAX_TRIALS`` per arm, daily traffic
+    that is not a finite number > 0, or a share outside (0, 1). ``days`` is ``inf`` when the
+    traffic is too small for the division to stay finite."""
     from scipy.stats import norm
 
     p1 = float(baseline)
@@ -208,12 +217,23 @@ def sample_size(
     top = norm.ppf(1 - alpha / 2) * math.sqrt(2 * pbar * (1 - pbar)) + norm.ppf(power) * math.sqrt(
         p1 * (1 - p1) + p2 * (1 - p2)
     )
-    n = math.ceil(top**2 / (p1 - p2) ** 2)
+    # an effect so small that its square underflows needs more trials than a float counts
+    needed = top**2 / (p1 - p2) ** 2 if (p1 - p2) ** 2 > 0 else math.inf
+    if not needed <= MAX_TRIALS:
+        raise DiagnosticsInputError(
+            f"an effect of {p2 - p1:g} from {p1:g} needs more than {MAX_TRIALS:,} trials per arm",
+            hint="look for a larger effect (--mde)",
+        )
+    n = math.ceil(needed)
     days = None
     if daily_traffic is not None or share is not None:
         if daily_traffic is None or share is None:
             raise DiagnosticsInputError("days need both daily traffic and the canary share")
-        if daily_traffic <= 0 or not 0 < share < 1:
-            raise DiagnosticsInputError("daily traffic must be > 0 and share in (0, 1)")
-        days = n / (daily_traffic * min(share, 1 - share))
+        # NaN fails both comparisons, so it is refused with them
+        per_day = daily_traffic * min(share, 1 - share) if 0 < share < 1 else 0.0
+        if not (0 < daily_traffic < math.inf and per_day > 0):
+            raise DiagnosticsInputError(
+                "daily traffic must be a finite number > 0 and share in (0, 1)"
+            )
+        days = n / per_day
     return SampleSize(n, days, p1, p2, alpha, power)
