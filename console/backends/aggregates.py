@@ -75,7 +75,8 @@ class ColumnSummary:
     """One column of one window (or segment). ``nulls`` counts missing values and NaN;
     numbers also get ``infinite`` (±inf, ``negative_infinite`` of them −inf), ``valid``
     (finite values), their ``minimum``, ``maximum``, ``mean`` and population ``variance``
-    (``None`` without finite values) and ``below``: for each edge asked for, how many
+    (``None`` without finite values, and when one is beyond ±1e100: its square could
+    overflow) and ``below``: for each edge asked for, how many
     finite values are ``< edge`` (the bin counts on those edges are its differences)."""
 
     name: str

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 _MAX_DOUBLE = 1.7976931348623157e308
 _CAP = 1e150  # |y| before asinh(y): its square must stay finite (as in grid.asinh_t)
+#: Largest |value| whose column gets a variance: past it the sum of squared deviations can
+#: overflow, which DuckDB raises as an error ("VARPOP is out of range") for the whole query.
+_VAR_CAP = 1e100
 #: Canonical names of the bookkeeping columns, as the checks read them.
 CANONICAL = ("ts", "version", "prediction", "label")
 
@@ -58,7 +61,10 @@ class IbisAggregates(LogAggregates):
     ``table`` is called on every question (a plugin may reopen a lost connection there);
     its columns carry the canonical names (``ts``, ``version``, ``prediction``, ``label``:
     a plugin renames the log's own columns before handing the table over). ``engine`` names
-    the engine in errors."""
+    the engine in errors. A failing query is a :class:`BackendError` (the log's engine or
+    its configuration), or what ``failed(what, message)`` makes of it: over a data file, a
+    query that fails on its content (a value a late row cannot convert, a column name the
+    engine cannot quote) is bad input data, not an unreachable backend."""
 
     def __init__(
         self,
@@ -66,10 +72,12 @@ class IbisAggregates(LogAggregates):
         *,
         engine: str,
         close: Callable[[], None] | None = None,
+        failed: Callable[[str, str], RollbookError] | None = None,
     ) -> None:
         self._table = table
         self.engine = engine
         self._close = close
+        self._failed = failed
         self._schema: dict[str, Any] | None = None
 
     # ---- plumbing ------------------------------------------------------------------------
@@ -80,6 +88,8 @@ class IbisAggregates(LogAggregates):
             raise
         except Exception as exc:  # engines raise their own error types
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if self._failed is not None:
+                raise self._failed(what, first[:300]) from exc
             raise BackendError(
                 f"{self.engine}: {what} failed: {first[:300]}",
                 hint="check the prediction log's configuration (path/table and columns)",
@@ -214,7 +224,11 @@ class IbisAggregates(LogAggregates):
             metrics[f"lo{i}"] = fv.min()
             metrics[f"hi{i}"] = fv.max()
             metrics[f"mu{i}"] = fv.mean()
-            metrics[f"var{i}"] = fv.var(how="pop")
+            # a column with a value past _VAR_CAP has no variance (None, like an empty one);
+            # below it the clip changes nothing
+            wide = fv.abs().max() > _VAR_CAP
+            var = fv.clip(-_VAR_CAP, _VAR_CAP).var(how="pop")
+            metrics[f"var{i}"] = ibis.ifelse(wide, ibis.null("float64"), var)
             for k, e in enumerate(cuts):
                 metrics[f"b{i}_{k}"] = _count_if(fv < e)
             plan.append((name, True, len(cuts)))

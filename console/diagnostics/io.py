@@ -92,4 +92,11 @@ def file_aggregates(path: str | Path):
     except Exception as exc:  # duckdb raises its own error types for corrupt files
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise UnreadableFile(p, f"cannot be read as {fmt.upper()}: {first}") from exc
-    return IbisAggregates(lambda: table, engine=f"duckdb ({p.name})", close=con.disconnect)
+
+    def failed(what: str, message: str) -> UnreadableFile:
+        # DuckDB reads a CSV's types from a sample: a later row can still fail a query
+        return UnreadableFile(p, f"cannot be read as {fmt.upper()} ({what}): {message}")
+
+    return IbisAggregates(
+        lambda: table, engine=f"duckdb ({p.name})", close=con.disconnect, failed=failed
+    )
