@@ -86,9 +86,15 @@ def homes(request) -> Homes:
 
 def _status(out: str) -> dict:
     try:
-        return json.loads(out)
+        body = json.loads(out)
     except ValueError:
         return {"status": "?", "message": out[-300:]}
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and "no kill switch to undo" in str(error.get("message")):
+        # a restore that starts after the other one finished finds nothing left to undo:
+        # refused up front (exit 1) — the idempotent answer, nothing changed twice
+        return {"status": "noop", "message": error["message"]}
+    return body
 
 
 def _clean_output(text: str) -> list[str]:
