@@ -239,14 +239,19 @@ def fit_log_profile(
     for mode in groups:
         by = () if mode == ALL else tuple(segment_by)
         summary = agg.summarize(window, columns, by=by)
-        if mode == ALL and (_rows(summary.get(ALL)) if columns else _count(agg, window)) == 0:
-            raise EmptyInput(
-                f"the reference window has no rows ({window.describe()})",
-                hint="pick a window in which the model was logging",
-            )
+        if mode == ALL:
+            total = _rows(summary.get(ALL)) if columns else _count(agg, window)
+            if total == 0:
+                raise EmptyInput(
+                    f"the reference window has no rows ({window.describe()})",
+                    hint="pick a window in which the model was logging",
+                )
         for key, per in summary.items():
+            # without a column to summarise, the window's own count (not 0 rows)
             rows_by[key] = next(iter(per.values())).rows if per else 0
             out_by.setdefault(key, {})
+        if mode == ALL and not columns:
+            rows_by[ALL] = total
         for name in columns:
             col = schema[name]
             if col.numeric and name not in forced:

@@ -45,3 +45,16 @@ def test_a_found_pair_ends_cleanly_or_names_the_file(name, command, tmp_path):
     if code == 7:
         error = json.loads(out)["error"]
         assert error["message"].startswith(f"{cur}: cannot be read as CSV"), error
+
+
+def test_two_files_that_share_no_column_report_their_own_row_counts(tmp_path):
+    """Found beside the fuzzer: with no shared column the reference's profile had nothing to
+    count rows with and the report said 'reference 0 rows' for a 3-row file."""
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text(REFERENCE)
+    cur.write_text("c,d\n1,2\n3,4\n")
+    code, out, err = run_main(["drift", str(ref), str(cur), "--json"])
+    assert_clean(["drift", "--json"], code, out, err)
+    body = json.loads(out)
+    assert body["rows"] == {"reference": 3, "current": 2}
+    assert body["missing_columns"] == ["a", "b"] and body["added_columns"] == ["c", "d"]
