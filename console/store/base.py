@@ -101,6 +101,10 @@ class Store(ABC):
 
     #: ``sqlite`` or ``postgres``: where the data lives (shown by ``rollbook store``)
     backend: str = ""
+    #: whether ``events(kind_prefix=)`` filters with a range on the kind (exact under the
+    #: backend's byte-wise collation, and served by the (incident_id, kind) index) instead
+    #: of ``LIKE`` (case-insensitive on SQLite, and not indexed there)
+    kind_range: bool = False
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self.clock = clock  # None: wall time (on PostgreSQL: the server's clock)
@@ -279,9 +283,16 @@ class Store(ABC):
     ) -> list[TimelineEvent]:
         """Events in order. ``all_incidents`` reads every stream (incidents and standalone
         audit records); ``kind_prefix`` filters on the event kind (e.g. ``"action."``)."""
-        sql = f"SELECT {EVENT_COLS} FROM events WHERE seq > ?"
+        upper = _prefix_upper(kind_prefix) if kind_prefix and self.kind_range else None
+        # with a kind range, ``+seq`` keeps the planner on the (incident_id, kind) index: the
+        # (incident_id, seq) one would read every event of a long incident to find a few
+        seq = "+seq" if upper is not None else "seq"
+        sql = f"SELECT {EVENT_COLS} FROM events WHERE {seq} > ?"
         args: list[Any] = [after_seq]
-        if kind_prefix:
+        if kind_prefix and upper is not None:
+            sql += " AND kind >= ? AND kind < ?"
+            args += [kind_prefix, upper]
+        elif kind_prefix:
             sql += " AND kind LIKE ? ESCAPE '\\'"
             args.append(kind_prefix.replace("_", "\\_").replace("%", "\\%") + "%")
         if not all_incidents:
@@ -566,3 +577,13 @@ class Store(ABC):
             (incident_id, iso(since)),
         )
         return [(p, parse_ts(t)) for p, t in rows]
+
+
+def _prefix_upper(prefix: str) -> str | None:
+    """The smallest string above every string starting with ``prefix`` under a code-point
+    (byte-wise UTF-8) order — ``"action."`` → ``"action/"`` — or None when there is none
+    to give (the last character is the largest code point, or ends below the surrogates)."""
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF or last == 0xD7FF:
+        return None
+    return prefix[:-1] + chr(last + 1)
