@@ -14,7 +14,7 @@ steps before it, and the flow passes over it when it gets there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -63,38 +63,61 @@ class Replay:
         return {sid: rec.as_result() for sid, rec in self.records.items() if rec.state != "pending"}
 
 
+@dataclass
+class Fold:
+    """The step events of one incident and runbook folded so far, up to ``last_seq``. A
+    fold takes only the events after what it has seen (``add``), so a refresh of a long
+    incident reads its new step events, not the 80,000 before them. An incident's events
+    are appended in ``seq`` order (each append holds the incident's chain), so nothing
+    lands behind ``last_seq`` later."""
+
+    runbook: str | None = None
+    records: dict[str, StepRecord] = field(default_factory=dict)
+    started: bool = False
+    last_seq: int = 0
+
+    def add(self, events: list[TimelineEvent]) -> None:
+        runbook = self.runbook
+        for ev in events:
+            self.last_seq = max(self.last_seq, ev.seq)
+            if ev.kind not in ("step.started", "step.finished"):
+                continue
+            p = ev.payload
+            sid = p.get("step")
+            if not sid or (runbook and p.get("runbook") not in (None, runbook)):
+                continue
+            rec = self.records.setdefault(sid, StepRecord())
+            if ev.kind == "step.started":
+                rec.state, rec.started_at, rec.actor = "running", ev.ts, ev.actor
+                continue
+            rec.state = p.get("state", "done")
+            rec.summary = p.get("summary", "")
+            rec.evidence = p.get("evidence") or {}
+            rec.values = p.get("values") or {}
+            rec.answer = p.get("answer")
+            rec.note = p.get("note")
+            rec.finished_at, rec.actor = ev.ts, ev.actor
+            rec.runs += 1
+            if p.get("auxiliary"):
+                continue  # passed over by a jump: not on the path
+            self.started = True
+            rec.next = p.get("next")
+
+    def replay(self, first_step: str | None) -> Replay:
+        """The state now; the records are copies, so a caller never changes the fold."""
+        records = {sid: replace(rec) for sid, rec in self.records.items()}
+        cursor, ended = walk(records, first_step)
+        return Replay(records, cursor, self.started, ended)
+
+
 def replay(
     events: list[TimelineEvent], first_step: str | None, *, runbook: str | None = None
 ) -> Replay:
     """Step states and the cursor of ``runbook`` (events of another runbook attached before
     are left out; events recorded before runbook ids were stored count for any)."""
-    records: dict[str, StepRecord] = {}
-    started = False
-    for ev in events:
-        if ev.kind not in ("step.started", "step.finished"):
-            continue
-        p = ev.payload
-        sid = p.get("step")
-        if not sid or (runbook and p.get("runbook") not in (None, runbook)):
-            continue
-        rec = records.setdefault(sid, StepRecord())
-        if ev.kind == "step.started":
-            rec.state, rec.started_at, rec.actor = "running", ev.ts, ev.actor
-            continue
-        rec.state = p.get("state", "done")
-        rec.summary = p.get("summary", "")
-        rec.evidence = p.get("evidence") or {}
-        rec.values = p.get("values") or {}
-        rec.answer = p.get("answer")
-        rec.note = p.get("note")
-        rec.finished_at, rec.actor = ev.ts, ev.actor
-        rec.runs += 1
-        if p.get("auxiliary"):
-            continue  # passed over by a jump: not on the path
-        started = True
-        rec.next = p.get("next")
-    cursor, ended = walk(records, first_step)
-    return Replay(records, cursor, started, ended)
+    fold = Fold(runbook)
+    fold.add(events)
+    return fold.replay(first_step)
 
 
 def walk(records: dict[str, StepRecord], first_step: str | None) -> tuple[str | None, bool]:

@@ -221,3 +221,34 @@ def test_a_failing_fix_check_holds_the_flow_before_the_batch_resumes(ws, athena)
     view = athena.run_step("verify_fix")
     assert view.state == "failed"
     assert athena.current().id == "verify_fix"  # not resume_batch
+
+
+def test_a_refresh_folds_only_new_step_events_and_sees_another_console(ws, athena, clock):
+    from console.runbooks.state import replay
+    from console.workspace import open_workspace
+
+    first = athena.runbook.steps[0].id
+    athena.run_step()  # acknowledges; the fold has seen its events
+    with open_workspace("demo", clock=clock) as other:  # another console, its own store
+        Engine(other, athena.incident_id).run_step()  # confirms the nulls
+    reads: list[int] = []
+    real = ws.store.events
+
+    def spy(*args, **kwargs):
+        if kwargs.get("kind_prefix") == "step.":
+            reads.append(kwargs.get("after_seq", 0))
+        return real(*args, **kwargs)
+
+    ws.store.events = spy  # type: ignore[method-assign]
+    try:
+        assert athena.current().id == "blast_radius"  # the other console's step is seen
+    finally:
+        del ws.store.events
+    assert reads and all(after > 0 for after in reads)  # only what came after the fold
+    full = replay(
+        ws.store.events(athena.incident_id, kind_prefix="step."), first, runbook="null-feature"
+    )
+    folded = athena._replay()
+    assert folded.records == full.records and folded.cursor == full.cursor
+    folded.records["acknowledge"].state = "pending"  # a caller's copy, not the fold
+    assert athena._replay().records["acknowledge"].state == "done"
