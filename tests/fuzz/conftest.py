@@ -19,6 +19,7 @@ import traceback
 from collections import Counter
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -107,3 +108,16 @@ def assert_json(out: str, shown: str) -> None:
 @pytest.fixture
 def home(rollbook_home) -> Path:
     return rollbook_home
+
+
+def doc_paths(node: Any, prefix: tuple = (), *, root: bool = True) -> list[tuple]:
+    """Every path into a parsed document (TOML, YAML): keys and list indexes, the root's
+    empty path included unless ``root`` is false."""
+    out = [prefix] if root or prefix else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += doc_paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += doc_paths(v, (*prefix, i))
+    return out

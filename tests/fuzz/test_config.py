@@ -22,7 +22,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.conftest import assert_clean, count, fuzz_settings, run_main
+from tests.fuzz.conftest import assert_clean, count, doc_paths, fuzz_settings, run_main
 
 # ---- a small TOML writer (values tomllib reads back as written) ----------------------------
 
@@ -244,24 +244,13 @@ def config_doc(draw) -> dict[str, Any]:
     return doc
 
 
-def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    out = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += paths(v, (*prefix, i))
-    return out
-
-
 @st.composite
 def flawed(draw) -> dict[str, Any]:
     """A config of good values with none, one or two flaws: a value replaced by one of the
     wrong type or out of range, a key dropped, or an unknown key added."""
     doc = draw(config_doc())
     for _ in range(draw(st.sampled_from([0, 1, 1, 1, 2]))):
-        where = paths(doc)
+        where = doc_paths(doc, root=False)
         if not where:
             break
         path = draw(st.sampled_from(where))

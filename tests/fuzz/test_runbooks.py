@@ -21,7 +21,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.conftest import assert_clean, count, fuzz_settings, run_main
+from tests.fuzz.conftest import assert_clean, count, doc_paths, fuzz_settings, run_main
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "runbooks").glob("*.yaml"))
@@ -60,18 +60,6 @@ VALUES = st.recursive(
 )
 
 
-def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
-    """Every path into a parsed document (the root included)."""
-    out = [prefix]
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += paths(v, (*prefix, i))
-    return out
-
-
 def parent_of(doc: Any, path: tuple) -> Any:
     for part in path[:-1]:
         doc = doc[part]
@@ -83,7 +71,7 @@ def mutated_runbook(draw) -> str:
     """A shipped runbook with one to four structural mutations, then perhaps a textual one."""
     doc = copy.deepcopy(DOCS[draw(st.sampled_from(sorted(DOCS)))])
     for _ in range(draw(st.integers(1, 4))):
-        where = paths(doc)
+        where = doc_paths(doc)
         path = draw(st.sampled_from(where))
         op = draw(
             st.sampled_from(
