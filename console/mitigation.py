@@ -495,7 +495,8 @@ def record_on_incident(ws: Workspace, res: ActionResult, *, step_id: str | None 
 
 #: Runbook action names per action kind (a runbook's ``set_traffic`` is ``rollbook traffic``).
 RUNBOOK_ACTIONS = {
-    ActionKind.ROLLBACK: ("rollback",),
+    # a rollback that leaves exactly a set_traffic step's routes (a canary removed) is it
+    ActionKind.ROLLBACK: ("rollback", "set_traffic"),
     ActionKind.KILLSWITCH: ("killswitch",),
     ActionKind.RESTORE: ("restore",),
     ActionKind.TRAFFIC: ("set_traffic",),

@@ -300,6 +300,7 @@ class Engine:
             if s.kind == "action"
             and s.name in names
             and (state.records.get(s.id) is None or state.records[s.id].state not in FINISHED)
+            and (s.name != "set_traffic" or self._same_routes(s, state, res))
         ]
         if not candidates:
             return None
@@ -324,6 +325,20 @@ class Engine:
             "done", f"{res.message} — {how}", evidence, {"status": res.status.value}
         )
         return self._finish(step, self._replay(), result)
+
+    def _same_routes(self, step: Step, state: Replay, res: Any) -> bool:
+        """Whether a ``set_traffic`` step asks for exactly the routes the action left (a
+        rollback that removed a canary is the runbook's "route 100% back" step, done)."""
+        from console.actions.traffic import parse_weights
+
+        try:
+            params = self._params(step, self.context(step, state))
+            weights = dict(params.get("weights") or {})
+            wanted = parse_weights([f"{k}={v}" for k, v in weights.items()])
+        except (RollbookError, TypeError, ValueError):
+            return False
+        after = {k: float(v) for k, v in (res.plan.routes_after or {}).items() if float(v) > 0}
+        return bool(after) and {k: float(v) for k, v in wanted.items() if v > 0} == after
 
     def _enter_phase(self, phase: str) -> None:
         from console.lifecycle import enter_phase

@@ -185,3 +185,19 @@ def test_a_rollback_cut_short_before_the_incident_recorded_it_is_caught_up(ws, m
     watches = ws.store.events(iid, kind_prefix="recovery.watching")
     assert [e.payload["action_id"] for e in watches] == [finished[0].payload["action_id"]]
     assert len(ws.store.events(iid, kind_prefix="incident.mitigation_applied")) == 1
+
+
+def test_a_rollback_that_removes_the_canary_is_the_route_back_step(ws):
+    """The canary runbook's mitigation is "route 100% back to production" (set_traffic): R's
+    rollback that removes the canary leaves exactly those routes, so it is that step, done;
+    a traffic change to other weights is not."""
+    from console.actions.traffic import set_traffic
+
+    iid = start_demo(ws, "canary-latency-spike").incident.id
+    res = set_traffic(ws, "fraud", {"v21": 90.0, "v22": 10.0})
+    assert res.status == "applied"
+    assert Engine(ws, iid).step("route_back").state == "pending"  # not the step's routes
+    res = rollback(ws, "fraud")
+    assert res.status == "applied" and res.plan.routes_after == {"v21": 100.0}
+    step = Engine(ws, iid).step("route_back")
+    assert step.state == "done" and "outside the runbook" in step.summary
