@@ -105,6 +105,10 @@ class Store(ABC):
     #: backend's byte-wise collation, and served by the (incident_id, kind) index) instead
     #: of ``LIKE`` (case-insensitive on SQLite, and not indexed there)
     kind_range: bool = False
+    #: the comparison operators of that range, and ``seq`` written so the planner does not
+    #: pick the (incident_id, seq) index for it
+    kind_ops: tuple[str, str] = (">=", "<")
+    seq_unindexed: str = "+seq"
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self.clock = clock  # None: wall time (on PostgreSQL: the server's clock)
@@ -284,13 +288,13 @@ class Store(ABC):
         """Events in order. ``all_incidents`` reads every stream (incidents and standalone
         audit records); ``kind_prefix`` filters on the event kind (e.g. ``"action."``)."""
         upper = _prefix_upper(kind_prefix) if kind_prefix and self.kind_range else None
-        # with a kind range, ``+seq`` keeps the planner on the (incident_id, kind) index: the
-        # (incident_id, seq) one would read every event of a long incident to find a few
-        seq = "+seq" if upper is not None else "seq"
+        # with a kind range, an unindexed ``seq`` keeps the planner on the (incident_id, kind)
+        # index: the (incident_id, seq) one would read every event of a long incident
+        seq = self.seq_unindexed if upper is not None else "seq"
         sql = f"SELECT {EVENT_COLS} FROM events WHERE {seq} > ?"
         args: list[Any] = [after_seq]
         if kind_prefix and upper is not None:
-            sql += " AND kind >= ? AND kind < ?"
+            sql += f" AND kind {self.kind_ops[0]} ? AND kind {self.kind_ops[1]} ?"
             args += [kind_prefix, upper]
         elif kind_prefix:
             sql += " AND kind LIKE ? ESCAPE '\\'"

@@ -27,7 +27,7 @@ from console.store.locks import LockHolder
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-SCHEMA_VERSION = 4  # 3: one chain per incident; 4: presence
+SCHEMA_VERSION = 5  # 3: one chain per incident; 4: presence; 5: (incident, kind) index
 CHANNEL = "rollbook_events"
 #: advisory lock keys (``pg_advisory_xact_lock(key)``); chains lock on hashtext(chain)
 MIGRATION_LOCK = 7_331_001
@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_incident ON events (incident_id, seq);
 CREATE INDEX IF NOT EXISTS events_kind ON events (kind, seq);
+CREATE INDEX IF NOT EXISTS events_incident_kind ON events (incident_id, kind text_pattern_ops, seq);
 CREATE TABLE IF NOT EXISTS chain_heads (
     chain TEXT PRIMARY KEY,
     position BIGINT NOT NULL,
@@ -132,6 +133,11 @@ CREATE TRIGGER chain_heads_no_truncate BEFORE TRUNCATE ON chain_heads
 
 class PostgresStore(Store):
     backend = "postgres"
+    # ~>=~ and ~<~ compare byte-wise whatever the database's collation (an exact prefix
+    # range) and are what the text_pattern_ops index serves, in generic plans too
+    kind_range = True
+    kind_ops = ("~>=~", "~<~")
+    seq_unindexed = "seq + 0"
 
     def __init__(
         self,
