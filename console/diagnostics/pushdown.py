@@ -596,8 +596,7 @@ def segment_drift_between(
     """Per-segment drift from aggregates grouped by the segment column(s), ranked like
     :func:`console.diagnostics.segments.segment_drift` (same statuses, ``insufficient``
     below ``min_rows``, ``hidden_by_global``)."""
-    from console.diagnostics.results import SEVERITY_RANK, STATUS_RANK
-    from console.diagnostics.segments import SegmentDrift, _rank_key
+    from console.diagnostics.segments import insufficient, judged, ranked_segments
 
     thr = thresholds or DriftThresholds()
     by = [segment_by] if isinstance(segment_by, str) else list(segment_by)
@@ -615,7 +614,6 @@ def segment_drift_between(
         ref_agg, ref_window, names, bins=bins, categorical=categorical, segment_by=by
     )
     schema = {c.name: c for c in cur_agg.columns(cur_window)}
-    edges_all: dict[str, list[float]] = {}
     cur_summary = cur_agg.summarize(cur_window, names, by=by)
     global_by_name = {f.name: f for f in (global_features or ())}
     keys = list(dict.fromkeys([*cur_summary, *profile.segments]))
@@ -627,27 +625,11 @@ def segment_drift_between(
         n_cur = _rows(cur_summary.get(key))
         value = None if key == "None" else key
         if min(n_ref, n_cur) < min_rows:
-            side = "reference" if n_ref < min_rows else "current window"
-            results.append(
-                SegmentDrift(
-                    label,
-                    value,
-                    n_ref,
-                    n_cur,
-                    "insufficient",
-                    None,
-                    None,
-                    None,
-                    (),
-                    (),
-                    reason=f"fewer than {min_rows} rows in the {side}",
-                )
-            )
+            results.append(insufficient(label, value, n_ref, n_cur, min_rows))
             continue
         assert seg_ref is not None
         seg_window = _segment_window(cur_window, by, key)
         edges = _numeric_edges(seg_ref, names, schema)
-        edges_all.update(edges)
         per = cur_agg.summarize(seg_window, names).get(ALL, {})
         features = []
         for name in names:
@@ -660,41 +642,8 @@ def segment_drift_between(
             else:
                 cats = cur_agg.categories(seg_window, name).get(ALL, ([], [], 0))
                 features.append(_compare_categorical(ref, cur, cats, schema[name], thr))
-        ranked = rank_features(features)
-        hidden = tuple(
-            f.name
-            for f in ranked
-            if f.severity != "stable"
-            and f.name in global_by_name
-            and global_by_name[f.name].severity == "stable"
-            and SEVERITY_RANK[f.severity] > SEVERITY_RANK[global_by_name[f.name].severity]
-        )
-        top = ranked[0] if ranked else None
-        status = max(
-            (STATUS_OF_SEVERITY[f.severity] for f in ranked),
-            key=STATUS_RANK.__getitem__,
-            default="healthy",
-        )
-        results.append(
-            SegmentDrift(
-                segment=label,
-                value=value,
-                rows_reference=n_ref,
-                rows_current=n_cur,
-                status=status,
-                top_feature=top.name if top else None,
-                top_severity=top.severity if top else None,
-                top_psi=top.psi if top else None,
-                hidden_by_global=hidden,
-                features=ranked,
-                reason=(
-                    f"{', '.join(hidden)} drift here while the global figure is stable"
-                    if hidden
-                    else None
-                ),
-            )
-        )
-    return tuple(sorted(results, key=_rank_key))
+        results.append(judged(label, value, n_ref, n_cur, features, global_by_name))
+    return ranked_segments(results)
 
 
 def _rows(per: Mapping[str, ColumnSummary] | None) -> int:

@@ -80,6 +80,72 @@ def _rank_key(seg: SegmentDrift) -> tuple:
     )
 
 
+def insufficient(segment: str, value: Any, n_ref: int, n_cur: int, min_rows: int) -> SegmentDrift:
+    """A segment with fewer than ``min_rows`` rows on a side: reported, not judged."""
+    side = "reference" if n_ref < min_rows else "current window"
+    return SegmentDrift(
+        segment,
+        value,
+        n_ref,
+        n_cur,
+        "insufficient",
+        None,
+        None,
+        None,
+        (),
+        (),
+        reason=f"fewer than {min_rows} rows in the {side}",
+    )
+
+
+def judged(
+    segment: str,
+    value: Any,
+    n_ref: int,
+    n_cur: int,
+    features: Iterable[FeatureDrift],
+    global_by_name: dict[str, FeatureDrift],
+) -> SegmentDrift:
+    """A segment's result from its features' drift (whatever computed them): ranked, its
+    status the worst feature's, and the features that drift here while the global figure
+    for them is stable (``hidden_by_global``)."""
+    ranked = rank_features(list(features))
+    hidden = tuple(
+        f.name
+        for f in ranked
+        if f.severity != "stable"
+        and f.name in global_by_name
+        and global_by_name[f.name].severity == "stable"
+        and SEVERITY_RANK[f.severity] > SEVERITY_RANK[global_by_name[f.name].severity]
+    )
+    top = ranked[0] if ranked else None
+    status = max(
+        (STATUS_OF_SEVERITY[f.severity] for f in ranked),
+        key=STATUS_RANK.__getitem__,
+        default="healthy",
+    )
+    return SegmentDrift(
+        segment=segment,
+        value=value,
+        rows_reference=n_ref,
+        rows_current=n_cur,
+        status=status,
+        top_feature=top.name if top else None,
+        top_severity=top.severity if top else None,
+        top_psi=top.psi if top else None,
+        hidden_by_global=hidden,
+        features=ranked,
+        reason=(
+            f"{', '.join(hidden)} drift here while the global figure is stable" if hidden else None
+        ),
+    )
+
+
+def ranked_segments(results: Iterable[SegmentDrift]) -> tuple[SegmentDrift, ...]:
+    """Worst first: judged before insufficient, then status, hidden drift, top score."""
+    return tuple(sorted(results, key=_rank_key))
+
+
 def segment_drift(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -123,22 +189,7 @@ def segment_drift(
         ref_idx, cur_idx = ref_groups.get(key, _NO_ROWS), cur_groups.get(key, _NO_ROWS)
         n_ref, n_cur = len(ref_idx), len(cur_idx)
         if min(n_ref, n_cur) < min_rows:
-            side = "reference" if n_ref < min_rows else "current window"
-            results.append(
-                SegmentDrift(
-                    segment_by,
-                    value,
-                    n_ref,
-                    n_cur,
-                    "insufficient",
-                    None,
-                    None,
-                    None,
-                    (),
-                    (),
-                    reason=f"fewer than {min_rows} rows in the {side}",
-                )
-            )
+            results.append(insufficient(segment_by, value, n_ref, n_cur, min_rows))
             continue
         ref_part, cur_part = reference.iloc[ref_idx], current.iloc[cur_idx]
         features = []
@@ -146,38 +197,5 @@ def segment_drift(
             series = ref_part[name]
             ref = reference_column(series, column_kind(series, forced), bins)
             features.append(compare_column(ref, cur_part[name], thr))
-        ranked = rank_features(features)
-        hidden = tuple(
-            f.name
-            for f in ranked
-            if f.severity != "stable"
-            and f.name in global_by_name
-            and global_by_name[f.name].severity == "stable"
-            and SEVERITY_RANK[f.severity] > SEVERITY_RANK[global_by_name[f.name].severity]
-        )
-        top = ranked[0] if ranked else None
-        status = max(
-            (STATUS_OF_SEVERITY[f.severity] for f in ranked),
-            key=STATUS_RANK.__getitem__,
-            default="healthy",
-        )
-        results.append(
-            SegmentDrift(
-                segment=segment_by,
-                value=value,
-                rows_reference=n_ref,
-                rows_current=n_cur,
-                status=status,
-                top_feature=top.name if top else None,
-                top_severity=top.severity if top else None,
-                top_psi=top.psi if top else None,
-                hidden_by_global=hidden,
-                features=ranked,
-                reason=(
-                    f"{', '.join(hidden)} drift here while the global figure is stable"
-                    if hidden
-                    else None
-                ),
-            )
-        )
-    return tuple(sorted(results, key=_rank_key))
+        results.append(judged(segment_by, value, n_ref, n_cur, features, global_by_name))
+    return ranked_segments(results)
