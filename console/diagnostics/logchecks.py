@@ -18,7 +18,6 @@ from console.backends.aggregates import (
     LogWindow,
 )
 from console.diagnostics.grid import choose_grid, grid_distance, histogram_or_none
-from console.diagnostics.results import worst_status
 from console.diagnostics.twosample import jensen_shannon, ks_wasserstein
 
 
@@ -173,8 +172,7 @@ def quality_between(
     """:func:`console.diagnostics.quality.quality_check` of the current window, each numeric
     column's range taken from the reference window's observed [min, max]: two summary
     passes, exact counts. ±inf values count as out of range."""
-    from console.diagnostics.quality import ColumnQuality, QualityReport
-    from console.diagnostics.results import percent
+    from console.diagnostics.quality import judge_column, quality_report
 
     schema = {c.name: c for c in agg.columns(cur_window)}
     ref_schema = {c.name: c for c in agg.columns(ref_window)}
@@ -195,54 +193,29 @@ def quality_between(
     results = []
     for name in columns:
         s = cur[name]
-        reasons: list[str] = []
-        statuses: list[Any] = []
-        rows = s.rows
-        null_rate = s.nulls / rows if rows else None
-        if null_rate is None:
-            reasons.append("no rows: nothing to check")
-        elif null_rate > null_rate_critical:
-            statuses.append("critical")
-            reasons.append(f"null rate {percent(null_rate)} > {percent(null_rate_critical)}")
-        elif null_rate > null_rate_warning:
-            statuses.append("warning")
-            reasons.append(f"null rate {percent(null_rate)} > {percent(null_rate_warning)}")
         bounds = None
         below = above = 0
-        out_rate = None
         if name in edges and s.below:
-            low, high = edges[name][0], highs[name]
+            bounds = (edges[name][0], highs[name])
             below = s.below[0] + s.negative_infinite
             above = s.valid - s.below[1] + (s.infinite - s.negative_infinite)
-            out_rate = (below + above) / rows if rows else None
-            bounds = (low, high)
-            if out_rate is not None and out_rate > out_of_range_warning:
-                statuses.append("critical" if out_rate > out_of_range_critical else "warning")
-                reasons.append(
-                    f"{percent(out_rate, 2)} of values outside [{low:g}, {high:g}] "
-                    f"({below} below, {above} above)"
-                )
         results.append(
-            ColumnQuality(
-                name=name,
-                dtype=schema[name].dtype,
-                rows=rows,
-                null_rate=null_rate,
-                out_of_range_rate=out_rate,
+            judge_column(
+                name,
+                schema[name].dtype,
+                s.rows,
+                s.nulls,
+                null_warning=null_rate_warning,
+                null_critical=null_rate_critical,
+                bounds=bounds,
                 below=below,
                 above=above,
-                expected_range=bounds,
-                status=worst_status(*statuses),
-                reasons=tuple(reasons),
+                out_of_range_warning=out_of_range_warning,
+                out_of_range_critical=out_of_range_critical,
             )
         )
-    order = {"critical": 0, "warning": 1, "healthy": 2}
-    results.sort(key=lambda c: (order[c.status], -(c.null_rate or 0.0), c.name))
-    breaker = any(c.null_rate is not None and c.null_rate > null_rate_critical for c in results)
     rows_all = results[0].rows if results else row_count(agg, cur_window)
-    return QualityReport(
-        worst_status(*(c.status for c in results)), rows_all, tuple(results), breaker
-    )
+    return quality_report(results, rows_all, lambda _name: null_rate_critical)
 
 
 def row_count(agg: LogAggregates, window: LogWindow) -> int:

@@ -6,7 +6,7 @@ at which the batch circuit breaker pauses scoring).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,71 @@ def _range_from(reference: pd.Series) -> tuple[float, float] | None:
     return float(values.min()), float(values.max())
 
 
+def judge_column(
+    name: str,
+    dtype: str,
+    rows: int,
+    nulls: int,
+    *,
+    null_warning: float,
+    null_critical: float,
+    bounds: tuple[float, float] | None = None,
+    below: int = 0,
+    above: int = 0,
+    out_of_range_warning: float = 0.0,
+    out_of_range_critical: float = 0.01,
+) -> ColumnQuality:
+    """A column's verdict from its counts, however they were counted (a frame here, a
+    log's aggregates in ``console.diagnostics.logchecks``): the null rate against its
+    thresholds, and with ``bounds`` the share of values ``below`` or ``above`` them."""
+    reasons: list[str] = []
+    statuses: list[Status] = []
+    null_rate = nulls / rows if rows else None
+    if null_rate is None:
+        reasons.append("no rows: nothing to check")
+    elif null_rate > null_critical:
+        statuses.append("critical")
+        reasons.append(f"null rate {percent(null_rate)} > {percent(null_critical)}")
+    elif null_rate > null_warning:
+        statuses.append("warning")
+        reasons.append(f"null rate {percent(null_rate)} > {percent(null_warning)}")
+    out_rate = None
+    if bounds is None:
+        below = above = 0
+    else:
+        low, high = bounds
+        out_rate = (below + above) / rows if rows else None
+        if out_rate is not None and out_rate > out_of_range_warning:
+            statuses.append("critical" if out_rate > out_of_range_critical else "warning")
+            reasons.append(
+                f"{percent(out_rate, 2)} of values outside [{low:g}, {high:g}] "
+                f"({below} below, {above} above)"
+            )
+    return ColumnQuality(
+        name=name,
+        dtype=dtype,
+        rows=rows,
+        null_rate=null_rate,
+        out_of_range_rate=out_rate,
+        below=below,
+        above=above,
+        expected_range=bounds,
+        status=worst_status(*statuses),
+        reasons=tuple(reasons),
+    )
+
+
+def quality_report(
+    columns: Iterable[ColumnQuality], rows: int, null_critical: Callable[[str], float]
+) -> QualityReport:
+    """The columns worst first; the breaker trips when a column's null rate is above its
+    critical threshold (``null_critical(name)``)."""
+    order = {"critical": 0, "warning": 1, "healthy": 2}
+    results = sorted(columns, key=lambda c: (order[c.status], -(c.null_rate or 0.0), c.name))
+    breaker = any(c.null_rate is not None and c.null_rate > null_critical(c.name) for c in results)
+    return QualityReport(worst_status(*(c.status for c in results)), rows, tuple(results), breaker)
+
+
 def quality_check(
     frame: pd.DataFrame,
     *,
@@ -112,20 +177,6 @@ def quality_check(
     results = []
     for name in names:
         series = frame[name]
-        reasons: list[str] = []
-        statuses: list[Status] = []
-        nulls = int(series.isna().sum())
-        null_rate = nulls / rows if rows else None
-        warn = limit(null_rate_warning, name, 0.02)
-        crit = limit(null_rate_critical, name, 0.05)
-        if null_rate is None:
-            reasons.append("no rows: nothing to check")
-        elif null_rate > crit:
-            statuses.append("critical")
-            reasons.append(f"null rate {percent(null_rate)} > {percent(crit)}")
-        elif null_rate > warn:
-            statuses.append("warning")
-            reasons.append(f"null rate {percent(null_rate)} > {percent(warn)}")
         bounds = ranges.get(name)
         if (
             bounds is None
@@ -135,8 +186,8 @@ def quality_check(
             and is_numeric_series(series)
         ):
             bounds = _range_from(reference[name])
+        checked: tuple[float, float] | None = None
         below = above = 0
-        out_rate = None
         if bounds is not None:
             if not is_numeric_series(series):
                 raise DtypeMismatch(
@@ -147,32 +198,20 @@ def quality_check(
             values = numeric_values(series)
             below = int(np.count_nonzero((values < low) | (values == -np.inf)))
             above = int(np.count_nonzero((values > high) | (values == np.inf)))
-            out_rate = (below + above) / rows if rows else None
-            bounds = (low, high)
-            if out_rate is not None and out_rate > out_of_range_warning:
-                statuses.append("critical" if out_rate > out_of_range_critical else "warning")
-                reasons.append(
-                    f"{percent(out_rate, 2)} of values outside [{low:g}, {high:g}] "
-                    f"({below} below, {above} above)"
-                )
+            checked = (low, high)
         results.append(
-            ColumnQuality(
-                name=str(name),
-                dtype=str(series.dtype),
-                rows=rows,
-                null_rate=null_rate,
-                out_of_range_rate=out_rate,
+            judge_column(
+                str(name),
+                str(series.dtype),
+                rows,
+                int(series.isna().sum()),
+                null_warning=limit(null_rate_warning, name, 0.02),
+                null_critical=limit(null_rate_critical, name, 0.05),
+                bounds=checked,
                 below=below,
                 above=above,
-                expected_range=bounds,
-                status=worst_status(*statuses),
-                reasons=tuple(reasons),
+                out_of_range_warning=out_of_range_warning,
+                out_of_range_critical=out_of_range_critical,
             )
         )
-    order = {"critical": 0, "warning": 1, "healthy": 2}
-    results.sort(key=lambda c: (order[c.status], -(c.null_rate or 0.0), c.name))
-    breaker = any(
-        c.null_rate is not None and c.null_rate > limit(null_rate_critical, c.name, 0.05)
-        for c in results
-    )
-    return QualityReport(worst_status(*(c.status for c in results)), rows, tuple(results), breaker)
+    return quality_report(results, rows, lambda c: limit(null_rate_critical, c, 0.05))
