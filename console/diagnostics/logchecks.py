@@ -58,7 +58,7 @@ def schema_between(
     added, retyped, and rename suggestions whose value similarity is 1 − KS (numbers, exact
     up to ``EXACT_LIMIT`` values a side, else within the grid bound) or 1 − Jensen–Shannon
     over the values as text."""
-    from console.diagnostics.schema import RenameSuggestion, SchemaDiff, TypeChange, name_similarity
+    from console.diagnostics.schema import SchemaDiff, TypeChange, suggest_renames
 
     ref_types, _ = present_columns(ref_agg, ref_window, skip=skip, absent_share=absent_share)
     cur_types, _ = present_columns(cur_agg, cur_window, skip=skip, absent_share=absent_share)
@@ -72,26 +72,15 @@ def schema_between(
         for c in ref_cols
         if c in set(cur_cols) and ref_types[c].dtype != cur_types[c].dtype
     )
-    candidates = []
-    for src in missing:
-        for dst in added:
-            name_sim, name_why = name_similarity(src, dst)
-            dist_sim, dist_why = _similarity(
-                ref_agg, ref_window, ref_types[src], cur_agg, cur_window, cur_types[dst]
-            )
-            confidence = name_sim / 2 if dist_sim is None else (name_sim + dist_sim) / 2
-            if confidence >= min_confidence:
-                reason = f"{src!r} is missing and {dst!r} is new: {name_why}; {dist_why}"
-                candidates.append(
-                    RenameSuggestion(src, dst, confidence, reason, name_sim, dist_sim)
-                )
-    renames, used_src, used_dst = [], set(), set()
-    for cand in sorted(candidates, key=lambda c: (-c.confidence, c.source, c.target)):
-        if cand.source not in used_src and cand.target not in used_dst:
-            renames.append(cand)
-            used_src.add(cand.source)
-            used_dst.add(cand.target)
-    return SchemaDiff(missing, added, changed, tuple(renames))
+    renames = suggest_renames(
+        missing,
+        added,
+        lambda src, dst: _similarity(
+            ref_agg, ref_window, ref_types[src], cur_agg, cur_window, cur_types[dst]
+        ),
+        min_confidence,
+    )
+    return SchemaDiff(missing, added, changed, renames)
 
 
 def _similarity(

@@ -8,6 +8,7 @@ with an added one when their *names* and their *values* are alike, and says why.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -170,11 +171,30 @@ def schema_diff(
         for c in ref_cols
         if c in set(cur_cols) and str(reference[c].dtype) != str(current[c].dtype)
     )
+    renames = suggest_renames(
+        missing,
+        added,
+        lambda src, dst: distribution_similarity(reference[src], current[dst]),
+        min_confidence,
+    )
+    return SchemaDiff(missing, added, changed, renames)
+
+
+def suggest_renames(
+    missing: Sequence[str],
+    added: Sequence[str],
+    values_similarity: Callable[[str, str], tuple[float | None, str]],
+    min_confidence: float,
+) -> tuple[RenameSuggestion, ...]:
+    """Each missing column paired with at most one added column, best first: confidence is
+    the mean of the names' and the values' similarity (the names' alone, halved, when the
+    values cannot be compared), kept from ``min_confidence``. ``values_similarity(src,
+    dst)`` is ``(similarity in [0, 1] or None, why)``, computed wherever the data lives."""
     candidates = []
     for src in missing:
         for dst in added:
             name_sim, name_why = name_similarity(src, dst)
-            dist_sim, dist_why = distribution_similarity(reference[src], current[dst])
+            dist_sim, dist_why = values_similarity(src, dst)
             confidence = name_sim / 2 if dist_sim is None else (name_sim + dist_sim) / 2
             if confidence >= min_confidence:
                 reason = f"{src!r} is missing and {dst!r} is new: {name_why}; {dist_why}"
@@ -187,4 +207,4 @@ def schema_diff(
             renames.append(cand)
             used_src.add(cand.source)
             used_dst.add(cand.target)
-    return SchemaDiff(missing, added, changed, tuple(renames))
+    return tuple(renames)
