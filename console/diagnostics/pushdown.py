@@ -112,6 +112,30 @@ def _numeric_from_values(
     grid = choose_grid(
         float(values[0]), float(values[-1]), center=q2, scale=(q3 - q1) / 2, distinct=distinct
     )
+    return _numeric_profile(
+        s,
+        dtype,
+        edges,
+        bin_counts(values, edges),
+        grid,
+        histogram_of(values, grid),
+        median=float(values[(values.shape[0] - 1) // 2]),
+        sorted_values=values,
+    )
+
+
+def _numeric_profile(
+    s: ColumnSummary,
+    dtype: str,
+    edges: np.ndarray,
+    counts: np.ndarray,
+    grid: Grid | None,
+    hist: Histogram | None,
+    *,
+    median: float | None = None,
+    sorted_values: np.ndarray | None = None,
+) -> NumericProfile:
+    """A numeric profile of the summary ``s``'s counts and moments, with its bins."""
     return NumericProfile(
         s.name,
         dtype,
@@ -124,11 +148,11 @@ def _numeric_from_values(
         s.minimum,
         s.maximum,
         edges,
-        bin_counts(values, edges),
+        counts,
         grid,
-        histogram_of(values, grid),
-        median=float(values[(values.shape[0] - 1) // 2]),
-        sorted_values=values,
+        hist,
+        median=median,
+        sorted_values=sorted_values,
     )
 
 
@@ -169,17 +193,9 @@ def _numeric_by_grid(
         if exact is not None and exact.keys.shape[0] <= DISTINCT_LIMIT:
             grid, hist = values_grid, exact
     edges, counts, _ = exact_quantile_edges(agg, window, s.name, grid, hist, bins)
-    return NumericProfile(
-        s.name,
+    return _numeric_profile(
+        s,
         dtype,
-        s.rows,
-        s.nulls,
-        s.infinite,
-        s.valid,
-        s.mean,
-        s.variance,
-        s.minimum,
-        s.maximum,
         edges,
         counts,
         grid,
