@@ -14,6 +14,26 @@ FALLBACK_RULES = "fallback:rules"
 FALLBACK_MANUAL = "fallback:manual"
 
 
+def whole_percent(pct: float, route: str, backend: str) -> int:
+    """A route's weight as the whole percentage 0–100 a serving backend can set (HAProxy,
+    KServe, SageMaker), or :class:`InvalidInput` naming the backend and the route."""
+    from console.errors import InvalidInput
+
+    if abs(pct - round(pct)) > 1e-6 or not 0 <= pct <= 100:
+        raise InvalidInput(
+            f"{backend} weights are whole percentages 0–100; got {pct:g} for {route}"
+        )
+    return int(round(pct))
+
+
+def check_total(plan: dict[str, int]) -> None:
+    """The whole percentages of a change together make 100, or :class:`InvalidInput`."""
+    from console.errors import InvalidInput
+
+    if sum(plan.values()) != 100:
+        raise InvalidInput(f"weights sum to {sum(plan.values())}, not 100")
+
+
 @dataclass(frozen=True)
 class Lineage:
     """Where a model version came from; diffing two answers "what moved"."""

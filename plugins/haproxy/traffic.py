@@ -17,7 +17,14 @@ from typing import Any, ClassVar
 import httpx
 
 from console.backends.interfaces import Traffic
-from console.backends.types import FALLBACK_MANUAL, FALLBACK_RULES, FallbackLevel, Health
+from console.backends.types import (
+    FALLBACK_MANUAL,
+    FALLBACK_RULES,
+    FallbackLevel,
+    Health,
+    check_total,
+    whole_percent,
+)
 from console.errors import BackendError, InvalidInput, NotFound
 from plugins.haproxy.runtime import RuntimeApi, ServerStat
 from plugins.http_common.probe import ProbeSettings, probe_endpoint
@@ -101,14 +108,9 @@ class HaproxyTraffic(Traffic):
                     f"{model} has no HAProxy server for route {route!r}",
                     hint=f"known routes: {', '.join(sorted(servers))}",
                 )
-            if abs(pct - round(pct)) > 1e-6 or not 0 <= pct <= 100:
-                raise InvalidInput(
-                    f"HAProxy weights are whole percentages 0–100; got {pct:g} for {route}"
-                )
             srv = servers.get(route) or route[len(UNMAPPED) :]
-            plan[srv] = plan.get(srv, 0) + int(round(pct))
-        if sum(plan.values()) != 100:
-            raise InvalidInput(f"weights sum to {sum(plan.values())}, not 100")
+            plan[srv] = plan.get(srv, 0) + whole_percent(pct, route, "HAProxy")
+        check_total(plan)
         with self._lock:
             stats = self.api.show_stat(mb.backend)
             known = {s.server for s in stats}

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from console.backends.interfaces import Traffic
-from console.backends.types import FALLBACK_RULES, FallbackLevel, Health
+from console.backends.types import FALLBACK_RULES, FallbackLevel, Health, check_total, whole_percent
 from console.errors import BackendError, InvalidInput, NotFound
 from plugins.kserve.model import (
     A_CHANGED,
@@ -284,13 +284,8 @@ class KServeTraffic(Traffic):
                     f"{model} has no KServe route {route!r}",
                     hint=f"known routes: {', '.join(known_routes)}",
                 )
-            if abs(pct - round(pct)) > 1e-6 or not 0 <= pct <= 100:
-                raise InvalidInput(
-                    f"KServe traffic is set in whole percentages 0–100; got {pct:g} for {route}"
-                )
-            plan[route] = int(round(pct))
-        if sum(plan.values()) != 100:
-            raise InvalidInput(f"weights sum to {sum(plan.values())}, not 100")
+            plan[route] = whole_percent(pct, route, "KServe")
+        check_total(plan)
         serving = {r: w for r, w in plan.items() if w > 0}
         to_fallback = [r for r in serving if r in fallback_services]
         if to_fallback and len(serving) > 1:

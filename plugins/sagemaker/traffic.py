@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from console.backends.interfaces import Traffic
-from console.backends.types import FALLBACK_MANUAL, FALLBACK_RULES, FallbackLevel, Health
+from console.backends.types import (
+    FALLBACK_MANUAL,
+    FALLBACK_RULES,
+    FallbackLevel,
+    Health,
+    check_total,
+    whole_percent,
+)
 from console.errors import BackendError, InvalidInput, NotFound
 
 UNMAPPED = "variant:"  # route key prefix for a variant the config does not name
@@ -163,13 +170,8 @@ class SageMakerTraffic(Traffic):
                     f"{model} has no SageMaker variant or endpoint config for route {route!r}",
                     hint=f"known routes: {', '.join(sorted(variants))}",
                 )
-            if abs(pct - round(pct)) > 1e-6 or not 0 <= pct <= 100:
-                raise InvalidInput(
-                    f"SageMaker weights are set as whole percentages 0–100; got {pct:g} for {route}"
-                )
-            plan[route] = int(round(pct))
-        if sum(plan.values()) != 100:
-            raise InvalidInput(f"weights sum to {sum(plan.values())}, not 100")
+            plan[route] = whole_percent(pct, route, "SageMaker")
+        check_total(plan)
         serving = {r: w for r, w in plan.items() if w > 0}
         with self._lock:
             described = self.describe(em.endpoint)
