@@ -94,12 +94,10 @@ def iter_events(
     merged: Iterable[TimelineEvent] = (
         streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda e: e.seq)
     )
-    n, last = 0, after_seq
-    for e in merged:
-        if e.seq <= last:
-            continue  # the same event matched twice (LIKE ignores case on SQLite)
+    # the streams never share an event: a kind filter is an exact prefix on both backends
+    # and kind_prefixes leaves no prefix that covers another
+    for n, e in enumerate(merged, start=1):
         yield e
-        n, last = n + 1, e.seq
         if limit is not None and n >= limit:
             return
 
