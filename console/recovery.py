@@ -307,17 +307,17 @@ def start(ws: Workspace, incident_id: str, *, action: str, action_id: str | None
     )
 
 
-def catch_up(ws: Workspace, incident_id: str) -> bool:
+def catch_up(ws: Workspace, inc: Incident) -> bool:
     """Record a mitigation whose recording was cut short. An action records ``finished`` and
     then, in separate appends, the incident's ``mitigation_applied`` and the recovery watch;
     a crash or kill between them (the chaos suite finds it in ~1 of 1,000 kills) left the
     change applied and the incident unaware of it. The latest finished change to serving on
     an open, unmitigated incident that neither a milestone nor a watch names is recorded
-    now, at the time it finished, and watched. True when something was recorded."""
+    now, at the time it finished, and watched. True when something was recorded (``inc`` is
+    then out of date)."""
     from console import lifecycle
     from console.enums import CHANGES_SERVING
 
-    inc = ws.store.get(incident_id)
     if not inc.is_open or inc.mitigated_at is not None:
         return False
     finished = [
@@ -354,9 +354,9 @@ def observe(ws: Workspace, incident_id: str, *, record: bool = True) -> Recovery
     """The watch's state now (None when no mitigation started one). With ``record``, an
     outcome seen for the first time is written: ``mitigated`` (at the time the signal was
     back) or ``recovery.not_recovered`` once the deadline has passed."""
-    if record:
-        catch_up(ws, incident_id)
     inc = ws.store.get(incident_id)
+    if record and catch_up(ws, inc):
+        inc = ws.store.get(incident_id)
     now = ws.now()
     watching = ws.store.events(inc.id, kind_prefix="recovery.")
     starts = [e for e in watching if e.kind == EventKind.RECOVERY_WATCHING]
