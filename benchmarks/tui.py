@@ -105,13 +105,16 @@ def session_cpu() -> float:
     """CPU seconds (user + system, all threads) used so far by the processes in the
     benchmark's tmux pane: the program under test (and the shell that started it), with the
     children they have already reaped (a helper process that has finished still counts)."""
-    root = int(tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").strip())
+    return tree_cpu(int(tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").strip()))
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds (utime, stime and the reaped children's) of process ``root`` and every
+    process below it, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
     parent: dict[int, int] = {}
     cpu: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for entry in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{entry}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
@@ -120,11 +123,9 @@ def session_cpu() -> float:
         parent[int(entry)] = int(fields[1])
         cpu[int(entry)] = sum(map(int, fields[11:15])) / tick  # utime stime cutime cstime
     tree = {root}
-    while True:
-        more = {pid for pid, ppid in parent.items() if ppid in tree} - tree
-        if not more:
-            return sum(cpu.get(pid, 0.0) for pid in tree)
+    while more := {pid for pid, ppid in parent.items() if ppid in tree} - tree:
         tree |= more
+    return sum(cpu.get(pid, 0.0) for pid in tree)
 
 
 def bytecode_env(cache: str) -> dict[str, str]:

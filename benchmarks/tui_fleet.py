@@ -28,7 +28,6 @@ A console that does not show a key's effect within ``--timeout`` seconds is reco
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import shutil
@@ -39,7 +38,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tui import HERE, ROOT, big_home, load_note  # noqa: E402  (benchmarks/ is on sys.path)
+from tui import HERE, ROOT, big_home, load_note, tree_cpu  # noqa: E402  (benchmarks/ is on sys.path)
 
 # A tmux server of its own, apart from the start-up benchmark's (they may run side by side),
 # without user config or inherited COLUMNS/LINES (they would pin the console's size).
@@ -75,22 +74,7 @@ def start(cmd: str, env: dict[str, str], root: Path) -> float:
 def console_cpu() -> float:
     """CPU seconds (user + system, every thread, reaped children too) used so far by the
     processes in the pane: the console and the shell that started it."""
-    root = int(tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").strip())
-    tick = os.sysconf("SC_CLK_TCK")
-    parent: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        parent[int(entry)] = int(fields[1])
-        cpu[int(entry)] = sum(map(int, fields[11:15])) / tick  # utime stime cutime cstime
-    tree = {root}
-    while more := {pid for pid, ppid in parent.items() if ppid in tree} - tree:
-        tree |= more
-    return sum(cpu.get(pid, 0.0) for pid in tree)
+    return tree_cpu(int(tmux("display-message", "-p", "-t", SESSION, "#{pane_pid}").strip()))
 
 
 SGR = re.compile(r"(\x1b\[[0-9;]*m)")
